@@ -1,0 +1,1 @@
+"""Compose toolkit (no Pulumi): run Docker Compose's `config`, resolve, migrate `extends`."""
