@@ -1,0 +1,105 @@
+"""The deployment queue interface between the HTTP service and whatever runs deployments.
+
+Contract (also in docs/webhook.md, "Queue contract"):
+
+- The service records a deployment (state `queued`) and commits it *before* calling
+  `submit(deployment_id)`. The row is the durable hand-off: if the process dies right after
+  the commit, the queue finds the row at its next `start()`.
+- `submit` is called on the event loop thread: it must return at once (no I/O, no waiting)
+  and must not raise for an ordinary request. If it cannot take work (stopped, overloaded)
+  it raises `QueueUnavailable`; the service then marks the deployment `failed` and the
+  delivery `failed` (so a GitHub redelivery is processed again) and answers 503.
+- From `submit` on, the queue owns the deployment: it moves it through the states with
+  `Store.set_state` (which enforces webhook.states.TRANSITIONS) and writes its log with
+  `Store.append_log`. It may coalesce: an older queued deployment of the same stack becomes
+  `superseded`.
+- `start()` runs once before the first `submit` (in the app's lifespan): recover from a
+  crash (`Store.mark_interrupted()`, then re-take `queued` rows); `stop()` at shutdown.
+- `depth()` is the number of deployments accepted but not yet finished (exported as the
+  `slipway_queue_depth` metric); it must be cheap and thread-safe.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Protocol, runtime_checkable
+
+from webhook.states import DeploymentState
+from webhook.store import Store
+
+
+class QueueUnavailable(RuntimeError):
+    """The queue cannot take work now; the caller answers 503 and the delivery may be retried."""
+
+
+@runtime_checkable
+class DeploymentQueue(Protocol):
+    """What the HTTP service needs from the thing that runs deployments."""
+
+    def start(self) -> None:
+        """Recover from the last run and begin taking work."""
+
+    def submit(self, deployment_id: int) -> None:
+        """Take a committed, `queued` deployment. Must not block; may raise QueueUnavailable."""
+
+    def depth(self) -> int:
+        """Deployments accepted and not yet finished."""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking work and let the current step finish (within `timeout` seconds)."""
+
+
+class RecordingQueue:
+    """The default queue when no orchestrator is plugged in: a worker thread that writes a
+    log line on each deployment saying it was received, and leaves it `queued`.
+    """
+
+    LOG_LINE = "received; no orchestrator is configured, so this request stays queued"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._depth = 0
+        self._lock = threading.Lock()
+        self.recorded: list[int] = []
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._store.mark_interrupted()
+        for deployment in self._store.deployments_in_states([DeploymentState.QUEUED]):
+            if not self._store.read_log(deployment.id, limit=1):
+                self._enqueue(deployment.id)
+        self._thread = threading.Thread(target=self._run, name="slipway-recording-queue")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def submit(self, deployment_id: int) -> None:
+        if self._thread is None:
+            raise QueueUnavailable("the queue is not running")
+        self._enqueue(deployment_id)
+
+    def depth(self) -> int:
+        return self._depth
+
+    def stop(self, timeout: float = 10.0) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._pending.put(None)
+            thread.join(timeout)
+
+    def _enqueue(self, deployment_id: int) -> None:
+        with self._lock:
+            self._depth += 1
+        self._pending.put(deployment_id)
+
+    def _run(self) -> None:
+        while (deployment_id := self._pending.get()) is not None:
+            try:
+                self._store.append_log(deployment_id, self.LOG_LINE)
+                self.recorded.append(deployment_id)
+            finally:
+                with self._lock:
+                    self._depth -= 1
