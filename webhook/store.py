@@ -593,6 +593,25 @@ class Store:
         """Mark a delivery failed so that a redelivery of it is processed again."""
         self.write(lambda conn: _mark_delivery_failed(conn, delivery_id, detail))
 
+    def fail_handoff(self, deployment_id: int, delivery_id: str | None, detail: str) -> None:
+        """The queue refused a deployment: mark it (and its delivery) failed, in one commit."""
+        self.write(self._fail_handoff_op(deployment_id, delivery_id, detail))
+
+    async def fail_handoff_async(
+        self, deployment_id: int, delivery_id: str | None, detail: str
+    ) -> None:
+        """`fail_handoff` for the event loop."""
+        await self.write_async(self._fail_handoff_op(deployment_id, delivery_id, detail))
+
+    @staticmethod
+    def _fail_handoff_op(deployment_id: int, delivery_id: str | None, detail: str) -> WriteOp[None]:
+        def op(conn: sqlite3.Connection) -> None:
+            _set_state(conn, deployment_id, DeploymentState.FAILED, detail, None)
+            if delivery_id is not None:
+                _mark_delivery_failed(conn, delivery_id, detail)
+
+        return op
+
     def get_delivery(self, delivery_id: str) -> Delivery | None:
         return _select_delivery(self._reader(), delivery_id)
 

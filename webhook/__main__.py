@@ -1,0 +1,76 @@
+"""`python -m webhook <command>`: the service's command line (Typer; add commands to `cli`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from webhook.settings import Settings
+
+cli = typer.Typer(help="Slipway webhook service.", no_args_is_help=True, add_completion=False)
+
+
+def explain_settings_error(error: ValidationError) -> str:
+    """One line per bad setting, named as the environment variable that sets it."""
+    lines = ["the service cannot start, its settings are incomplete or wrong:"]
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "settings"
+        variable = f"SLIPWAY_{field.upper()}"
+        message = problem["msg"]
+        if problem["type"] == "missing":
+            message = "is required but not set"
+            if field == "webhook_secret":
+                message += (
+                    " (the HMAC secret of the GitHub webhook, at least 16 characters; "
+                    "generate one with `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+                )
+        lines.append(f"  {variable}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment (and `.env`); exits with an explanation when invalid."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        typer.echo(explain_settings_error(error), err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="listen address [SLIPWAY_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port [SLIPWAY_PORT]")] = None,
+) -> None:
+    """Run the webhook service with uvicorn."""
+    import uvicorn
+
+    from webhook.app import create_app
+    from webhook.logs import configure_logging
+
+    settings = load_settings(host=host, port=port)
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        # X-Forwarded-For is handled by the service itself (SLIPWAY_TRUSTED_PROXIES).
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@cli.callback()
+def main() -> None:
+    """Slipway webhook service."""
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,85 @@
+"""Build the service: `create_app(settings, store, queue)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.routing import Route
+
+from webhook.api import deployments, health
+from webhook.hooks import GitHubHook
+from webhook.metrics import Metrics
+from webhook.queue import DeploymentQueue, RecordingQueue
+from webhook.ratelimit import RateLimiter
+from webhook.settings import Settings
+from webhook.store import Store
+
+
+class RequestMetrics:
+    """ASGI middleware: count every HTTP answer by route template and status."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_and_note(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = scope.get("route")
+            self.metrics.count_request(getattr(route, "path", "unmatched"), status)
+
+
+def create_app(
+    settings: Settings, store: Store | None = None, queue: DeploymentQueue | None = None
+) -> FastAPI:
+    """The FastAPI app. Without `store`, it opens (and at shutdown closes) the database
+    under `settings.state_dir`; without `queue`, it uses the RecordingQueue."""
+    owns_store = store is None
+    store = store if store is not None else Store.open(settings.database_path)
+    queue = queue if queue is not None else RecordingQueue(store)
+    metrics = Metrics(queue_depth=queue.depth)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        queue.start()
+        try:
+            yield
+        finally:
+            queue.stop()
+            if owns_store:
+                store.close()
+
+    app = FastAPI(
+        title="Slipway webhook service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.queue = queue
+    app.state.metrics = metrics
+    app.state.api_limiter = RateLimiter(settings.api_limit, "api")
+    hook = GitHubHook(settings, store, queue, metrics, RateLimiter(settings.hook_limit, "hook"))
+    # Plain ASGI endpoint, matched first: the hot path skips request/response models.
+    app.router.routes.insert(0, Route(GitHubHook.ROUTE, hook, methods=["POST"]))
+    app.include_router(deployments)
+    app.include_router(health)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app

@@ -1,0 +1,58 @@
+"""Prometheus metrics of one app instance (own registry, so several apps can coexist)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """Requests by route and status, signature failures, deliveries, queue depth."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self, queue_depth: Callable[[], float]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "slipway_http_requests",
+            "HTTP requests answered, by route template and status code",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.signature_failures = Counter(
+            "slipway_signature_failures",
+            "Deliveries refused because X-Hub-Signature-256 was missing or wrong",
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "slipway_rate_limited",
+            "Requests refused with 429, by route template",
+            ["route"],
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            "slipway_deliveries",
+            "Verified deliveries, by event and outcome (queued, pong, ignored, duplicate)",
+            ["event", "outcome"],
+            registry=self.registry,
+        )
+        depth = Gauge(
+            "slipway_queue_depth",
+            "Deployments accepted by the queue and not yet finished",
+            registry=self.registry,
+        )
+        depth.set_function(queue_depth)
+        self._request_children: dict[tuple[str, int], Counter] = {}
+
+    def count_request(self, route: str, status: int) -> None:
+        child = self._request_children.get((route, status))
+        if child is None:
+            child = self._request_children[(route, status)] = self.requests.labels(
+                route, str(status)
+            )
+        child.inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
