@@ -1,0 +1,133 @@
+"""Git checkout for deployments: one mirror of the repository, one worktree per job.
+
+The mirror (`<state>/git/mirror.git`) is a bare `git clone --mirror` of SLIPWAY_REPO_URL;
+each job gets `<state>/git/worktrees/<name>` at its exact commit, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SHA_PATTERN = re.compile(r"^[0-9a-f]{7,64}$")
+
+
+class CheckoutError(RuntimeError):
+    """Git could not produce the requested worktree."""
+
+
+class UnknownCommitError(CheckoutError):
+    """The commit is not in the repository, even after a fetch."""
+
+
+def _git(args: list[str], *, cwd: Path | None = None, timeout: float = 300) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        raise CheckoutError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+@dataclass
+class GitMirror:
+    """A bare mirror of `repo_url` under `state_dir`, handing out worktrees per commit."""
+
+    repo_url: str
+    state_dir: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def mirror_dir(self) -> Path:
+        return self.state_dir / "git" / "mirror.git"
+
+    @property
+    def worktrees_dir(self) -> Path:
+        return self.state_dir / "git" / "worktrees"
+
+    def _ensure_mirror(self) -> None:
+        if (self.mirror_dir / "HEAD").is_file():
+            return
+        if not self.repo_url:
+            raise CheckoutError(
+                "SLIPWAY_REPO_URL is not set: set it to the repository to deploy "
+                "(an https/ssh URL or a local path)."
+            )
+        self.mirror_dir.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.mirror_dir.with_name("mirror.git.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        _git(["clone", "--mirror", "--quiet", self.repo_url, str(partial)])
+        partial.rename(self.mirror_dir)  # atomic: a half-made clone is never used
+
+    def _try_git(self, *args: str) -> bool:
+        """Run git on the mirror; True when it succeeded (for steps allowed to fail)."""
+        result = subprocess.run(
+            ["git", "--git-dir", str(self.mirror_dir), *args],
+            capture_output=True,
+            check=False,
+            timeout=300,
+        )
+        return result.returncode == 0
+
+    def _has_commit(self, sha: str) -> bool:
+        return self._try_git("cat-file", "-e", f"{sha}^{{commit}}")
+
+    def resolve(self, sha: str) -> str:
+        """Fetch if needed and return the full sha of `sha`; UnknownCommitError if absent."""
+        sha = sha.strip().lower()
+        if not SHA_PATTERN.match(sha):
+            raise UnknownCommitError(
+                f"{sha!r} is not a commit sha: give 7 to 64 hexadecimal characters."
+            )
+        with self._lock:
+            self._ensure_mirror()
+            if not self._has_commit(sha):
+                _git(["--git-dir", str(self.mirror_dir), "fetch", "--prune", "--quiet", "origin"])
+            if not self._has_commit(sha) and len(sha) == 40:
+                # Servers that allow fetching by sha (GitHub does) can still provide it.
+                self._try_git("fetch", "--quiet", "origin", sha)
+            if not self._has_commit(sha):
+                raise UnknownCommitError(
+                    f"commit {sha} is not in {self.repo_url} (fetched just now): check that "
+                    "it was pushed and that SLIPWAY_REPO_URL names the right repository."
+                )
+            return _git(["--git-dir", str(self.mirror_dir), "rev-parse", f"{sha}^{{commit}}"])[:-1]
+
+    @contextmanager
+    def worktree(self, sha: str, name: str) -> Iterator[Path]:
+        """Yield a fresh worktree of commit `sha` named `name`; it is removed on exit."""
+        full_sha = self.resolve(sha)
+        path = self.worktrees_dir / name
+        with self._lock:
+            self._remove(path)
+            self.worktrees_dir.mkdir(parents=True, exist_ok=True)
+            git_dir = ["--git-dir", str(self.mirror_dir)]
+            _git([*git_dir, "worktree", "add", "--detach", "--quiet", str(path), full_sha])
+        try:
+            yield path
+        finally:
+            with self._lock:
+                self._remove(path)
+
+    def _remove(self, path: Path) -> None:
+        if path.exists():
+            self._try_git("worktree", "remove", "--force", str(path))
+            shutil.rmtree(path, ignore_errors=True)
+        if self.mirror_dir.exists():
+            self._try_git("worktree", "prune")
+
+    def remove_stale_worktrees(self) -> list[str]:
+        """Remove worktrees left by a previous process (crash recovery); return their names."""
+        if not self.worktrees_dir.is_dir():
+            return []
+        names = sorted(p.name for p in self.worktrees_dir.iterdir())
+        with self._lock:
+            for name in names:
+                self._remove(self.worktrees_dir / name)
+        return names

@@ -1,0 +1,166 @@
+"""Health checks after a deployment: poll every target until all pass N times in a row.
+
+Targets come from the stack output `healthChecks` (list of `{url, status, timeoutSeconds}`).
+The verdict is pure bookkeeping (`HealthTracker`); `check_health` adds the HTTP and the clock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+
+class HealthConfigError(ValueError):
+    """The stack output `healthChecks` is not a list of `{url, status, timeoutSeconds}`."""
+
+
+@dataclass(frozen=True)
+class HealthTarget:
+    url: str
+    status: int = 200
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """How long and how often to poll (defaults: every 2 s, 3 passes in a row, 120 s)."""
+
+    interval_seconds: float = 2.0
+    consecutive_passes: int = 3
+    deadline_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    target: HealthTarget
+    passed: bool
+    detail: str
+
+
+@dataclass
+class HealthReport:
+    healthy: bool
+    rounds: int
+    summary: str
+    last_results: list[ProbeResult] = field(default_factory=list)
+
+
+def parse_health_checks(raw: Any) -> list[HealthTarget]:
+    """Validate the `healthChecks` stack output; raise HealthConfigError naming the fix."""
+    if raw is None:
+        return []
+    if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
+        raise HealthConfigError(
+            f"stack output healthChecks must be a list of {{url, status, timeoutSeconds}}, "
+            f"got {type(raw).__name__}: fix slipway:healthChecks in the stack config."
+        )
+    targets = []
+    for index, item in enumerate(raw):
+        where = f"healthChecks[{index}]"
+        if not isinstance(item, Mapping):
+            raise HealthConfigError(f"{where} must be an object with url, status, timeoutSeconds")
+        unknown = set(item) - {"url", "status", "timeoutSeconds"}
+        if unknown:
+            raise HealthConfigError(
+                f"{where} has unknown keys {sorted(unknown)}: only url, status, "
+                "timeoutSeconds are read."
+            )
+        url = item.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise HealthConfigError(f"{where}.url must be an http(s) URL, got {url!r}")
+        status = item.get("status", 200)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise HealthConfigError(f"{where}.status must be an HTTP status code, got {status!r}")
+        timeout = item.get("timeoutSeconds", 5)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise HealthConfigError(
+                f"{where}.timeoutSeconds must be a positive number, got {timeout!r}"
+            )
+        targets.append(HealthTarget(url=url, status=status, timeout_seconds=float(timeout)))
+    return targets
+
+
+@dataclass
+class HealthTracker:
+    """Counts consecutive passes per target; healthy when every target reached the goal."""
+
+    targets: Sequence[HealthTarget]
+    needed: int
+    streaks: dict[int, int] = field(default_factory=dict)
+
+    def record(self, results: Sequence[ProbeResult]) -> None:
+        for index, result in enumerate(results):
+            self.streaks[index] = self.streaks.get(index, 0) + 1 if result.passed else 0
+
+    @property
+    def healthy(self) -> bool:
+        return all(self.streaks.get(i, 0) >= self.needed for i in range(len(self.targets)))
+
+
+def probe(client: httpx.Client, target: HealthTarget) -> ProbeResult:
+    """One GET of the target; passes when the status is the expected one."""
+    try:
+        response = client.get(target.url, timeout=target.timeout_seconds)
+    except httpx.HTTPError as error:
+        return ProbeResult(target, False, f"{type(error).__name__}: {error}")
+    passed = response.status_code == target.status
+    return ProbeResult(target, passed, f"HTTP {response.status_code} (want {target.status})")
+
+
+def check_health(
+    targets: Sequence[HealthTarget],
+    policy: HealthPolicy,
+    log: Callable[[str], None],
+    *,
+    client: httpx.Client | None = None,
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> HealthReport:
+    """Poll all targets every `interval` until all pass `consecutive_passes` times in a row
+    (healthy) or the deadline passes (unhealthy). Every probe result goes to `log`."""
+    if not targets:
+        log("health: no healthChecks in the stack outputs; nothing to check")
+        return HealthReport(True, 0, "no health checks declared")
+    tracker = HealthTracker(targets, policy.consecutive_passes)
+    deadline = clock() + policy.deadline_seconds
+    stop = stop or threading.Event()
+    owns_client = client is None
+    client = client or httpx.Client(follow_redirects=False)
+    rounds = 0
+    results: list[ProbeResult] = []
+    try:
+        while True:
+            rounds += 1
+            results = [probe(client, target) for target in targets]
+            tracker.record(results)
+            for index, result in enumerate(results):
+                verdict = "pass" if result.passed else "FAIL"
+                log(
+                    f"health: {verdict} {result.target.url} {result.detail} "
+                    f"[{tracker.streaks[index]}/{policy.consecutive_passes}]"
+                )
+            if tracker.healthy:
+                return HealthReport(True, rounds, f"healthy after {rounds} round(s)", results)
+            if clock() + policy.interval_seconds > deadline:
+                failing = [r.target.url for r in results if not r.passed] or [
+                    t.url
+                    for i, t in enumerate(targets)
+                    if tracker.streaks.get(i, 0) < tracker.needed
+                ]
+                summary = (
+                    f"unhealthy: deadline of {policy.deadline_seconds:g}s passed after "
+                    f"{rounds} round(s); not passing: {', '.join(failing)}"
+                )
+                return HealthReport(False, rounds, summary, results)
+            if stop.wait(policy.interval_seconds):
+                return HealthReport(False, rounds, "health checks stopped by shutdown", results)
+    finally:
+        if owns_client:
+            client.close()

@@ -1,0 +1,116 @@
+"""The production StackRunner: the Pulumi Automation API on the job's worktree.
+
+Thin on purpose: argument building and result conversion are plain functions that the
+tests check without the Pulumi CLI; everything else is one Automation API call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pulumi import automation as auto
+
+from webhook.runners.base import OnOutput, mapped_automation_errors
+
+
+def up_arguments(message: str, on_output: OnOutput) -> dict[str, Any]:
+    """Keyword arguments of `Stack.up`: a message naming the commit, plain output lines."""
+    return {"message": message, "on_output": line_splitter(on_output), "color": "never"}
+
+
+def line_splitter(on_output: OnOutput) -> OnOutput:
+    """The CLI hands over chunks that may hold several lines; pass on one line at a time."""
+
+    def forward(chunk: str) -> None:
+        for line in chunk.splitlines():
+            if line.strip():
+                on_output(line.rstrip())
+
+    return forward
+
+
+def plain_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """`OutputMap` (name -> OutputValue) to name -> value; secrets stay in, never logged."""
+    return {name: getattr(value, "value", value) for name, value in outputs.items()}
+
+
+def file_backend_root(backend_url: str | None) -> Path | None:
+    """The directory of a self-managed `file://` backend, else None."""
+    if not backend_url or not backend_url.startswith("file://"):
+        return None
+    parts = urlsplit(backend_url)
+    path = parts.path or ""
+    if parts.netloc and parts.netloc != "~":
+        path = f"/{parts.netloc}{path}"
+    return Path(os.path.expanduser(path if parts.netloc != "~" else f"~{path}"))
+
+
+@dataclass
+class AutomationSession:
+    stack: auto.Stack
+    supports_tags: bool
+
+    def set_config(self, values: Mapping[str, str]) -> None:
+        with mapped_automation_errors():
+            self.stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()})
+
+    def up(self, message: str, on_output: OnOutput) -> dict[str, Any]:
+        with mapped_automation_errors():
+            result = self.stack.up(**up_arguments(message, on_output))
+        return plain_outputs(result.outputs)
+
+    def preview(self, message: str, on_output: OnOutput) -> dict[str, int]:
+        with mapped_automation_errors():
+            result = self.stack.preview(**up_arguments(message, on_output))
+        return {str(op): count for op, count in (result.change_summary or {}).items()}
+
+    def outputs(self) -> dict[str, Any]:
+        with mapped_automation_errors():
+            return plain_outputs(self.stack.outputs())
+
+    def export_state(self) -> dict[str, Any]:
+        with mapped_automation_errors():
+            exported = self.stack.export_stack()
+        return {"version": exported.version, "deployment": dict(exported.deployment or {})}
+
+    def import_state(self, state: Mapping[str, Any]) -> None:
+        with mapped_automation_errors():
+            self.stack.import_stack(auto.Deployment(state.get("version"), state.get("deployment")))
+
+    def set_tag(self, key: str, value: str) -> bool:
+        if not self.supports_tags:
+            return False
+        with mapped_automation_errors():
+            self.stack.set_tag(key, value)
+        return True
+
+
+@dataclass
+class AutomationRunner:
+    """Opens stacks with `LocalWorkspace` on the worktree (the project's Pulumi.yaml)."""
+
+    env_vars: Mapping[str, str] = field(default_factory=dict)
+    project: str = "slipway"
+
+    @property
+    def backend_url(self) -> str | None:
+        return self.env_vars.get("PULUMI_BACKEND_URL") or os.environ.get("PULUMI_BACKEND_URL")
+
+    def open(self, stack: str, work_dir: Path) -> AutomationSession:
+        opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir), env_vars=dict(self.env_vars))
+        with mapped_automation_errors():
+            selected = auto.create_or_select_stack(stack, work_dir=str(work_dir), opts=opts)
+        return AutomationSession(selected, supports_tags=self.backend_lock_dir(stack) is None)
+
+    def backend_lock_dir(self, stack: str) -> Path | None:
+        """`<backend>/.pulumi/locks/organization/<project>/<stack>` on a file:// backend."""
+        root = file_backend_root(self.backend_url)
+        if root is None:
+            return None
+        name = stack.rsplit("/", 1)[-1]
+        return root / ".pulumi" / "locks" / "organization" / self.project / name
