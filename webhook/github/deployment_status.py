@@ -1,0 +1,79 @@
+"""Which GitHub deployment status a Slipway deployment state becomes (pure, no I/O).
+
+Slipway states (DESIGN.md): queued → running → verifying → succeeded, or → failed →
+rolling_back → rolled_back | rollback_failed; superseded; interrupted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: GitHub refuses deployment and commit status descriptions longer than this.
+DESCRIPTION_LIMIT = 140
+
+
+@dataclass(frozen=True)
+class DeploymentChange:
+    """A Slipway deployment that moved to ``state``: what the feedback service is told.
+
+    ``rollback_to`` is the commit a failed deployment is (being) rolled back to;
+    ``replaces`` is the deployment a manual rollback takes the place of.
+    """
+
+    deployment_id: int
+    stack: str
+    sha: str
+    state: str
+    ref: str | None = None
+    error: str | None = None
+    rollback_to: str | None = None
+    replaces: int | None = None
+
+
+@dataclass(frozen=True)
+class GitHubStatus:
+    state: str
+    description: str
+
+
+def short_sha(sha: str | None) -> str:
+    return (sha or "?")[:7]
+
+
+def clip(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """One line of at most ``limit`` characters, with an ellipsis when cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _with_error(text: str, error: str | None) -> str:
+    return f"{text}: {error}" if error else text
+
+
+def status_for(change: DeploymentChange) -> GitHubStatus | None:
+    """The deployment status to post for ``change``; None for a state GitHub need not see."""
+    target = short_sha(change.rollback_to)
+    table = {
+        "queued": ("queued", f"queued for {change.stack}"),
+        "running": ("in_progress", f"deploying {short_sha(change.sha)} to {change.stack}"),
+        "verifying": ("in_progress", "deployed; running health checks"),
+        "succeeded": ("success", "deployed and healthy"),
+        "failed": ("failure", _with_error("failed", change.error)),
+        "rolling_back": ("in_progress", _with_error(f"rolling back to {target}", change.error)),
+        "rolled_back": ("failure", _with_error(f"rolled back to {target}", change.error)),
+        "rollback_failed": ("error", _with_error(f"rollback to {target} failed", change.error)),
+        "superseded": ("inactive", "superseded by a newer commit before it ran"),
+        "interrupted": ("error", "interrupted: the service stopped during the deployment"),
+    }
+    if change.state not in table:
+        return None
+    state, description = table[change.state]
+    return GitHubStatus(state, clip(description))
+
+
+def replaced_status(change: DeploymentChange) -> GitHubStatus | None:
+    """For a rollback that succeeded: the ``inactive`` status of the deployment it replaced."""
+    if change.state != "succeeded" or change.replaces is None:
+        return None
+    text = f"replaced by rollback to {short_sha(change.sha)} (#{change.deployment_id})"
+    return GitHubStatus("inactive", clip(text))

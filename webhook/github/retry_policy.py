@@ -1,0 +1,101 @@
+"""When to retry a GitHub API answer, and how long to wait first (pure, no I/O).
+
+GitHub's rules (docs.github.com, "Rate limits for the REST API"):
+- primary rate limit: 403 or 429 with ``x-ratelimit-remaining: 0``; wait until the epoch
+  second in ``x-ratelimit-reset``;
+- secondary rate limit: 403 or 429 with ``retry-after`` (seconds); wait that long;
+- 5xx and network errors are transient; retry with exponential backoff.
+Any other answer is final and is not retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: Waited when GitHub says "rate limited" (429) without saying for how long (GitHub's advice).
+DEFAULT_RATE_LIMIT_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds on retrying: attempts in all, the backoff for 5xx, the longest single wait."""
+
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    max_wait: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff after the attempt-th failure (1-based): 1, 2, 4 ... capped."""
+        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    """What to do with an answer: retry after ``wait`` seconds, or stop (``wait is None``)."""
+
+    wait: float | None
+    reason: str
+
+    @property
+    def retry(self) -> bool:
+        return self.wait is not None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup (works for plain dicts and httpx.Headers)."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value.strip()
+    return None
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds GitHub asks us to wait, or None when the answer is not a rate limit."""
+    if status not in (403, 429):
+        return None
+    retry_after = _number(_header(headers, "retry-after"))
+    if retry_after is not None:
+        return max(0.0, retry_after)
+    if _header(headers, "x-ratelimit-remaining") == "0":
+        reset = _number(_header(headers, "x-ratelimit-reset"))
+        if reset is not None:
+            # +1 s: the reset second is inclusive on GitHub's side.
+            return max(0.0, reset - now + 1.0)
+        return DEFAULT_RATE_LIMIT_WAIT
+    if status == 429:
+        return DEFAULT_RATE_LIMIT_WAIT
+    return None  # a plain 403: missing permission, not worth retrying
+
+
+def decide(
+    policy: RetryPolicy,
+    attempt: int,
+    *,
+    status: int | None,
+    headers: Mapping[str, str] | None = None,
+    now: float = 0.0,
+) -> RetryDecision:
+    """Decide about the answer to the attempt-th try; ``status=None`` means a network error."""
+    if attempt >= policy.max_attempts:
+        return RetryDecision(None, f"gave up after {attempt} attempts")
+    if status is None:
+        return RetryDecision(policy.backoff(attempt), "network error")
+    if status >= 500:
+        return RetryDecision(policy.backoff(attempt), f"server error {status}")
+    wait = rate_limit_wait(status, headers or {}, now)
+    if wait is None:
+        return RetryDecision(None, f"final answer {status}")
+    if wait > policy.max_wait:
+        return RetryDecision(
+            None, f"rate limited for {wait:.0f} s, longer than the {policy.max_wait:.0f} s bound"
+        )
+    return RetryDecision(wait, f"rate limited ({status})")
