@@ -119,7 +119,7 @@ def test_a_rolled_back_deployment_ends_in_failure_naming_the_commit_it_went_back
         service.deployment_changed(change(1, SHA_A, state))
     for state in ("running", "verifying", "failed", "rolling_back", "rolled_back"):
         service.deployment_changed(
-            change(2, SHA_B, state, error="health check /healthz: 503", rollback_to=SHA_A)
+            change(2, SHA_B, state, note="health check /healthz: 503", rollback_to=SHA_A)
         )
     good, bad = sorted(fake_github.state.deployments)
     assert fake_github.statuses_of(good) == ["in_progress", "in_progress", "success"]
@@ -166,7 +166,7 @@ def test_after_a_restart_the_existing_github_deployment_is_found_by_its_payload(
 def test_long_errors_are_clipped_to_githubs_description_limit(
     fake_github: FakeGitHub, service: FeedbackService
 ) -> None:
-    service.deployment_changed(change(1, SHA_A, "failed", error="x" * 500))
+    service.deployment_changed(change(1, SHA_A, "failed", note="x" * 500))
     (statuses,) = fake_github.state.statuses.values()
     assert len(statuses[0]["description"]) == 140
     assert statuses[0]["description"].endswith("…")

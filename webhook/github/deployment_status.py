@@ -16,6 +16,7 @@ DESCRIPTION_LIMIT = 140
 class DeploymentChange:
     """A Slipway deployment that moved to ``state``: what the feedback service is told.
 
+    ``note`` is the orchestrator's note on the state (for failures: what went wrong);
     ``rollback_to`` is the commit a failed deployment is (being) rolled back to;
     ``replaces`` is the deployment a manual rollback takes the place of.
     """
@@ -25,7 +26,7 @@ class DeploymentChange:
     sha: str
     state: str
     ref: str | None = None
-    error: str | None = None
+    note: str | None = None
     rollback_to: str | None = None
     replaces: int | None = None
 
@@ -52,16 +53,17 @@ def _with_error(text: str, error: str | None) -> str:
 
 def status_for(change: DeploymentChange) -> GitHubStatus | None:
     """The deployment status to post for ``change``; None for a state GitHub need not see."""
-    target = short_sha(change.rollback_to)
+    target = short_sha(change.rollback_to) if change.rollback_to else "the last good commit"
+    error = change.note
     table = {
         "queued": ("queued", f"queued for {change.stack}"),
         "running": ("in_progress", f"deploying {short_sha(change.sha)} to {change.stack}"),
         "verifying": ("in_progress", "deployed; running health checks"),
         "succeeded": ("success", "deployed and healthy"),
-        "failed": ("failure", _with_error("failed", change.error)),
-        "rolling_back": ("in_progress", _with_error(f"rolling back to {target}", change.error)),
-        "rolled_back": ("failure", _with_error(f"rolled back to {target}", change.error)),
-        "rollback_failed": ("error", _with_error(f"rollback to {target} failed", change.error)),
+        "failed": ("failure", _with_error("failed", error)),
+        "rolling_back": ("in_progress", _with_error(f"rolling back to {target}", error)),
+        "rolled_back": ("failure", _with_error(f"rolled back to {target}", error)),
+        "rollback_failed": ("error", _with_error(f"rollback to {target} failed", error)),
         "superseded": ("inactive", "superseded by a newer commit before it ran"),
         "interrupted": ("error", "interrupted: the service stopped during the deployment"),
     }

@@ -1,0 +1,107 @@
+"""From stored deployments to GitHub, off the deployment's thread; switched off without a token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.github_feedback.conftest import REPO, TOKEN
+from tests.github_feedback.fake_github import FakeGitHub
+from webhook.github.feedback import PREVIEW_CONTEXT
+from webhook.github.wiring import GitHubFeedback, build_feedback, repository_from_url
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import NewDeployment, Store
+
+SHA = "c" * 40
+S = DeploymentState
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "slipway.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def feedback(fake_github: FakeGitHub) -> Iterator[GitHubFeedback]:
+    built = build_feedback(
+        token=TOKEN,
+        repository=REPO,
+        environment="prod",
+        api_url=fake_github.url,
+        public_url="https://deploy.example.com/",
+    )
+    assert built is not None
+    yield built
+    built.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "repo"),
+    [
+        ("https://github.com/Codertocat/Hello-World.git", "Codertocat/Hello-World"),
+        ("https://github.com/Codertocat/Hello-World", "Codertocat/Hello-World"),
+        ("git@github.com:octo-org/my.app.git", "octo-org/my.app"),
+        ("ssh://git@github.com/octo-org/app.git", "octo-org/app"),
+        ("/srv/git/app.git", None),
+        ("", None),
+    ],
+)
+def test_repository_from_url(url: str, repo: str | None) -> None:
+    assert repository_from_url(url) == repo
+
+
+def test_without_a_token_feedback_is_off_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="webhook.github"):
+        built = build_feedback(token=None, repository=REPO, environment="prod")
+    assert built is None
+    assert "GitHub feedback is off: SLIPWAY_GITHUB_TOKEN is not set" in caplog.text
+
+
+def test_without_a_repository_feedback_is_off_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="webhook.github"):
+        assert build_feedback(token=TOKEN, repository=None, environment="prod") is None
+    assert "SLIPWAY_GITHUB_REPOSITORY" in caplog.text
+
+
+def test_stored_state_changes_become_deployment_statuses(
+    fake_github: FakeGitHub, feedback: GitHubFeedback, store: Store
+) -> None:
+    deployment = store.create_deployment(
+        NewDeployment(kind=DeploymentKind.DEPLOY, stack="prod", sha=SHA, ref="refs/heads/main")
+    )
+    feedback.state_changed(deployment)
+    for state, note in [(S.RUNNING, ""), (S.VERIFYING, ""), (S.FAILED, "web: 503")]:
+        feedback.state_changed(store.set_state(deployment.id, state, note), note)
+    assert feedback.drain(timeout=30)
+    (github_id,) = fake_github.state.deployments
+    assert fake_github.statuses_of(github_id) == ["queued", "in_progress", "in_progress", "failure"]
+    last = fake_github.state.statuses[github_id][-1]
+    assert last["description"] == "failed: web: 503"
+    assert last["log_url"] == f"https://deploy.example.com/deployments/{deployment.id}/log"
+
+
+def test_a_preview_run_sets_a_pending_status_and_no_deployment(
+    fake_github: FakeGitHub, feedback: GitHubFeedback, store: Store
+) -> None:
+    preview = store.create_deployment(
+        NewDeployment(
+            kind=DeploymentKind.PREVIEW,
+            stack="prod",
+            sha=SHA,
+            ref="feature",
+            pr_number=2,
+            head_repo=REPO,
+        )
+    )
+    feedback.state_changed(preview)
+    feedback.state_changed(store.set_state(preview.id, S.RUNNING))
+    assert feedback.drain(timeout=30)
+    assert fake_github.state.deployments == {}
+    (status,) = fake_github.state.commit_statuses
+    assert (status["sha"], status["state"], status["context"]) == (SHA, "pending", PREVIEW_CONTEXT)

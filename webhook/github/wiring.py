@@ -1,0 +1,106 @@
+"""Plug GitHub feedback into the service: from settings, off the deployment's thread.
+
+``GitHubFeedback`` is what the orchestrator calls on every state change and at the end of
+a preview. Calls return at once; one background thread posts to GitHub in order. When no
+token is configured, ``build_feedback`` returns None and logs that feedback is off.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from webhook.github.client import DEFAULT_API_URL, GitHubClient
+from webhook.github.deployment_status import DeploymentChange
+from webhook.github.dispatch import FeedbackDispatcher
+from webhook.github.feedback import FeedbackConfig, FeedbackService
+from webhook.github.preview import PreviewReport
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import Deployment
+
+log = logging.getLogger(__name__)
+
+_REPO_IN_URL = re.compile(r"github\.com[:/](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$")
+
+
+def repository_from_url(url: str) -> str | None:
+    """``owner/name`` from a GitHub clone URL (https, ssh or scp-like), else None."""
+    found = _REPO_IN_URL.search(url.strip())
+    return found["repo"] if found else None
+
+
+def change_from_record(deployment: Deployment, note: str = "") -> DeploymentChange:
+    """The feedback view of a stored deployment that just moved to its current state."""
+    return DeploymentChange(
+        deployment_id=deployment.id,
+        stack=deployment.stack,
+        sha=deployment.sha,
+        state=str(deployment.state),
+        ref=deployment.ref or None,
+        note=note or None,
+        rollback_to=deployment.rolled_back_to,
+        replaces=deployment.rollback_of if deployment.kind == DeploymentKind.ROLLBACK else None,
+    )
+
+
+class GitHubFeedback:
+    """Non-blocking, ordered, never-raising feedback for the orchestrator to call."""
+
+    def __init__(self, service: FeedbackService, dispatcher: FeedbackDispatcher | None = None):
+        self.service = service
+        self.dispatcher = dispatcher or FeedbackDispatcher()
+
+    def state_changed(self, deployment: Deployment, note: str = "") -> None:
+        """A deployment moved to ``deployment.state``: post its GitHub status."""
+        if deployment.kind == DeploymentKind.PREVIEW:
+            if deployment.state == DeploymentState.RUNNING:
+                repository = deployment.head_repo or self.service.config.repository
+                self.dispatcher.submit(
+                    self.service.preview_started, repository, deployment.sha, deployment.stack
+                )
+            return  # a preview's outcome is posted by preview_finished, with its changes
+        change = change_from_record(deployment, note)
+        self.dispatcher.submit(self.service.deployment_changed, change)
+
+    def preview_finished(self, report: PreviewReport) -> None:
+        """Post the PR comment and the ``slipway/preview`` status for a finished preview."""
+        self.dispatcher.submit(self.service.preview_finished, report)
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until everything submitted so far was posted (or given up on)."""
+        return self.dispatcher.drain(timeout)
+
+    def close(self) -> None:
+        self.dispatcher.close()
+        self.service.client.close()
+
+
+def build_feedback(
+    *,
+    token: str | None,
+    repository: str | None,
+    environment: str,
+    api_url: str = DEFAULT_API_URL,
+    public_url: str | None = None,
+) -> GitHubFeedback | None:
+    """The feedback for these settings, or None (logged) when it cannot be switched on."""
+    if not token:
+        log.warning(
+            "GitHub feedback is off: SLIPWAY_GITHUB_TOKEN is not set (no deployment statuses, "
+            "no preview comments). Set it to a fine-grained or GitHub App installation token."
+        )
+        return None
+    if not repository:
+        log.warning(
+            "GitHub feedback is off: no repository; set SLIPWAY_GITHUB_REPOSITORY=owner/name "
+            "or a github.com SLIPWAY_REPO_URL."
+        )
+        return None
+    if not public_url:
+        log.info("GitHub statuses will have no log link: SLIPWAY_PUBLIC_URL is not set")
+    client = GitHubClient(token, base_url=api_url)
+    config = FeedbackConfig(repository=repository, environment=environment, public_url=public_url)
+    log.info(
+        "GitHub feedback is on for %s (environment %s) via %s", repository, environment, api_url
+    )
+    return GitHubFeedback(FeedbackService(client, config))
