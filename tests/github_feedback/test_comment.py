@@ -46,7 +46,7 @@ def test_comment_has_marker_commit_table_and_folded_details() -> None:
     assert "| `docker:index/network:Network` | 1 |  |  |  |" in lines
     assert "| **total** | **1** | **1** | **1** | **1** |" in lines
     details = body[body.index("<details>") : body.index("</details>")]
-    assert "~ update docker:index/container:Container web  [changed: envs[0], labels]" in details
+    assert "! update docker:index/container:Container web  [changed: envs[0], labels]" in details
     assert "+- replace docker:index/container:Container db  [changed: image]" in details
     assert "[replaced because of: image]" in details
     assert "Output truncated" not in body
@@ -93,7 +93,7 @@ def test_long_output_is_cut_in_the_details_with_a_note() -> None:
     assert len(body) <= GITHUB_COMMENT_LIMIT
     assert body.startswith(comment_marker("prod"))
     assert "| **total** | **750** | **750** | **750** | **750** |" in body  # summary is whole
-    shown = body.count("\n+ create ") + body.count("\n~ update ") + body.count("\n- delete ")
+    shown = body.count("\n+ create ") + body.count("\n! update ") + body.count("\n- delete ")
     shown += body.count("\n+- replace ")
     assert 0 < shown < 3000
     assert f"{shown} of 3000 resources shown" in body

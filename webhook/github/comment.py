@@ -16,7 +16,8 @@ GITHUB_COMMENT_LIMIT = 65_536
 #: Longest error text shown in full; the rest is in the service log.
 MAX_ERROR_CHARS = 8_000
 
-_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
+# "!" is what GitHub's diff highlighting colours as "changed" (Pulumi itself prints "~").
+_SYMBOL = {"create": "+", "update": "!", "replace": "+-", "delete": "-"}
 
 
 def comment_marker(stack: str) -> str:
@@ -56,7 +57,7 @@ def _summary_table(changes: tuple[ResourceChange, ...]) -> list[str]:
 
 
 def detail_line(change: ResourceChange) -> str:
-    """One line of the folded diff, e.g. ``~ update docker:index/container:Container web``."""
+    """One line of the folded diff, e.g. ``! update docker:index/container:Container web``."""
     line = f"{_SYMBOL[change.op]} {change.op} {change.type} {change.name}"
     if change.changed:
         line += f"  [changed: {', '.join(change.changed)}]"
