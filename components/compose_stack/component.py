@@ -1,0 +1,179 @@
+"""ComposeStack: a StackPlan declared as pulumi-docker resources (children of the component)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from components.compose_stack.plan import Mount, ServicePlan, StackPlan, Upload
+
+TYPE_TOKEN = "slipway:compose:Stack"
+
+
+@dataclass
+class ComposeStackArgs:
+    """What ComposeStack declares: the translated Compose model (see `load_stack_plan`)."""
+
+    plan: StackPlan
+
+
+class ComposeStack(pulumi.ComponentResource):
+    """Networks, volumes, images and containers of one Compose project on one Docker host.
+
+    Outputs: `services` (service → first container name) and `containers` (service → all
+    container names, one per replica).
+    """
+
+    services: pulumi.Output[dict[str, str]]
+    containers: pulumi.Output[dict[str, list[str]]]
+
+    def __init__(
+        self, name: str, args: ComposeStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        plan = args.plan
+        for warning in plan.warnings:
+            pulumi.log.warn(warning, resource=self)
+        self._name = name
+        self._networks = {n.key: self._network(n) for n in plan.networks}
+        self._volumes = {v.key: self._volume(v) for v in plan.volumes}
+        self._containers: dict[str, list[docker.Container]] = {}
+        for service in plan.services:  # dependencies come first
+            self._containers[service.name] = self._service(service, plan)
+        self.services = pulumi.Output.from_input(
+            {s.name: s.container_names[0] for s in plan.services if s.container_names}
+        )
+        self.containers = pulumi.Output.from_input(
+            {s.name: list(s.container_names) for s in plan.services}
+        )
+        self.register_outputs({"services": self.services, "containers": self.containers})
+
+    def _child(self, **kwargs) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def _network(self, network) -> pulumi.Output[str]:
+        if network.external:
+            found = docker.get_network_output(
+                name=network.name, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            return found.name
+        resource = docker.Network(
+            f"{self._name}-net-{network.key}", **network.args, opts=self._child()
+        )
+        return resource.name
+
+    def _volume(self, volume) -> pulumi.Input[str]:
+        if volume.external:
+            return volume.name  # Docker has no volume lookup in pulumi-docker; used by name
+        resource = docker.Volume(
+            f"{self._name}-vol-{volume.key}", **volume.args, opts=self._child()
+        )
+        return resource.name
+
+    def _image(self, service: ServicePlan) -> tuple[pulumi.Resource, pulumi.Output[str]]:
+        resource_name = f"{self._name}-{service.name}-image"
+        if service.image.build is not None:
+            built = docker.Image(
+                resource_name,
+                image_name=service.image.name,
+                build=service.image.build,
+                skip_push=True,
+                opts=self._child(),
+            )
+            return built, built.repo_digest  # the local image ID: changes with every rebuild
+        pulled = docker.RemoteImage(
+            resource_name,
+            name=service.image.name,
+            platform=service.image.platform,
+            keep_locally=True,  # other stacks or rollbacks may still use it
+            opts=self._child(),
+        )
+        return pulled, pulled.image_id
+
+    def _service(self, service: ServicePlan, plan: StackPlan) -> list[docker.Container]:
+        image, image_ref = self._image(service)
+        after: list[pulumi.Resource] = [image]
+        for dependency in service.depends_on:
+            after.extend(self._containers[dependency.service])
+        args = dict(service.args)
+        if service.network_mode_service:
+            owner = plan.service(service.network_mode_service)
+            args["network_mode"] = f"container:{owner.container_names[0]}"
+        elif service.networks:
+            args["networks_advanced"] = [
+                {"name": self._networks[a.network], "aliases": list(a.aliases), **a.args}
+                for a in service.networks
+            ]
+        volumes = [self._mount(m, plan) for m in service.mounts]
+        if volumes:
+            args["volumes"] = volumes
+        uploads = [_upload(u) for u in service.uploads]
+        if uploads:
+            args["uploads"] = uploads
+        if service.wait_healthy:
+            args["wait"] = True
+            args["wait_timeout"] = service.wait_timeout
+        if service.run_to_completion:
+            args["must_run"] = False
+            args["attach"] = True  # waits until the container exits, before dependants start
+        return [
+            docker.Container(
+                f"{self._name}-{service.name}-{replica}",
+                name=container_name,
+                image=image_ref,
+                **args,
+                opts=self._child(depends_on=after),
+            )
+            for replica, container_name in enumerate(service.container_names, start=1)
+        ]
+
+    def _mount(self, mount: Mount, plan: StackPlan) -> dict:
+        if mount.kind == "volume":
+            return {
+                "volume_name": self._volumes[mount.source],
+                "container_path": mount.container_path,
+                "read_only": mount.read_only,
+            }
+        if mount.kind == "anonymous":
+            return {"container_path": mount.container_path}
+        if mount.kind == "bind":
+            bind = {
+                "host_path": mount.source,
+                "container_path": mount.container_path,
+                "read_only": mount.read_only,
+            }
+            if mount.selinux_relabel:
+                bind["selinux_relabel"] = mount.selinux_relabel
+            return bind
+        container = mount.source
+        if mount.kind == "from_service":
+            container = plan.service(mount.source).container_names[0]
+        return {"from_container": container, "read_only": mount.read_only}
+
+
+def _upload(upload: Upload) -> dict:
+    out: dict = {"file": upload.target}
+    if upload.source is not None:
+        # Content, not the local path: the path differs between checkouts (laptop, deploy
+        # worktrees) and would replace the container on every deployment.
+        out.update(_file_content(Path(upload.source)))
+    else:
+        out["content"] = upload.content
+    if upload.secret:
+        out = {k: pulumi.Output.secret(v) if k.startswith("content") else v for k, v in out.items()}
+    for key in ("owner", "group", "permissions"):
+        if getattr(upload, key) is not None:
+            out[key] = getattr(upload, key)
+    return out
+
+
+def _file_content(path: Path) -> dict[str, str]:
+    data = path.read_bytes()
+    try:
+        return {"content": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"content_base64": base64.b64encode(data).decode("ascii")}

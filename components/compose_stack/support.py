@@ -1,0 +1,205 @@
+"""Which Compose keys Slipway translates, warns about, or rejects (docs/compose-support.md).
+
+Every key of a service, network or volume in Docker Compose's resolved model is looked up
+here. A key missing from these tables is rejected, so a new Compose feature is never
+silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Support(Enum):
+    TRANSLATED = "translated"  # becomes an input of a pulumi-docker resource
+    RESOLVED = "resolved by Compose"  # Compose folds it into other keys before we see it
+    NO_EFFECT = "accepted, no effect"  # metadata that changes nothing on a Docker host
+    WARNED = "warned"  # does not apply to a single host: dropped with a warning
+    REJECTED = "rejected"  # cannot be expressed: the program fails
+
+
+@dataclass(frozen=True)
+class Rule:
+    support: Support
+    note: str  # what it becomes, or why it is warned, or what to do instead
+
+
+T, R, N, W, X = (
+    Support.TRANSLATED,
+    Support.RESOLVED,
+    Support.NO_EFFECT,
+    Support.WARNED,
+    Support.REJECTED,
+)
+
+SERVICE_KEYS: dict[str, Rule] = {
+    "image": Rule(T, "docker.RemoteImage (or the tag of the docker.Image built for `build`)"),
+    "build": Rule(T, "docker.Image built on the Docker host, not pushed (see `build.*`)"),
+    "pull_policy": Rule(T, "`build` builds; others pull a docker.RemoteImage"),
+    "platform": Rule(T, "image and container `platform`"),
+    "command": Rule(T, "container `command`"),
+    "entrypoint": Rule(T, "container `entrypoints`"),
+    "environment": Rule(T, "container `envs` (after `env_file` and interpolation)"),
+    "env_file": Rule(R, "merged into `environment` by Compose"),
+    "label_file": Rule(R, "merged into `labels` by Compose"),
+    "extends": Rule(R, "resolved by Compose; the program warns: run the migration"),
+    "profiles": Rule(R, "only services of active profiles (`slipway:profiles`) are declared"),
+    "ports": Rule(T, "container `ports` (ranges expanded)"),
+    "expose": Rule(N, "every port is reachable on the project's networks anyway"),
+    "volumes": Rule(
+        T, "`volumes` (named, anonymous, bind), `uploads` for read-only project files, `tmpfs`"
+    ),
+    "volumes_from": Rule(T, "`volumes` with `from_container`"),
+    "tmpfs": Rule(T, "container `tmpfs`"),
+    "networks": Rule(T, "`networks_advanced` with the service name and aliases as DNS aliases"),
+    "network_mode": Rule(T, "`network_mode` (`service:x` becomes `container:<x's container>`)"),
+    "links": Rule(T, "link aliases become network aliases of the linked service"),
+    "restart": Rule(T, "`restart` and `max_retry_count`"),
+    "healthcheck": Rule(
+        T, "`healthcheck` (test, interval, timeout, retries, start period/interval)"
+    ),
+    "depends_on": Rule(T, "`depends_on`; `service_healthy` sets `wait` on the dependency"),
+    "labels": Rule(T, "container `labels`"),
+    "user": Rule(T, "container `user`"),
+    "working_dir": Rule(T, "container `working_dir`"),
+    "hostname": Rule(T, "container `hostname`"),
+    "domainname": Rule(T, "container `domainname`"),
+    "container_name": Rule(T, "container `name` (only with one replica)"),
+    "dns": Rule(T, "container `dns`"),
+    "dns_opt": Rule(T, "container `dns_opts`"),
+    "dns_search": Rule(T, "container `dns_searches`"),
+    "extra_hosts": Rule(T, "container `hosts`"),
+    "cap_add": Rule(T, "`capabilities.adds`"),
+    "cap_drop": Rule(T, "`capabilities.drops`"),
+    "sysctls": Rule(T, "container `sysctls`"),
+    "ulimits": Rule(T, "container `ulimits`"),
+    "logging": Rule(T, "`log_driver`, `log_opts`"),
+    "deploy": Rule(T, "see `deploy.*`"),
+    "scale": Rule(T, "that many containers (like `deploy.replicas`)"),
+    "mem_limit": Rule(T, "`memory` (MiB, rounded up)"),
+    "mem_reservation": Rule(T, "`memory_reservation` (MiB, rounded up)"),
+    "memswap_limit": Rule(T, "`memory_swap` (MiB, rounded up; -1 unlimited)"),
+    "cpus": Rule(T, "container `cpus`"),
+    "cpuset": Rule(T, "container `cpu_set`"),
+    "cpu_shares": Rule(T, "container `cpu_shares`"),
+    "cpu_quota": Rule(T, "container `cpu_quota`"),
+    "cpu_period": Rule(T, "container `cpu_period`"),
+    "shm_size": Rule(T, "`shm_size` (MiB, rounded up)"),
+    "devices": Rule(T, "container `devices`"),
+    "device_cgroup_rules": Rule(T, "container `device_cgroup_rules`"),
+    "gpus": Rule(T, "container `gpus` (`all`) or `device_requests`"),
+    "group_add": Rule(T, "container `group_adds`"),
+    "init": Rule(T, "container `init`"),
+    "privileged": Rule(T, "container `privileged`"),
+    "read_only": Rule(T, "container `read_only`"),
+    "stdin_open": Rule(T, "container `stdin_open`"),
+    "tty": Rule(T, "container `tty`"),
+    "pid": Rule(T, "container `pid_mode`"),
+    "ipc": Rule(T, "container `ipc_mode`"),
+    "userns_mode": Rule(T, "container `userns_mode`"),
+    "cgroup": Rule(T, "container `cgroupns_mode`"),
+    "cgroup_parent": Rule(T, "container `cgroup_parent`"),
+    "runtime": Rule(T, "container `runtime`"),
+    "security_opt": Rule(T, "container `security_opts`"),
+    "storage_opt": Rule(T, "container `storage_opts`"),
+    "stop_signal": Rule(T, "container `stop_signal`"),
+    "stop_grace_period": Rule(T, "`stop_timeout` and `destroy_grace_seconds` (seconds)"),
+    "secrets": Rule(T, "file or environment secrets uploaded to /run/secrets/<target>"),
+    "configs": Rule(T, "file, content or environment configs uploaded to their target"),
+    "attach": Rule(N, "only changes which logs `docker compose up` prints"),
+    "develop": Rule(W, "`docker compose watch` is a development loop, not a deployment"),
+    "annotations": Rule(X, "pulumi-docker cannot set OCI annotations: remove them"),
+    "blkio_config": Rule(X, "pulumi-docker cannot set block IO limits: remove `blkio_config`"),
+    "cpu_count": Rule(X, "Windows-only: use `cpus`"),
+    "cpu_percent": Rule(X, "Windows-only: use `cpus`"),
+    "cpu_rt_period": Rule(X, "pulumi-docker cannot set realtime CPU: remove it"),
+    "cpu_rt_runtime": Rule(X, "pulumi-docker cannot set realtime CPU: remove it"),
+    "credential_spec": Rule(X, "Windows-only: remove it"),
+    "isolation": Rule(X, "Windows-only: remove it"),
+    "external_links": Rule(
+        X, "attach the service to an external network (`networks: {x: {external: true}}`)"
+    ),
+    "mac_address": Rule(X, "set it per network: `networks: {<name>: {mac_address: ...}}`"),
+    "mem_swappiness": Rule(X, "pulumi-docker cannot set it: remove `mem_swappiness`"),
+    "oom_kill_disable": Rule(X, "pulumi-docker cannot set it: remove `oom_kill_disable`"),
+    "oom_score_adj": Rule(X, "pulumi-docker cannot set it: remove `oom_score_adj`"),
+    "pids_limit": Rule(X, "pulumi-docker cannot set it: remove `pids_limit`"),
+    "post_start": Rule(X, "lifecycle hooks cannot be expressed: move the command into the image"),
+    "pre_stop": Rule(X, "lifecycle hooks cannot be expressed: move the command into the image"),
+    "provider": Rule(
+        X, "Compose provider services are not containers: declare that resource in Pulumi"
+    ),
+    "models": Rule(X, "Compose models are not containers: remove `models`"),
+    "use_api_socket": Rule(X, "mount /var/run/docker.sock explicitly under `volumes` instead"),
+    "uts": Rule(X, "pulumi-docker cannot set the UTS namespace: remove `uts`"),
+}
+
+BUILD_KEYS: dict[str, Rule] = {
+    "context": Rule(T, "`build.context` (a directory on this machine)"),
+    "dockerfile": Rule(T, "`build.dockerfile`"),
+    "args": Rule(T, "`build.args`"),
+    "target": Rule(T, "`build.target`"),
+    "cache_from": Rule(T, "`build.cache_from.images`"),
+    "network": Rule(T, "`build.network`"),
+    "extra_hosts": Rule(T, "`build.add_hosts`"),
+    "platforms": Rule(T, "`build.platform` (one platform only)"),
+    "labels": Rule(W, "image labels are not set by docker.Image: put them in the Dockerfile"),
+    "pull": Rule(W, "docker.Image pulls base images as its builder decides"),
+    "no_cache": Rule(W, "docker.Image always uses the build cache"),
+    "tags": Rule(W, "only the service's image name is tagged"),
+}
+
+DEPLOY_KEYS: dict[str, Rule] = {
+    "replicas": Rule(T, "that many containers, `<project>-<service>-<n>`"),
+    "resources": Rule(T, "limits: `memory`, `cpus`; reservations: `memory_reservation`, devices"),
+    "restart_policy": Rule(T, "`restart` and `max_retry_count` (delay/window warned)"),
+    "mode": Rule(W, "one host: `global` means one container"),
+    "placement": Rule(W, "one host: no placement"),
+    "endpoint_mode": Rule(W, "one host: Docker DNS is used"),
+    "update_config": Rule(W, "Slipway updates with `pulumi up` and rolls back on failed checks"),
+    "rollback_config": Rule(W, "Slipway rolls back to the last good commit itself"),
+    "labels": Rule(W, "Swarm service labels: use service `labels` for container labels"),
+}
+
+NETWORK_KEYS: dict[str, Rule] = {
+    "name": Rule(T, "network `name` (Compose prefixes the project: `<project>_<key>`)"),
+    "driver": Rule(T, "network `driver`"),
+    "driver_opts": Rule(T, "network `options`"),
+    "ipam": Rule(T, "`ipam_driver`, `ipam_configs`, `ipam_options`"),
+    "internal": Rule(T, "network `internal`"),
+    "attachable": Rule(T, "network `attachable`"),
+    "enable_ipv6": Rule(T, "network `ipv6`"),
+    "labels": Rule(T, "network `labels`"),
+    "external": Rule(T, "looked up with docker.get_network, not created"),
+    "enable_ipv4": Rule(X, "pulumi-docker cannot disable IPv4: remove `enable_ipv4`"),
+}
+
+VOLUME_KEYS: dict[str, Rule] = {
+    "name": Rule(T, "volume `name` (Compose prefixes the project: `<project>_<key>`)"),
+    "driver": Rule(T, "volume `driver`"),
+    "driver_opts": Rule(T, "volume `driver_opts`"),
+    "labels": Rule(T, "volume `labels`"),
+    "external": Rule(T, "used by name, not created"),
+}
+
+TOP_LEVEL_KEYS: dict[str, Rule] = {
+    "name": Rule(R, "replaced by `slipway:composeProject`"),
+    "services": Rule(T, "containers and images"),
+    "networks": Rule(T, "docker.Network"),
+    "volumes": Rule(T, "docker.Volume"),
+    "secrets": Rule(T, "uploaded into the services that use them"),
+    "configs": Rule(T, "uploaded into the services that use them"),
+    "include": Rule(R, "merged by Compose"),
+    "version": Rule(N, "obsolete in Compose v2"),
+    "models": Rule(X, "Compose models are not containers: remove `models`"),
+}
+
+ALL_TABLES: dict[str, dict[str, Rule]] = {
+    "top-level": TOP_LEVEL_KEYS,
+    "service": SERVICE_KEYS,
+    "service `build`": BUILD_KEYS,
+    "service `deploy`": DEPLOY_KEYS,
+    "network": NETWORK_KEYS,
+    "volume": VOLUME_KEYS,
+}

@@ -1,0 +1,174 @@
+"""Run the whole Pulumi program (`__main__.py`) under Pulumi's mocks and record what it declares.
+
+Config comes from `Pulumi.<stack>.yaml` the way the CLI hands it to the program: strings as
+is, lists and maps as JSON text. Used by tests/program and bench/bench_program.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import runpy
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+from ruamel.yaml import YAML
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "slipway"
+
+
+@dataclass
+class Declared:
+    """One resource registration as the engine saw it."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    parent: str
+    dependencies: list[str]
+    provider: str
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Declared] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Declared:
+        return next(r for r in self.resources if r.name == name)
+
+    def count_by_type(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.resources:
+            counts[r.type] = counts.get(r.type, 0) + 1
+        return counts
+
+    def container(self, container_name: str) -> Declared:
+        return next(
+            r
+            for r in self.of_type("docker:index/container:Container")
+            if r.inputs.get("name") == container_name
+        )
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs, with the computed attributes the program reads."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = dict(args.inputs)
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            outputs["imageId"] = (
+                "sha256:" + hashlib.sha256(args.inputs["name"].encode()).hexdigest()
+            )
+            outputs["repoDigest"] = f"{args.inputs['name']}@sha256:{'0' * 64}"
+        if args.typ == "docker:index/image:Image":
+            outputs["repoDigest"] = f"sha256:{'1' * 64}"
+        outputs.setdefault("name", args.name)
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "docker:index/getNetwork:getNetwork":
+            name = args.args["name"]
+            return {"id": f"{name}-id", "name": name, "driver": "bridge", "scope": "local"}
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks, run: ProgramRun) -> None:
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.run.resources.append(
+                Declared(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=rpc.deserialize_properties(request.object),
+                    parent=request.parent,
+                    dependencies=list(request.dependencies),
+                    provider=request.provider,
+                )
+            )
+        return response
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__(logging.WARNING)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run.warnings.append(record.getMessage())
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` block of Pulumi.<stack>.yaml (plain Python values)."""
+    document = YAML(typ="safe", pure=True).load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return dict(document.get("config") or {})
+
+
+def as_cli_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config values as the CLI passes them: structured values as JSON text."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+@contextmanager
+def _working_directory(path: Path):
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, Any],
+    *,
+    secret_keys: tuple[str, ...] = (),
+    program: Path = REPO_ROOT / "__main__.py",
+) -> ProgramRun:
+    """Run `program` for `stack` with `config` (full keys, e.g. `slipway:composeFiles`)."""
+    run = ProgramRun()
+    logger = logging.getLogger(f"slipway.program.{stack}")
+    logger.propagate = False
+    handler = _WarningCollector(run)
+    logger.addHandler(handler)
+    mocks = _Mocks()
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        logger=logger,
+        monitor=_RecordingMonitor(mocks, run),
+    )
+    pulumi.runtime.set_all_config(as_cli_config(config), list(secret_keys))
+    try:
+        with _working_directory(REPO_ROOT):
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program))))
+        exported = pulumi.runtime.get_root_resource().outputs
+        run.outputs = _sync_await(pulumi.Output.from_input(dict(exported)).future()) or {}
+    finally:
+        logger.removeHandler(handler)
+    return run
