@@ -119,7 +119,7 @@ def test_a_rolled_back_deployment_ends_in_failure_naming_the_commit_it_went_back
         service.deployment_changed(change(1, SHA_A, state))
     for state in ("running", "verifying", "failed", "rolling_back", "rolled_back"):
         service.deployment_changed(
-            change(2, SHA_B, state, note="health check /healthz: 503", rollback_to=SHA_A)
+            change(2, SHA_B, state, failure="health check /healthz: 503", rollback_to=SHA_A)
         )
     good, bad = sorted(fake_github.state.deployments)
     assert fake_github.statuses_of(good) == ["in_progress", "in_progress", "success"]
@@ -131,7 +131,7 @@ def test_a_rolled_back_deployment_ends_in_failure_naming_the_commit_it_went_back
         "failure",
     ]
     last = fake_github.state.statuses[bad][-1]
-    assert last["description"] == "rolled back to aaaaaaa: health check /healthz: 503"
+    assert last["description"] == "rolled back to aaaaaaa after: health check /healthz: 503"
 
 
 def test_a_manual_rollback_marks_the_deployment_it_replaced_inactive(

@@ -16,7 +16,8 @@ DESCRIPTION_LIMIT = 140
 class DeploymentChange:
     """A Slipway deployment that moved to ``state``: what the feedback service is told.
 
-    ``note`` is the orchestrator's note on the state (for failures: what went wrong);
+    ``note`` is the orchestrator's note on this state; ``failure`` the note of the
+    deployment's ``failed`` state (what went wrong), kept for the rollback states after it;
     ``rollback_to`` is the commit a failed deployment is (being) rolled back to;
     ``replaces`` is the deployment a manual rollback takes the place of.
     """
@@ -27,6 +28,7 @@ class DeploymentChange:
     state: str
     ref: str | None = None
     note: str | None = None
+    failure: str | None = None
     rollback_to: str | None = None
     replaces: int | None = None
 
@@ -47,23 +49,25 @@ def clip(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _with_error(text: str, error: str | None) -> str:
-    return f"{text}: {error}" if error else text
+def _with(text: str, detail: str | None, joiner: str = ": ") -> str:
+    return f"{text}{joiner}{detail}" if detail else text
 
 
 def status_for(change: DeploymentChange) -> GitHubStatus | None:
     """The deployment status to post for ``change``; None for a state GitHub need not see."""
     target = short_sha(change.rollback_to) if change.rollback_to else "the last good commit"
-    error = change.note
     table = {
         "queued": ("queued", f"queued for {change.stack}"),
         "running": ("in_progress", f"deploying {short_sha(change.sha)} to {change.stack}"),
         "verifying": ("in_progress", "deployed; running health checks"),
         "succeeded": ("success", "deployed and healthy"),
-        "failed": ("failure", _with_error("failed", error)),
-        "rolling_back": ("in_progress", _with_error(f"rolling back to {target}", error)),
-        "rolled_back": ("failure", _with_error(f"rolled back to {target}", error)),
-        "rollback_failed": ("error", _with_error(f"rollback to {target} failed", error)),
+        "failed": ("failure", _with("failed", change.note)),
+        "rolling_back": (
+            "in_progress",
+            _with(f"rolling back to {target}", change.failure, " after: "),
+        ),
+        "rolled_back": ("failure", _with(f"rolled back to {target}", change.failure, " after: ")),
+        "rollback_failed": ("error", change.note or f"rollback to {target} failed"),
         "superseded": ("inactive", "superseded by a newer commit before it ran"),
         "interrupted": ("error", "interrupted: the service stopped during the deployment"),
     }

@@ -15,7 +15,8 @@ from webhook.github.deployment_status import DeploymentChange
 from webhook.github.dispatch import FeedbackDispatcher
 from webhook.github.feedback import FeedbackConfig, FeedbackService
 from webhook.github.preview import PreviewReport
-from webhook.states import DeploymentKind, DeploymentState
+from webhook.github.preview_events import PreviewCollector
+from webhook.states import FINAL_STATES, DeploymentKind, DeploymentState
 from webhook.store import Deployment
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ def repository_from_url(url: str) -> str | None:
     return found["repo"] if found else None
 
 
-def change_from_record(deployment: Deployment, note: str = "") -> DeploymentChange:
+def change_from_record(
+    deployment: Deployment, note: str = "", failure: str | None = None
+) -> DeploymentChange:
     """The feedback view of a stored deployment that just moved to its current state."""
     return DeploymentChange(
         deployment_id=deployment.id,
@@ -38,6 +41,7 @@ def change_from_record(deployment: Deployment, note: str = "") -> DeploymentChan
         state=str(deployment.state),
         ref=deployment.ref or None,
         note=note or None,
+        failure=failure,
         rollback_to=deployment.rolled_back_to,
         replaces=deployment.rollback_of if deployment.kind == DeploymentKind.ROLLBACK else None,
     )
@@ -49,6 +53,8 @@ class GitHubFeedback:
     def __init__(self, service: FeedbackService, dispatcher: FeedbackDispatcher | None = None):
         self.service = service
         self.dispatcher = dispatcher or FeedbackDispatcher()
+        # Why each deployment failed, for the statuses of its rollback (in memory only).
+        self._failures: dict[int, str] = {}
 
     def state_changed(self, deployment: Deployment, note: str = "") -> None:
         """A deployment moved to ``deployment.state``: post its GitHub status."""
@@ -59,12 +65,40 @@ class GitHubFeedback:
                     self.service.preview_started, repository, deployment.sha, deployment.stack
                 )
             return  # a preview's outcome is posted by preview_finished, with its changes
-        change = change_from_record(deployment, note)
+        if deployment.state == DeploymentState.FAILED and note:
+            self._failures[deployment.id] = note
+        failure = self._failures.get(deployment.id)
+        if deployment.state in FINAL_STATES - {DeploymentState.FAILED}:
+            self._failures.pop(deployment.id, None)
+        change = change_from_record(deployment, note, failure)
         self.dispatcher.submit(self.service.deployment_changed, change)
 
     def preview_finished(self, report: PreviewReport) -> None:
         """Post the PR comment and the ``slipway/preview`` status for a finished preview."""
         self.dispatcher.submit(self.service.preview_finished, report)
+
+    def preview_done(
+        self, deployment: Deployment, collector: PreviewCollector, error: str | None = None
+    ) -> None:
+        """A preview job ended (``error`` says why if it failed): report what it collected."""
+        if deployment.pr_number is None:
+            log.warning("preview %s has no pull request number; no comment", deployment.id)
+            return
+        errors = collector.errors
+        if error and error not in errors:
+            errors = (*errors, error)
+        self.preview_finished(
+            PreviewReport(
+                stack=deployment.stack,
+                repository=deployment.head_repo or self.service.config.repository,
+                pr_number=deployment.pr_number,
+                head_sha=deployment.sha,
+                changes=collector.changes,
+                errors=errors,
+                failed=bool(error) or collector.failed,
+                log_url=self.service.config.log_url(deployment.id),
+            )
+        )
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until everything submitted so far was posted (or given up on)."""
