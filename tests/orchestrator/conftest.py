@@ -20,6 +20,7 @@ APP_TEMPLATE = '''\
 """Test app of commit {label!r}."""
 import argparse
 import http.server
+import os
 import sys
 import time
 
@@ -27,12 +28,17 @@ LABEL = {label!r}
 HEALTH_STATUS = {health}
 START_DELAY = {delay}
 CRASH_ON_START = {crash}
+SICK_WHILE_EXISTS = {sick_while!r}  # an outside dependency: /health fails while it exists
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 port = parser.parse_args().port
 print(f"starting {{LABEL}} on port {{port}}", flush=True)
-time.sleep(START_DELAY)
+parent = os.getppid()
+for _ in range(int(START_DELAY * 50)):
+    if os.getppid() != parent:  # the deploying process died: do not linger as an orphan
+        sys.exit(0)
+    time.sleep(0.02)
 if CRASH_ON_START:
     print("cannot start: configuration broken", flush=True)
     sys.exit(3)
@@ -41,6 +47,8 @@ if CRASH_ON_START:
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         status = HEALTH_STATUS if self.path == "/health" else 200
+        if self.path == "/health" and SICK_WHILE_EXISTS and os.path.exists(SICK_WHILE_EXISTS):
+            status = 503
         body = LABEL.encode()
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -72,9 +80,17 @@ class AppRepo:
     shas: dict[str, str] = field(default_factory=dict)
 
     def commit_app(
-        self, label: str, *, health: int = 200, delay: float = 0.0, crash: bool = False
+        self,
+        label: str,
+        *,
+        health: int = 200,
+        delay: float = 0.0,
+        crash: bool = False,
+        sick_while: str = "",
     ) -> str:
-        app = APP_TEMPLATE.format(label=label, health=health, delay=delay, crash=crash)
+        app = APP_TEMPLATE.format(
+            label=label, health=health, delay=delay, crash=crash, sick_while=sick_while
+        )
         (self.path / "app.py").write_text(app)
         git(self.path, "add", "app.py")
         git(self.path, "commit", "--quiet", "-m", f"app {label}")

@@ -32,6 +32,7 @@ from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
 
 from webhook.runners.base import OnOutput, RunnerError, mapped_automation_errors
+from webhook.runners.locks import process_alive
 
 READY_LINE = "READY"
 APP_FILE = "app.py"
@@ -50,26 +51,16 @@ def write_json_atomic(path: Path, data: Any) -> None:
     partial.replace(path)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def stop_process_group(pid: int, grace: float = 5.0) -> None:
     """SIGTERM the app's process group, SIGKILL it if it is still there after `grace`."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and pid_alive(pid):
+        while time.monotonic() < deadline and process_alive(pid):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
             time.sleep(0.02)
-        if pid_alive(pid):
+        if process_alive(pid):
             os.killpg(pid, signal.SIGKILL)
 
 

@@ -1,0 +1,333 @@
+"""The whole deploy path with a runner that really deploys (the commit's app, on loopback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.orchestrator.harness import FAST, Harness, make_orchestrator
+from webhook.orchestrator.recovery import release_stale_locks
+from webhook.orchestrator.selection import pick_next
+from webhook.queue import DeploymentQueue, QueueUnavailable
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import Deployment, NewDeployment, Store
+
+S = DeploymentState
+
+
+@pytest.fixture
+def harness(app_repo, local_runner, tmp_path: Path) -> Iterator[Harness]:
+    store, orchestrator = make_orchestrator(app_repo.path, tmp_path / "state", local_runner)
+    orchestrator.start()
+    yield Harness(store, orchestrator, local_runner)
+    orchestrator.stop(10)
+    store.close()
+
+
+def up_runs(harness: Harness, *ids: int) -> int:
+    return sum(1 for i in ids for line in harness.log(i) if line.startswith("deploy: up starting"))
+
+
+def test_orchestrator_is_a_deployment_queue(harness):
+    assert isinstance(harness.orchestrator, DeploymentQueue)
+
+
+def test_healthy_deploy_succeeds_and_records_the_healthy_commit(app_repo, harness):
+    sha = app_repo.commit_app("one")
+    job = harness.request(sha, reason="push to main")
+    harness.wait_idle()
+    assert harness.states(job) == ["queued", "running", "verifying", "succeeded"]
+    assert harness.serving() == "one"
+    log = harness.log(job)
+    assert "  app: READY" in log  # up's output streamed into the deployment log
+    assert any(line.startswith("health: pass http://127.0.0.1:") for line in log)
+    assert f"deploy: up starting (slipway #{job} deploy {sha[:12]}: push to main)" in log
+    assert harness.healthy_tag() == sha
+    assert harness.store.last_good("dev").id == job
+
+
+def test_unhealthy_deploy_is_rolled_back_and_the_old_app_answers(app_repo, harness):
+    good = app_repo.commit_app("one")
+    bad = app_repo.commit_app("two", health=500)
+    first = harness.request(good)
+    harness.wait_idle()
+    second = harness.request(bad)
+    harness.wait_idle()
+    assert harness.states(second) == [
+        "queued", "running", "verifying", "failed", "rolling_back", "rolled_back",
+    ]  # fmt: skip
+    assert harness.get(second).rolled_back_to == good
+    assert harness.serving() == "one"
+    log = harness.log(second)
+    assert any(line.startswith("health: FAIL") and "HTTP 500" in line for line in log)
+    assert any(line.startswith("rollback: up starting") for line in log)
+    assert harness.healthy_tag() == good
+    assert harness.store.last_good("dev").id == first
+
+
+def test_up_raising_is_rolled_back(app_repo, harness):
+    good = app_repo.commit_app("one")
+    broken = app_repo.commit_app("broken", crash=True)
+    harness.request(good)
+    harness.wait_idle()
+    job = harness.request(broken)
+    harness.wait_idle()
+    assert harness.states(job)[-3:] == ["failed", "rolling_back", "rolled_back"]
+    history = harness.store.state_history(job)
+    assert "up failed: app exited with code 3" in history[2].note
+    assert "  app: cannot start: configuration broken" in harness.log(job)
+    assert harness.serving() == "one"
+
+
+def test_rollback_that_fails_too_is_rollback_failed(app_repo, harness, tmp_path: Path):
+    database_down = tmp_path / "database-down"
+    good = app_repo.commit_app("one", sick_while=str(database_down))
+    bad = app_repo.commit_app("two", health=500)
+    harness.request(good)
+    harness.wait_idle()
+    database_down.touch()  # the outside world changed: the old commit is not healthy anymore
+    job = harness.request(bad)
+    harness.wait_idle()
+    assert harness.states(job)[-3:] == ["failed", "rolling_back", "rollback_failed"]
+    note = harness.store.state_history(job)[-1].note
+    assert f"rollback to {good[:12]} failed" in note and "needs a person" in note
+
+
+def test_first_deploy_failing_has_nothing_to_roll_back_to(app_repo, harness):
+    job = harness.request(app_repo.commit_app("one", health=503))
+    harness.wait_idle()
+    assert harness.states(job) == ["queued", "running", "verifying", "failed"]
+    assert any("nothing to roll back to" in line for line in harness.log(job))
+    assert harness.get(job).rolled_back_to is None
+
+
+def test_unknown_commit_fails_without_touching_the_stack(app_repo, harness):
+    app_repo.commit_app("one")
+    job = harness.request("f" * 40)
+    harness.wait_idle()
+    assert harness.states(job) == ["queued", "running", "failed"]
+    assert "is not in" in harness.store.state_history(job)[-1].note
+    assert not any("rollback" in line for line in harness.log(job))
+
+
+def test_burst_of_twenty_is_coalesced_to_the_newest(app_repo, harness):
+    shas = [app_repo.commit_app(f"v{n}") for n in range(1, 21)]
+    ids = [harness.request(sha) for sha in shas]
+    harness.wait_idle()
+    assert up_runs(harness, *ids) <= 2
+    assert harness.get(ids[-1]).state == S.SUCCEEDED
+    assert harness.serving() == "v20"
+    states = [harness.get(i).state for i in ids[:-1]]
+    assert set(states) <= {S.SUPERSEDED, S.SUCCEEDED}
+    assert states.count(S.SUPERSEDED) >= 18
+
+
+def test_locked_stack_is_retried_until_the_lock_goes(app_repo, harness):
+    lock_dir = harness.runner.backend_lock_dir("dev")
+    lock_dir.mkdir(parents=True)
+    lock = lock_dir / "engineer.json"
+    lock.write_text(
+        json.dumps(
+            {"pid": os.getpid(), "username": "dev", "hostname": "laptop", "timestamp": "now"}
+        )
+    )
+    job = harness.request(app_repo.commit_app("one"))
+    harness.wait_for_log(job, "stack busy")
+    lock.unlink()  # the engineer's `pulumi up` finished
+    harness.wait_idle()
+    assert harness.get(job).state == S.SUCCEEDED
+    busy = [line for line in harness.log(job) if line.startswith("stack busy")]
+    assert f"held by dev@laptop (pid {os.getpid()})" in busy[0]
+
+
+def test_locked_stack_gives_up_naming_the_holder(app_repo, local_runner, tmp_path: Path):
+    config = FAST.model_copy(update={"lock_retry_attempts": 3})
+    store, orchestrator = make_orchestrator(app_repo.path, tmp_path / "s", local_runner, config)
+    orchestrator.start()
+    try:
+        lock_dir = local_runner.backend_lock_dir("dev")
+        lock_dir.mkdir(parents=True)
+        (lock_dir / "x.json").write_text(
+            json.dumps({"pid": 1, "username": "ci", "hostname": "runner", "timestamp": "t"})
+        )
+        harness = Harness(store, orchestrator, local_runner)
+        job = harness.request(app_repo.commit_app("one"))
+        harness.wait_idle()
+        assert harness.states(job) == ["queued", "running", "failed"]
+        note = store.state_history(job)[-1].note
+        assert "held by ci@runner (pid 1)" in note and "gave up after 3 tries" in note
+        assert sum(line.startswith("stack busy") for line in harness.log(job)) == 2
+    finally:
+        orchestrator.stop(10)
+        store.close()
+
+
+def test_manual_rollback_deploys_the_given_good_commit(app_repo, harness):
+    good = app_repo.commit_app("one")
+    newer = app_repo.commit_app("two")
+    harness.request(good)
+    harness.wait_idle()
+    deployed = harness.request(newer)
+    harness.wait_idle()
+    job = harness.request(good, kind=DeploymentKind.ROLLBACK, rollback_of=deployed)
+    harness.wait_idle()
+    assert harness.states(job) == ["queued", "running", "verifying", "succeeded"]
+    assert harness.get(job).rolled_back_to == good
+    assert harness.serving() == "one"
+    assert harness.store.last_good("dev").id == job
+
+
+def test_previews_wait_behind_deployments(app_repo, local_runner, tmp_path: Path):
+    store, orchestrator = make_orchestrator(app_repo.path, tmp_path / "s", local_runner)
+    harness = Harness(store, orchestrator, local_runner)
+    one, two = app_repo.commit_app("one"), app_repo.commit_app("two")
+    # Recorded before the orchestrator starts: all are waiting when the worker looks.
+    new = store.create_deployment
+    preview = new(NewDeployment(DeploymentKind.PREVIEW, "dev", two, pr_number=7)).id
+    older = new(NewDeployment(DeploymentKind.DEPLOY, "dev", one)).id
+    newest = new(NewDeployment(DeploymentKind.DEPLOY, "dev", two)).id
+    orchestrator.start()
+    try:
+        harness.wait_idle()
+        assert harness.get(older).state == S.SUPERSEDED
+        assert harness.get(newest).state == S.SUCCEEDED
+        assert harness.get(preview).state == S.SUCCEEDED
+        deployed_at = store.state_history(newest)[-1].at
+        preview_started = store.state_history(preview)[1].at
+        assert preview_started > deployed_at
+        assert "preview: same 1" in store.state_history(preview)[-1].note
+    finally:
+        orchestrator.stop(10)
+        store.close()
+
+
+def _deployment(id_: int, kind: DeploymentKind, pr: int | None = None) -> Deployment:
+    return Deployment(
+        id_, kind, "dev", "a" * 40, "", "", S.QUEUED, "", "", None, pr, None, None, None
+    )
+
+
+def test_pick_next_rules():
+    deploy, preview, rollback = (
+        DeploymentKind.DEPLOY,
+        DeploymentKind.PREVIEW,
+        DeploymentKind.ROLLBACK,
+    )
+    queued = [_deployment(1, preview, 5), _deployment(2, deploy), _deployment(3, rollback)]
+    pick = pick_next(queued)
+    assert pick.job.id == 3 and [d.id for d in pick.superseded] == [2]
+    previews = [_deployment(1, preview, 5), _deployment(2, preview, 6), _deployment(3, preview, 5)]
+    pick = pick_next(previews)
+    assert pick.job.id == 3 and [d.id for d in pick.superseded] == [1]
+    assert pick_next([]).job is None
+
+
+def test_shutdown_lets_a_running_up_finish_and_keeps_the_queue(app_repo, harness):
+    slow = app_repo.commit_app("slow", delay=1.0)
+    later = app_repo.commit_app("later")
+    running = harness.request(slow)
+    harness.wait_for_log(running, "app: starting slow")
+    waiting = harness.request(later)
+    harness.orchestrator.stop(30)
+    assert harness.get(running).state == S.SUCCEEDED
+    assert harness.get(waiting).state == S.QUEUED
+    with pytest.raises(QueueUnavailable):
+        harness.orchestrator.submit(waiting)
+
+
+def test_shutdown_past_the_grace_period_records_interrupted(app_repo, harness):
+    slow = app_repo.commit_app("slow", delay=3.0)
+    job = harness.request(slow)
+    harness.wait_for_log(job, "app: starting slow")
+    harness.orchestrator.stop(0.1)
+    assert harness.get(job).state == S.INTERRUPTED
+    assert "grace period ran out" in harness.store.state_history(job)[-1].note
+
+
+CRASHING_SERVICE = """
+import json, sys, time
+from pathlib import Path
+from tests.orchestrator.harness import make_orchestrator
+from webhook.runners.local_process import LocalProcessRunner
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import NewDeployment
+
+repo, state, backend, slow, good = sys.argv[1:6]
+store, orchestrator = make_orchestrator(Path(repo), Path(state), LocalProcessRunner(Path(backend)))
+orchestrator.start()
+first = store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "dev", slow))
+orchestrator.submit(first.id)
+while store.get_deployment(first.id).state != DeploymentState.RUNNING:
+    time.sleep(0.01)
+second = store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "dev", good))
+orchestrator.submit(second.id)
+print(json.dumps([first.id, second.id]), flush=True)
+time.sleep(120)
+"""
+
+
+def test_kill_during_up_then_restart_marks_interrupted_and_resumes(
+    app_repo, local_runner, tmp_path: Path, repo_root: Path
+):
+    slow = app_repo.commit_app("slow", delay=30)
+    good = app_repo.commit_app("good")
+    state = tmp_path / "state"
+    arguments = [str(app_repo.path), str(state), str(local_runner.root), slow, good]
+    service = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_SERVICE, *arguments],
+        cwd=repo_root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first, second = json.loads(service.stdout.readline())
+        # Watch from this process: the killed service's store is only read here.
+        reader = Store.open(state / "slipway.db")
+        Harness(reader, None, local_runner).wait_for_log(first, "app: starting slow")
+        reader.close()
+    finally:
+        service.kill()
+        service.wait()
+    lock_dir = local_runner.backend_lock_dir("dev")
+    assert len(list(lock_dir.glob("*.json"))) == 1  # left behind by the dead process
+    state_file = local_runner.root / "stacks" / "dev" / "state.json"
+    assert json.loads(state_file.read_text())["deployment"]["pending_operations"]
+
+    store, orchestrator = make_orchestrator(app_repo.path, state, local_runner)
+    orchestrator.start()
+    try:
+        harness = Harness(store, orchestrator, local_runner)
+        assert harness.get(first).state == S.INTERRUPTED
+        log = harness.log(first)
+        assert any(line.startswith("recovery: removed stale lock") for line in log)
+        assert "recovery: cleared 1 pending operation(s) of stack dev" in log
+        harness.wait_idle()
+        assert harness.get(second).state == S.SUCCEEDED
+        assert harness.serving() == "good"
+        assert list(lock_dir.glob("*.json")) == []
+    finally:
+        orchestrator.stop(10)
+        store.close()
+
+
+def test_restart_never_breaks_a_lock_held_by_a_live_process(app_repo, local_runner, tmp_path):
+    lock_dir = local_runner.backend_lock_dir("dev")
+    lock_dir.mkdir(parents=True)
+    here = socket.gethostname()
+    live = {"pid": os.getpid(), "username": "me", "hostname": here, "timestamp": "t"}
+    other_host = {"pid": 999_999_999, "username": "you", "hostname": "elsewhere", "timestamp": "t"}
+    dead = {"pid": 999_999_999, "username": "me", "hostname": here, "timestamp": "t"}
+    for name, info in (("live", live), ("other", other_host), ("dead", dead)):
+        (lock_dir / f"{name}.json").write_text(json.dumps(info))
+    lines: list[str] = []
+    held = release_stale_locks(lock_dir, lines.append)
+    assert sorted(lock.path.stem for lock in held) == ["live", "other"]
+    assert sorted(p.stem for p in lock_dir.glob("*.json")) == ["live", "other"]
+    assert any("not broken" in line and "you@elsewhere" in line for line in lines)

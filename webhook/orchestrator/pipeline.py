@@ -1,0 +1,245 @@
+"""Running one deployment: worktree at the commit, `up`, health checks, rollback.
+
+Every step is written to the store (through `Journal`) before it takes effect. The stack
+is only rolled back when it was touched: a missing commit or a stack held by someone else
+fails the job without a rollback.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_when_event_set,
+    wait_exponential,
+)
+
+from webhook.checkout import CheckoutError, GitMirror
+from webhook.health import HealthConfigError, check_health, parse_health_checks
+from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
+from webhook.orchestrator.journal import Journal
+from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import Deployment, Store
+
+S = DeploymentState
+T = TypeVar("T")
+RUNBOOK = "docs/runbook.md"
+
+StackChangeError = (RunnerError, HealthConfigError)
+"""Failures after the stack may have changed: these are rolled back."""
+
+
+@dataclass
+class Pipeline:
+    """Carries out deployments of any stack; one call to `run` per job, on its worker."""
+
+    store: Store
+    mirror: GitMirror
+    runner: StackRunner
+    settings: OrchestratorSettings
+
+    def run(self, deployment: Deployment, cancel: threading.Event) -> None:
+        """Run one `queued` deployment to a final state. `cancel` is set when the shutdown
+        grace period ran out (the job has then been recorded `interrupted` already)."""
+        journal = Journal(self.store, deployment)
+        if deployment.kind == DeploymentKind.PREVIEW:
+            self._preview(journal, cancel)
+        else:
+            self._deploy(journal, cancel)
+
+    # -- the kinds of job
+
+    def _deploy(self, journal: Journal, cancel: threading.Event) -> None:
+        """A deploy, or a rollback asked for by hand (POST /deployments/{id}/rollback)."""
+        deployment = journal.deployment
+        sha = deployment.sha
+        by_hand = deployment.kind == DeploymentKind.ROLLBACK
+        if by_hand:
+            purpose, start_note = "rollback", f"rolling back by hand to {sha[:12]}"
+        else:
+            purpose, start_note = "deploy", f"deploying {sha[:12]}"
+        journal.state(S.RUNNING, start_note)
+        try:
+            healthy, detail = self._apply(
+                journal,
+                sha,
+                purpose,
+                cancel,
+                on_verify=lambda: journal.state(S.VERIFYING, "up finished; checking health"),
+                on_healthy=lambda: journal.state(
+                    S.SUCCEEDED, f"{sha[:12]} is healthy", rolled_back_to=sha if by_hand else None
+                ),
+            )
+        except StackLockedError as error:
+            journal.state(S.FAILED, self._locked_message(error))
+            return
+        except CheckoutError as error:
+            journal.state(S.FAILED, f"checkout failed, the stack was not touched: {error}")
+            return
+        except StackChangeError as error:
+            healthy, detail = False, f"up failed: {error}"
+        if healthy:
+            return
+        if by_hand:
+            journal.state(
+                S.FAILED,
+                f"rollback to {sha[:12]} failed: {detail}; a failed rollback is not rolled "
+                f"back again (see {RUNBOOK}, 'Recover from rollback_failed')",
+            )
+            return
+        journal.state(S.FAILED, detail)
+        self._roll_back(journal, cancel)
+
+    def _roll_back(self, journal: Journal, cancel: threading.Event) -> None:
+        stack = journal.deployment.stack
+        good = self.store.last_good(stack, before_id=journal.id)
+        if good is None:
+            journal.line(
+                f"rollback: nothing to roll back to: no earlier deployment of stack {stack} "
+                f"succeeded, so the stack stays as this deployment left it (see {RUNBOOK}, "
+                "'Roll back by hand')"
+            )
+            return
+        target = good.sha
+        journal.state(
+            S.ROLLING_BACK,
+            f"rolling back to {target[:12]} (deployment {good.id}, the last healthy one)",
+            rolled_back_to=target,
+        )
+        try:
+            healthy, detail = self._apply(
+                journal,
+                target,
+                "rollback",
+                cancel,
+                on_verify=lambda: journal.line("rollback: up finished; checking health"),
+                on_healthy=lambda: journal.state(
+                    S.ROLLED_BACK, f"{target[:12]} is deployed again and healthy"
+                ),
+            )
+        except (CheckoutError, *StackChangeError) as error:
+            healthy, detail = False, f"{type(error).__name__}: {error}"
+        if not healthy:
+            journal.state(
+                S.ROLLBACK_FAILED,
+                f"rollback to {target[:12]} failed: {detail}; the stack needs a person "
+                f"(see {RUNBOOK}, 'Recover from rollback_failed')",
+            )
+
+    def _preview(self, journal: Journal, cancel: threading.Event) -> None:
+        deployment = journal.deployment
+        journal.state(S.RUNNING, f"previewing {deployment.sha[:12]}")
+        try:
+            with self.mirror.worktree(
+                deployment.sha, self._worktree_name(journal, "preview")
+            ) as tree:
+                session = self.runner.open(deployment.stack, tree)
+                message = self._message(journal, deployment.sha, "preview")
+                journal.line(f"preview: starting ({message})")
+                summary = self._retry_locked(
+                    lambda: session.preview(message, journal.line), journal, cancel
+                )
+        except StackLockedError as error:
+            journal.state(S.FAILED, self._locked_message(error))
+            return
+        except (CheckoutError, RunnerError) as error:
+            journal.state(S.FAILED, f"preview failed: {error}")
+            return
+        changes = ", ".join(f"{op} {count}" for op, count in sorted(summary.items())) or "none"
+        journal.state(S.SUCCEEDED, f"preview: {changes}")
+
+    # -- steps
+
+    def _apply(
+        self,
+        journal: Journal,
+        sha: str,
+        purpose: str,
+        cancel: threading.Event,
+        *,
+        on_verify: Callable[[], None],
+        on_healthy: Callable[[], None],
+    ) -> tuple[bool, str]:
+        """Check out `sha`, `up`, check health; (healthy, summary). Raises on checkout and
+        `up` failures. `on_healthy` runs before the healthy-commit tag is set."""
+        stack = journal.deployment.stack
+        with self.mirror.worktree(sha, self._worktree_name(journal, purpose)) as tree:
+            journal.line(f"{purpose}: checked out {sha} in {tree}")
+            session = self.runner.open(stack, tree)
+            message = self._message(journal, sha, purpose)
+            journal.line(f"{purpose}: up starting ({message})")
+            outputs = self._retry_locked(lambda: session.up(message, journal.line), journal, cancel)
+            journal.line(f"{purpose}: up finished")
+            on_verify()
+            targets = parse_health_checks(outputs.get("healthChecks"))
+            report = check_health(targets, self.settings.health_policy, journal.line, stop=cancel)
+            journal.line(f"health: {report.summary}")
+            if report.healthy:
+                on_healthy()
+                self._tag_healthy(session, sha, journal)
+            return report.healthy, report.summary
+
+    def _retry_locked(
+        self, action: Callable[[], T], journal: Journal, cancel: threading.Event
+    ) -> T:
+        """Run `action`, retrying with exponential backoff while the stack is locked."""
+        attempts = self.settings.lock_retry_attempts
+
+        def note_retry(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0
+            journal.line(
+                f"stack busy: {error}; try {state.attempt_number}/{attempts} failed, "
+                f"retrying in {delay:.1f}s"
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(StackLockedError),
+            stop=stop_after_attempt(attempts) | stop_when_event_set(cancel),
+            wait=wait_exponential(
+                multiplier=self.settings.lock_retry_initial_seconds,
+                max=self.settings.lock_retry_max_seconds,
+            ),
+            sleep=cancel.wait,
+            before_sleep=note_retry,
+            reraise=True,
+        )
+        return retrying(action)
+
+    def _tag_healthy(self, session: StackSession, sha: str, journal: Journal) -> None:
+        try:
+            tagged = session.set_tag(HEALTHY_SHA_TAG, sha)
+        except RunnerError as error:  # the store already holds the record; say so and go on
+            journal.line(f"tag: could not set {HEALTHY_SHA_TAG}: {error}")
+            return
+        if tagged:
+            journal.line(f"tag: {HEALTHY_SHA_TAG}={sha}")
+        else:
+            journal.line("tag: backend has no stack tags; last healthy commit is in the store")
+
+    def _locked_message(self, error: StackLockedError) -> str:
+        return (
+            f"{error}; gave up after {self.settings.lock_retry_attempts} tries: let that "
+            f"update finish and deploy again (see {RUNBOOK}, 'Stack locked')"
+        )
+
+    @staticmethod
+    def _message(journal: Journal, sha: str, purpose: str) -> str:
+        deployment = journal.deployment
+        reason = f": {deployment.reason}" if deployment.reason else ""
+        return f"slipway #{deployment.id} {purpose} {sha[:12]}{reason}"
+
+    @staticmethod
+    def _worktree_name(journal: Journal, purpose: str) -> str:
+        safe_stack = "".join(
+            c if c.isalnum() or c in "-_" else "_" for c in journal.deployment.stack
+        )
+        return f"{safe_stack}-{journal.id}-{purpose}"

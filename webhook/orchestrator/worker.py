@@ -1,0 +1,90 @@
+"""One worker thread per stack: two updates never run on one stack at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from webhook.orchestrator.pipeline import Pipeline
+from webhook.orchestrator.selection import pick_next
+from webhook.states import DeploymentState
+from webhook.store import Deployment, Store
+
+logger = logging.getLogger("slipway.orchestrator")
+
+
+@dataclass
+class StackWorker:
+    """Takes the stack's queued deployments from the store, coalesced, one at a time."""
+
+    stack: str
+    store: Store
+    pipeline: Pipeline
+    on_finished: Callable[[int], None]
+    stopping: threading.Event
+    wake: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    current: Deployment | None = None
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(
+            target=self._loop, name=f"slipway-worker-{self.stack}", daemon=True
+        )
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            self.wake.wait()
+            self.wake.clear()
+            while not self.stopping.is_set() and self._run_next():
+                pass
+
+    def _run_next(self) -> bool:
+        """Run the next deployment if there is one; False when the queue is empty."""
+        pick = pick_next(self.store.deployments_in_states([DeploymentState.QUEUED], self.stack))
+        if pick.job is None:
+            return False
+        for old in pick.superseded:
+            note = f"superseded by deployment {pick.job.id} ({pick.job.sha[:12]})"
+            self.store.set_state(old.id, DeploymentState.SUPERSEDED, note)
+            self.store.append_log(old.id, f"state: superseded ({note})")
+            self.on_finished(old.id)
+        self.current = pick.job
+        try:
+            self.pipeline.run(pick.job, self.cancel)
+        except Exception as error:
+            self._record_crash(pick.job, error)
+        finally:
+            self.current = None
+            self.on_finished(pick.job.id)
+        return True
+
+    def _record_crash(self, job: Deployment, error: Exception) -> None:
+        if self.cancel.is_set():  # recorded `interrupted` at shutdown; nothing more to say
+            return
+        logger.exception("deployment %s crashed", job.id)
+        try:
+            self.store.append_log(job.id, f"error: {type(error).__name__}: {error}")
+            state = self.store.get_deployment(job.id).state
+            if state in (DeploymentState.RUNNING, DeploymentState.VERIFYING):
+                self.store.set_state(job.id, DeploymentState.FAILED, f"internal error: {error}")
+            elif state == DeploymentState.ROLLING_BACK:
+                note = f"internal error during rollback: {error}"
+                self.store.set_state(job.id, DeploymentState.ROLLBACK_FAILED, note)
+        except Exception:
+            logger.exception("could not record the failure of deployment %s", job.id)
+
+    def interrupt(self, note: str) -> None:
+        """Shutdown grace period over: record the running job `interrupted`, stop waiting."""
+        job = self.current
+        self.cancel.set()
+        if job is None:
+            return
+        try:
+            self.store.set_state(job.id, DeploymentState.INTERRUPTED, note)
+            self.store.append_log(job.id, f"state: interrupted ({note})")
+        except Exception:
+            logger.exception("could not record deployment %s interrupted", job.id)
