@@ -5,8 +5,20 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from components.compose_stack import ComposeStack, ComposeStackArgs, load_stack_plan
+from components.compose_stack import ComposeStack, ComposeStackArgs, StackPlan, load_stack_plan
 from components.config import StackConfig, load_config
+
+
+def plan_compose(config: StackConfig) -> StackPlan | None:
+    """Resolve and check the stack's Compose files (fails before any resource exists)."""
+    if not config.compose_files:
+        return None
+    return load_stack_plan(
+        config.compose_files,
+        project=config.compose_project,
+        profiles=config.profiles,
+        remote_docker_host=config.remote_docker_host,
+    )
 
 
 def build_docker_provider(config: StackConfig) -> docker.Provider:
@@ -14,18 +26,10 @@ def build_docker_provider(config: StackConfig) -> docker.Provider:
     return docker.Provider("docker", host=config.docker_host)
 
 
-def build_compose(config: StackConfig, provider: docker.Provider) -> ComposeStack | None:
-    """The stack's Compose services; exports `services` (service → container name)."""
-    if not config.compose_files:
-        return None
-    plan = load_stack_plan(
-        config.compose_files,
-        project=config.compose_project,
-        profiles=config.profiles,
-        remote_docker_host=config.remote_docker_host,
-    )
+def build_compose(plan: StackPlan, provider: docker.Provider) -> ComposeStack:
+    """The Compose services; exports `services` (service → container name)."""
     stack = ComposeStack(
-        config.compose_project,
+        plan.project,
         ComposeStackArgs(plan=plan),
         opts=pulumi.ResourceOptions(providers={"docker": provider}),
     )
@@ -35,8 +39,10 @@ def build_compose(config: StackConfig, provider: docker.Provider) -> ComposeStac
 
 def main() -> None:
     config = load_config()
+    compose_plan = plan_compose(config)
     provider = build_docker_provider(config)
-    build_compose(config, provider)
+    if compose_plan is not None:
+        build_compose(compose_plan, provider)
     pulumi.export("healthChecks", [check.as_output() for check in config.health_checks])
 
 

@@ -19,7 +19,8 @@ MIGRATE_COMMAND = "python -m components.compose migrate"
 def services_using_extends(path: Path) -> list[str]:
     """Names of the services in the Compose file `path` that still use `extends`."""
     try:
-        document = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        # Round-trip mode keeps Compose's own tags (`!reset`, `!override`) instead of failing.
+        document = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
     except (OSError, YAMLError):
         return []  # Docker Compose reports unreadable files with a better message
     services = document.get("services") if isinstance(document, dict) else None
