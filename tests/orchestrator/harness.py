@@ -8,7 +8,12 @@ from pathlib import Path
 
 import httpx
 
-from webhook.orchestrator import Orchestrator, OrchestratorSettings, build_orchestrator
+from webhook.orchestrator import (
+    DeploymentObserver,
+    Orchestrator,
+    OrchestratorSettings,
+    build_orchestrator,
+)
 from webhook.runners.local_process import LocalProcessRunner
 from webhook.settings import Settings
 from webhook.states import DeploymentKind, DeploymentState
@@ -27,11 +32,15 @@ WAIT_LIMIT = 60.0  # a bound for polling loops, never asserted on
 
 
 def make_orchestrator(
-    repo: Path, state_dir: Path, runner: LocalProcessRunner, config: OrchestratorSettings = FAST
+    repo: Path,
+    state_dir: Path,
+    runner: LocalProcessRunner,
+    config: OrchestratorSettings = FAST,
+    observer: DeploymentObserver | None = None,
 ) -> tuple[Store, Orchestrator]:
     store = Store.open(state_dir / "slipway.db")
     settings = Settings(webhook_secret="s" * 32, repo_url=str(repo), state_dir=state_dir)
-    return store, build_orchestrator(settings, store, runner, config)
+    return store, build_orchestrator(settings, store, runner, config, observer)
 
 
 @dataclass

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.orchestrator.harness import FAST, Harness, make_orchestrator
+from webhook.orchestrator import Orchestrator, service_queue
 from webhook.orchestrator.recovery import release_stale_locks
 from webhook.orchestrator.selection import pick_next
-from webhook.queue import DeploymentQueue, QueueUnavailable
+from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue
+from webhook.settings import Settings
 from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import Deployment, NewDeployment, Store
 
@@ -331,3 +333,51 @@ def test_restart_never_breaks_a_lock_held_by_a_live_process(app_repo, local_runn
     assert sorted(lock.path.stem for lock in held) == ["live", "other"]
     assert sorted(p.stem for p in lock_dir.glob("*.json")) == ["live", "other"]
     assert any("not broken" in line and "you@elsewhere" in line for line in lines)
+
+
+class RecordingObserver:
+    """Stands in for webhook.github.wiring.GitHubFeedback."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[int, str, str]] = []
+        self.previews: list[tuple[int, object, str | None]] = []
+
+    def state_changed(self, deployment: Deployment, note: str = "") -> None:
+        self.changes.append((deployment.id, str(deployment.state), note))
+
+    def preview_done(self, deployment: Deployment, collector: object, error: str | None = None):
+        self.previews.append((deployment.id, collector, error))
+
+
+def test_observer_hears_every_state_change_after_the_store(app_repo, local_runner, tmp_path):
+    observer = RecordingObserver()
+    store, orchestrator = make_orchestrator(
+        app_repo.path, tmp_path / "s", local_runner, observer=observer
+    )
+    orchestrator.start()
+    try:
+        harness = Harness(store, orchestrator, local_runner)
+        good = harness.request(app_repo.commit_app("one"))
+        harness.wait_idle()
+        bad = harness.request(app_repo.commit_app("two", health=500))
+        harness.wait_idle()
+        preview = harness.request(app_repo.shas["two"], kind=DeploymentKind.PREVIEW, pr_number=3)
+        harness.wait_idle()
+    finally:
+        orchestrator.stop(10)
+    for deployment_id in (good, bad, preview):
+        heard = [state for i, state, _ in observer.changes if i == deployment_id]
+        assert heard == harness.states(deployment_id)[1:]  # all but the initial `queued`
+    assert [(i, type(c).__name__, e) for i, c, e in observer.previews] == [
+        (preview, "PreviewCollector", None)
+    ]
+    store.close()
+
+
+def test_service_queue_is_the_orchestrator_only_with_a_repository(tmp_path: Path, caplog):
+    with Store.open(tmp_path / "db.sqlite") as store:
+        configured = Settings(webhook_secret="s" * 32, repo_url="/srv/repo", state_dir=tmp_path)
+        assert isinstance(service_queue(configured, store), Orchestrator)
+        bare = Settings(webhook_secret="s" * 32, repo_url="", state_dir=tmp_path)
+        assert isinstance(service_queue(bare, store), RecordingQueue)
+    assert "SLIPWAY_REPO_URL is not set" in caplog.text

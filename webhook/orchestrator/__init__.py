@@ -5,14 +5,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from webhook.checkout import GitMirror
 from webhook.orchestrator.config import OrchestratorSettings
+from webhook.orchestrator.observer import DeploymentObserver
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.recovery import Recovery
 from webhook.orchestrator.service import Orchestrator
+from webhook.queue import DeploymentQueue, RecordingQueue
 from webhook.runners.base import StackRunner
 from webhook.settings import Settings
 from webhook.store import Store
+
+logger = logging.getLogger("slipway.orchestrator")
 
 
 def build_orchestrator(
@@ -20,17 +26,39 @@ def build_orchestrator(
     store: Store,
     runner: StackRunner | None = None,
     orchestrator_settings: OrchestratorSettings | None = None,
+    observer: DeploymentObserver | None = None,
 ) -> Orchestrator:
     """The orchestrator for the service: git mirror under the state dir, the Pulumi
-    Automation API runner unless another `runner` is given."""
+    Automation API runner unless another `runner` is given. `observer` (e.g.
+    webhook.github.wiring.GitHubFeedback) hears every state change."""
     if runner is None:
         from webhook.runners.automation import AutomationRunner
 
         runner = AutomationRunner()
     mirror = GitMirror(settings.repo_url, settings.state_dir)
     config = orchestrator_settings or OrchestratorSettings()
-    pipeline = Pipeline(store, mirror, runner, config)
-    return Orchestrator(store, pipeline, Recovery(store, mirror, runner))
+    pipeline = Pipeline(store, mirror, runner, config, observer)
+    return Orchestrator(store, pipeline, Recovery(store, mirror, runner, observer))
 
 
-__all__ = ["Orchestrator", "OrchestratorSettings", "build_orchestrator"]
+def service_queue(
+    settings: Settings, store: Store, observer: DeploymentObserver | None = None
+) -> DeploymentQueue:
+    """The queue `create_app` should use: the orchestrator when SLIPWAY_REPO_URL is set,
+    else the RecordingQueue (requests are recorded and stay `queued`), with a warning."""
+    if settings.repo_url:
+        return build_orchestrator(settings, store, observer=observer)
+    logger.warning(
+        "SLIPWAY_REPO_URL is not set: deployment requests are recorded but nothing is "
+        "deployed. Set it to the repository to deploy (see docs/runbook.md)."
+    )
+    return RecordingQueue(store)
+
+
+__all__ = [
+    "DeploymentObserver",
+    "Orchestrator",
+    "OrchestratorSettings",
+    "build_orchestrator",
+    "service_queue",
+]

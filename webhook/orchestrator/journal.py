@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.states import DeploymentState
 from webhook.store import Deployment, Store
 
@@ -17,6 +18,7 @@ class Journal:
 
     store: Store
     deployment: Deployment
+    observer: DeploymentObserver | None = None
 
     @property
     def id(self) -> int:
@@ -30,6 +32,7 @@ class Journal:
     ) -> None:
         self.deployment = self.store.set_state(self.id, state, note, rolled_back_to=rolled_back_to)
         self.store.append_log(self.id, f"state: {state}" + (f" ({note})" if note else ""))
+        tell(self.observer, "state_changed", self.deployment, note)
         logger.info(
             "deployment %s -> %s",
             self.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tenacity import (
     RetryCallState,
@@ -25,6 +25,7 @@ from webhook.checkout import CheckoutError, GitMirror
 from webhook.health import HealthConfigError, check_health, parse_health_checks
 from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
 from webhook.orchestrator.journal import Journal
+from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
 from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import Deployment, Store
@@ -45,11 +46,12 @@ class Pipeline:
     mirror: GitMirror
     runner: StackRunner
     settings: OrchestratorSettings
+    observer: DeploymentObserver | None = None
 
     def run(self, deployment: Deployment, cancel: threading.Event) -> None:
         """Run one `queued` deployment to a final state. `cancel` is set when the shutdown
         grace period ran out (the job has then been recorded `interrupted` already)."""
-        journal = Journal(self.store, deployment)
+        journal = Journal(self.store, deployment, self.observer)
         if deployment.kind == DeploymentKind.PREVIEW:
             self._preview(journal, cancel)
         else:
@@ -137,6 +139,8 @@ class Pipeline:
     def _preview(self, journal: Journal, cancel: threading.Event) -> None:
         deployment = journal.deployment
         journal.state(S.RUNNING, f"previewing {deployment.sha[:12]}")
+        collector = preview_collector() if self.observer is not None else None
+        error: str | None = None
         try:
             with self.mirror.worktree(
                 deployment.sha, self._worktree_name(journal, "preview")
@@ -145,16 +149,21 @@ class Pipeline:
                 message = self._message(journal, deployment.sha, "preview")
                 journal.line(f"preview: starting ({message})")
                 summary = self._retry_locked(
-                    lambda: session.preview(message, journal.line), journal, cancel
+                    lambda: session.preview(message, journal.line, on_event=collector),
+                    journal,
+                    cancel,
                 )
-        except StackLockedError as error:
-            journal.state(S.FAILED, self._locked_message(error))
-            return
-        except (CheckoutError, RunnerError) as error:
-            journal.state(S.FAILED, f"preview failed: {error}")
-            return
-        changes = ", ".join(f"{op} {count}" for op, count in sorted(summary.items())) or "none"
-        journal.state(S.SUCCEEDED, f"preview: {changes}")
+        except StackLockedError as failure:
+            error = self._locked_message(failure)
+        except (CheckoutError, RunnerError) as failure:
+            error = f"preview failed: {failure}"
+        if error is None:
+            changes = ", ".join(f"{op} {n}" for op, n in sorted(summary.items())) or "none"
+            journal.state(S.SUCCEEDED, f"preview: {changes}")
+        else:
+            journal.state(S.FAILED, error)
+        if collector is not None:
+            tell(self.observer, "preview_done", journal.deployment, collector, error)
 
     # -- steps
 
@@ -243,3 +252,10 @@ class Pipeline:
             c if c.isalnum() or c in "-_" else "_" for c in journal.deployment.stack
         )
         return f"{safe_stack}-{journal.id}-{purpose}"
+
+
+def preview_collector() -> Any:
+    """Collects a preview's engine events for the PR comment (webhook.github)."""
+    from webhook.github.preview_events import PreviewCollector
+
+    return PreviewCollector()

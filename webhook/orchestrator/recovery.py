@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webhook.checkout import CheckoutError, GitMirror
+from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.runners.base import RunnerError, StackRunner, clear_pending_operations
 from webhook.runners.locks import LockFile, process_alive, read_lock
 from webhook.states import DeploymentState
@@ -78,6 +79,7 @@ class Recovery:
     store: Store
     mirror: GitMirror
     runner: StackRunner
+    observer: DeploymentObserver | None = None
 
     def run(self) -> list[Deployment]:
         """Mark active jobs interrupted, then clean each affected stack; return them."""
@@ -85,6 +87,7 @@ class Recovery:
         removed = self.mirror.remove_stale_worktrees()
         for deployment in interrupted:
             self.store.append_log(deployment.id, f"state: interrupted ({INTERRUPTED_NOTE})")
+            tell(self.observer, "state_changed", deployment, INTERRUPTED_NOTE)
         for stack, deployment in stacks_to_recover(self.store).items():
             self._recover_stack(stack, deployment, removed)
         return interrupted

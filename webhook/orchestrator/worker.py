@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.selection import pick_next
 from webhook.states import DeploymentState
@@ -49,8 +50,7 @@ class StackWorker:
             return False
         for old in pick.superseded:
             note = f"superseded by deployment {pick.job.id} ({pick.job.sha[:12]})"
-            self.store.set_state(old.id, DeploymentState.SUPERSEDED, note)
-            self.store.append_log(old.id, f"state: superseded ({note})")
+            self._journal(old).state(DeploymentState.SUPERSEDED, note)
             self.on_finished(old.id)
         self.current = pick.job
         try:
@@ -68,14 +68,17 @@ class StackWorker:
         logger.exception("deployment %s crashed", job.id)
         try:
             self.store.append_log(job.id, f"error: {type(error).__name__}: {error}")
-            state = self.store.get_deployment(job.id).state
+            journal = self._journal(self.store.get_deployment(job.id))
+            state = journal.deployment.state
             if state in (DeploymentState.RUNNING, DeploymentState.VERIFYING):
-                self.store.set_state(job.id, DeploymentState.FAILED, f"internal error: {error}")
+                journal.state(DeploymentState.FAILED, f"internal error: {error}")
             elif state == DeploymentState.ROLLING_BACK:
-                note = f"internal error during rollback: {error}"
-                self.store.set_state(job.id, DeploymentState.ROLLBACK_FAILED, note)
+                journal.state(DeploymentState.ROLLBACK_FAILED, f"internal error: {error}")
         except Exception:
             logger.exception("could not record the failure of deployment %s", job.id)
+
+    def _journal(self, deployment: Deployment) -> Journal:
+        return Journal(self.store, deployment, self.pipeline.observer)
 
     def interrupt(self, note: str) -> None:
         """Shutdown grace period over: record the running job `interrupted`, stop waiting."""
@@ -84,7 +87,6 @@ class StackWorker:
         if job is None:
             return
         try:
-            self.store.set_state(job.id, DeploymentState.INTERRUPTED, note)
-            self.store.append_log(job.id, f"state: interrupted ({note})")
+            self._journal(job).state(DeploymentState.INTERRUPTED, note)
         except Exception:
             logger.exception("could not record deployment %s interrupted", job.id)

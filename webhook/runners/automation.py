@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pulumi import automation as auto
 
-from webhook.runners.base import OnOutput, mapped_automation_errors
+from webhook.runners.base import OnEvent, OnOutput, mapped_automation_errors
 
 
 def up_arguments(message: str, on_output: OnOutput) -> dict[str, Any]:
@@ -64,9 +64,11 @@ class AutomationSession:
             result = self.stack.up(**up_arguments(message, on_output))
         return plain_outputs(result.outputs)
 
-    def preview(self, message: str, on_output: OnOutput) -> dict[str, int]:
+    def preview(
+        self, message: str, on_output: OnOutput, on_event: OnEvent | None = None
+    ) -> dict[str, int]:
         with mapped_automation_errors():
-            result = self.stack.preview(**up_arguments(message, on_output))
+            result = self.stack.preview(**up_arguments(message, on_output), on_event=on_event)
         return {str(op): count for op, count in (result.change_summary or {}).items()}
 
     def outputs(self) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from pulumi.automation import errors as auto_errors
 
 OnOutput = Callable[[str], None]
 """Receives each output line of `up`/`preview` as it comes."""
+OnEvent = Callable[[Any], None]
+"""Receives the Automation API's engine events (`pulumi.automation.events.EngineEvent`)."""
 
 # From the self-managed (DIY) backend's message:
 #   "... currently locked by 1 lock(s) ... <path>: created by alice@box (pid 4242) at <time>"
@@ -67,7 +69,9 @@ class StackSession(Protocol):
         """Deploy; return the stack outputs as plain values."""
         ...
 
-    def preview(self, message: str, on_output: OnOutput) -> dict[str, int]:
+    def preview(
+        self, message: str, on_output: OnOutput, on_event: OnEvent | None = None
+    ) -> dict[str, int]:
         """Preview; return the change summary (operation -> count)."""
         ...
 

@@ -31,7 +31,7 @@ from typing import Any
 from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
 
-from webhook.runners.base import OnOutput, RunnerError, mapped_automation_errors
+from webhook.runners.base import OnEvent, OnOutput, RunnerError, mapped_automation_errors
 from webhook.runners.locks import process_alive
 
 READY_LINE = "READY"
@@ -101,7 +101,10 @@ class LocalProcessSession:
     def tags(self) -> dict[str, str]:
         return json.loads(self.tags_file.read_text()) if self.tags_file.exists() else {}
 
-    def preview(self, message: str, on_output: OnOutput) -> dict[str, int]:
+    def preview(
+        self, message: str, on_output: OnOutput, on_event: OnEvent | None = None
+    ) -> dict[str, int]:
+        """Say what `up` would change; no engine events (`on_event` is never called)."""
         app = self._app_resource(self.export_state())
         current = app["outputs"]["commit"] if app else None
         target = self._commit()
