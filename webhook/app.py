@@ -44,9 +44,26 @@ class RequestMetrics:
             self.metrics.count_request(getattr(route, "path", "unmatched"), status)
 
 
+class SlipwayApp(FastAPI):
+    """FastAPI, except that `POST /hooks/github` goes straight to its ASGI endpoint,
+    skipping the middleware stack and the router: it is the one hot path."""
+
+    hook: GitHubHook
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == GitHubHook.ROUTE
+            and scope["method"] == "POST"
+        ):
+            await self.hook(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings, store: Store | None = None, queue: DeploymentQueue | None = None
-) -> FastAPI:
+) -> SlipwayApp:
     """The FastAPI app. Without `store`, it opens (and at shutdown closes) the database
     under `settings.state_dir`; without `queue`, it uses the RecordingQueue."""
     owns_store = store is None
@@ -64,7 +81,7 @@ def create_app(
             if owns_store:
                 store.close()
 
-    app = FastAPI(
+    app = SlipwayApp(
         title="Slipway webhook service",
         version="0.1.0",
         lifespan=lifespan,
@@ -77,7 +94,8 @@ def create_app(
     app.state.metrics = metrics
     app.state.api_limiter = RateLimiter(settings.api_limit, "api")
     hook = GitHubHook(settings, store, queue, metrics, RateLimiter(settings.hook_limit, "hook"))
-    # Plain ASGI endpoint, matched first: the hot path skips request/response models.
+    app.hook = hook
+    # Also routed normally, so that other methods get 405 (POST never gets here).
     app.router.routes.insert(0, Route(GitHubHook.ROUTE, hook, methods=["POST"]))
     app.include_router(deployments)
     app.include_router(health)

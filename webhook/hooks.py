@@ -7,12 +7,13 @@ headers → JSON → route → record (durable) → queue → answer.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 from webhook.clients import client_address
 from webhook.events import MalformedPayload, route_event
@@ -77,7 +78,7 @@ def decode_payload(content_type: str, body: bytes) -> dict[str, Any]:
         text: str | bytes = values[0]
     else:
         text = body
-    payload = json.loads(text)
+    payload = orjson.loads(text)
     if not isinstance(payload, dict):
         raise ValueError("payload must be a JSON object")
     return payload
@@ -108,7 +109,11 @@ class GitHubHook:
             answer = await self.handle(scope, receive)
         except ClientGone:
             return
-        body = json.dumps(answer.body, separators=(",", ":")).encode()
+        except Exception:
+            self._metrics.count_request(self.ROUTE, 500)
+            raise
+        self._metrics.count_request(self.ROUTE, answer.status)
+        body = orjson.dumps(answer.body)
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

@@ -96,10 +96,17 @@ class RecordingQueue:
         self._pending.put(deployment_id)
 
     def _run(self) -> None:
-        while (deployment_id := self._pending.get()) is not None:
+        while True:
+            batch = [self._pending.get()]
+            while not self._pending.empty() and len(batch) < 1000:
+                batch.append(self._pending.get())
+            ids = [item for item in batch if item is not None]
             try:
-                self._store.append_log(deployment_id, self.LOG_LINE)
-                self.recorded.append(deployment_id)
+                if ids:
+                    self._store.append_logs({i: [self.LOG_LINE] for i in ids})
+                    self.recorded.extend(ids)
             finally:
                 with self._lock:
-                    self._depth -= 1
+                    self._depth -= len(ids)
+            if len(ids) < len(batch):
+                return

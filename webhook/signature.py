@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 PREFIX = "sha256="
@@ -11,7 +10,7 @@ _HEX_DIGITS = frozenset("0123456789abcdef")
 
 def sign(secret: bytes, body: bytes) -> str:
     """The header value GitHub would send for `body`: `sha256=<hex digest>`."""
-    return PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return PREFIX + hmac.digest(secret, body, "sha256").hex()
 
 
 def signature_problem(secret: bytes, body: bytes, header: str | None) -> str | None:
@@ -27,7 +26,7 @@ def signature_problem(secret: bytes, body: bytes, header: str | None) -> str | N
     digest = header[len(PREFIX) :]
     if len(digest) != 64 or not _HEX_DIGITS.issuperset(digest):
         return "X-Hub-Signature-256 is not 64 lowercase hex digits"
-    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, digest):
+    expected = hmac.digest(secret, body, "sha256")
+    if not hmac.compare_digest(expected, bytes.fromhex(digest)):
         return "signature does not match the body (check the webhook secret)"
     return None

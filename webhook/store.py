@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import queue
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -260,7 +261,12 @@ def _record_delivery(
     new: NewDeployment | None,
 ) -> DeliveryOutcome:
     at = now_iso()
-    existing = _select_delivery(conn, delivery_id)
+    inserted = conn.execute(
+        "INSERT INTO deliveries (id, event, action, status, detail, received_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+        (delivery_id, event, action, status, detail, at, at),
+    ).rowcount
+    existing = None if inserted else _select_delivery(conn, delivery_id)
     if existing is not None and existing.status != DeliveryStatus.FAILED:
         deployment = (
             _select_deployment(conn, existing.deployment_id) if existing.deployment_id else None
@@ -271,11 +277,10 @@ def _record_delivery(
     deployment = _insert_deployment(conn, new, at) if new is not None else None
     deployment_id = deployment.id if deployment else None
     if existing is None:
-        conn.execute(
-            "INSERT INTO deliveries (id, event, action, status, detail, deployment_id,"
-            " received_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-            (delivery_id, event, action, status, detail, deployment_id, at, at),
-        )
+        if deployment_id is not None:
+            conn.execute(
+                "UPDATE deliveries SET deployment_id=? WHERE id=?", (deployment_id, delivery_id)
+            )
         attempts, received_at = 1, at
     else:
         conn.execute(
@@ -320,7 +325,7 @@ def _set_state(
 
 
 def _append_log(conn: sqlite3.Connection, deployment_id: int, lines: tuple[str, ...]) -> int:
-    _select_deployment(conn, deployment_id)
+    # An unknown deployment id fails on the foreign key.
     at = now_iso()
     conn.executemany(
         "INSERT INTO deployment_logs (deployment_id, line, at) VALUES (?,?,?)",
@@ -422,38 +427,45 @@ class _Writer(threading.Thread):
         self._conn.close()
 
     def _run_batch(self, batch: list[tuple[WriteOp[Any], Future[Any]]]) -> None:
-        conn = self._conn
-        results: list[tuple[Future[Any], bool, Any]] = []
+        live = [(op, future) for op, future in batch if future.set_running_or_notify_cancel()]
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for op, future in batch:
-                if not future.set_running_or_notify_cancel():
-                    continue
-                conn.execute("SAVEPOINT op")
-                try:
-                    value = op(conn)
-                except Exception as error:  # one caller's error must not undo the others
-                    conn.execute("ROLLBACK TO op")
-                    conn.execute("RELEASE op")
-                    results.append((future, False, error))
-                else:
-                    conn.execute("RELEASE op")
-                    results.append((future, True, value))
-            conn.execute("COMMIT")
-        except Exception as error:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            results = self._commit(live)
+        except Exception:
+            if len(live) == 1:
+                live[0][1].set_exception(sys.exc_info()[1] or RuntimeError("write failed"))
+                return
+            # One write failed (or the commit did): redo them one per transaction, so a
+            # bad write fails alone and the others still commit.
+            for item in live:
+                self._run_batch_single(item)
             return
         self.batches += 1
-        self.writes += len(results)
-        for future, ok, value in results:
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+        self.writes += len(live)
+        for (_, future), value in zip(live, results, strict=True):
+            future.set_result(value)
+
+    def _run_batch_single(self, item: tuple[WriteOp[Any], Future[Any]]) -> None:
+        try:
+            (value,) = self._commit([item])
+        except Exception as error:
+            item[1].set_exception(error)
+        else:
+            self.batches += 1
+            self.writes += 1
+            item[1].set_result(value)
+
+    def _commit(self, batch: list[tuple[WriteOp[Any], Future[Any]]]) -> list[Any]:
+        """Run the operations in one transaction; all or nothing."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [op(conn) for op, _ in batch]
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        return results
 
 
 class Store:
@@ -710,6 +722,15 @@ class Store:
     def append_log(self, deployment_id: int, *lines: str) -> int:
         """Append log lines to a deployment's log; returns how many were written."""
         return self.write(lambda conn: _append_log(conn, deployment_id, lines))
+
+    def append_logs(self, lines_by_deployment: dict[int, list[str]]) -> None:
+        """Append lines to several deployments' logs in one commit."""
+
+        def op(conn: sqlite3.Connection) -> None:
+            for deployment_id, lines in lines_by_deployment.items():
+                _append_log(conn, deployment_id, tuple(lines))
+
+        self.write(op)
 
     def read_log(self, deployment_id: int, after: int = 0, limit: int = 1000) -> list[LogLine]:
         """Log lines with sequence number > `after`, oldest first (page with the last seq)."""

@@ -1,0 +1,343 @@
+"""Benchmark: signed GitHub push deliveries per second, Slipway vs adnanh/webhook, with wrk.
+
+Every request carries its own X-GitHub-Delivery id (a counter in wrk's Lua script) and a
+valid X-Hub-Signature-256 for the body (the signature covers the body only, so one signed
+push body serves every request). Slipway runs as `python -m webhook serve` (uvicorn, one
+process) with a fresh state directory; after each run the bench counts the deliveries in
+its SQLite file and checks every answered 202 was durably recorded. adnanh/webhook runs a
+hook with a `payload-hmac-sha256` rule and `/bin/true` as its command.
+
+    .venv/bin/python bench/bench_webhook.py [--duration 10] [--connections 16 64]
+
+Needs `wrk` and `webhook` (Debian: `apt-get install -y wrk webhook`). Results go to
+docs/performance.md between `<!-- bench:webhook -->` markers. Targets 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "tools/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
+PERFORMANCE = REPO / "docs/performance.md"
+SECRET = "bench-secret-0123456789abcdef"
+BRANCH = "master"  # the branch of the octokit push example, so each delivery is a deploy
+
+LUA = r"""
+local counter = 0
+local threads = {}
+local next_id = 0
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  run_id = args[1]
+end
+function request()
+  counter = counter + 1
+  wrk.headers["X-GitHub-Delivery"] = run_id .. "-" .. tid .. "-" .. counter
+  return wrk.format(nil, nil, nil, nil)
+end
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"status_errors":%d,"connect_errors":%d,'
+    .. '"read_errors":%d,"write_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,'
+    .. '"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, summary.errors.status, summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass
+class Result:
+    server: str
+    connections: int
+    requests: int
+    errors: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    recorded: int | None = None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def push_body() -> bytes:
+    if not EXAMPLES.is_file():
+        sys.exit(f"{EXAMPLES} missing: run `make tools` (npm ci in tools/) first")
+    events = json.loads(EXAMPLES.read_text())
+    pushes = next(e for e in events if e["name"] == "push")["examples"]
+    example = next(p for p in pushes if p["ref"] == f"refs/heads/{BRANCH}")
+    return json.dumps(example).encode()
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"server exited early with code {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    sys.exit(f"server at {url} did not come up within 30 s")
+
+
+def run_wrk(
+    url: str,
+    body_file: Path,
+    signature: str,
+    connections: int,
+    seconds: int,
+    run_id: str,
+    workdir: Path,
+) -> dict[str, int]:
+    script = workdir / "signed.lua"
+    script.write_text(
+        LUA.replace(
+            "local counter = 0",
+            "local counter = 0\n"
+            f'wrk.method = "POST"\n'
+            f'wrk.body = io.open("{body_file}", "rb"):read("*a")\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            'wrk.headers["X-GitHub-Event"] = "push"\n'
+            f'wrk.headers["X-Hub-Signature-256"] = "{signature}"',
+            1,
+        )
+    )
+    command = [
+        "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+        "-s", str(script), url, "--", run_id,
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("{"))
+    return json.loads(line)
+
+
+def to_result(server: str, connections: int, stats: dict[str, int]) -> Result:
+    errors = sum(stats[k] for k in ("status_errors", "read_errors", "write_errors", "timeouts"))
+    seconds = stats["duration_us"] / 1e6
+    return Result(
+        server=server,
+        connections=connections,
+        requests=stats["requests"],
+        errors=errors,
+        rps=(stats["requests"] - stats["status_errors"]) / seconds,
+        p50_ms=stats["p50_us"] / 1000,
+        p99_ms=stats["p99_us"] / 1000,
+    )
+
+
+def count_recorded(database: Path, run_id: str) -> int:
+    with sqlite3.connect(database) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM deliveries WHERE id LIKE ? AND status = 'processed'",
+            (f"{run_id}-%",),
+        ).fetchone()[0]
+
+
+def start_slipway(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SLIPWAY_WEBHOOK_SECRET": SECRET,
+        "SLIPWAY_BRANCH": BRANCH,
+        "SLIPWAY_STATE_DIR": str(workdir / "state"),
+        "SLIPWAY_HOOK_RATE_LIMIT": "100000000/minute",
+        "SLIPWAY_PORT": str(port),
+        "PYTHONPATH": str(REPO),
+    }
+    log = (workdir / "slipway.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "webhook", "serve"],
+        env=env,
+        stdout=log,
+        stderr=log,
+        cwd=workdir,
+    )
+
+
+def start_peer(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    hooks = [
+        {
+            "id": "github",
+            "execute-command": "/bin/true",
+            "command-working-directory": str(workdir),
+            "response-message": "ok",
+            "trigger-rule": {
+                "match": {
+                    "type": "payload-hmac-sha256",
+                    "secret": SECRET,
+                    "parameter": {"source": "header", "name": "X-Hub-Signature-256"},
+                }
+            },
+        }
+    ]
+    config = workdir / "hooks.json"
+    config.write_text(json.dumps(hooks))
+    log = (workdir / "peer.log").open("wb")
+    return subprocess.Popen(
+        ["webhook", "-hooks", str(config), "-ip", "127.0.0.1", "-port", str(port)],
+        stdout=log,
+        stderr=log,
+    )
+
+
+def bench_server(
+    name: str, workdir: Path, body_file: Path, signature: str, connections: list[int], seconds: int
+) -> list[Result]:
+    port = free_port()
+    starter = start_slipway if name == "slipway" else start_peer
+    process = starter(workdir, port)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/healthz", process)
+    results = []
+    try:
+        url = f"{base}/hooks/github"
+        run_wrk(url, body_file, signature, 4, 2, f"warmup-{name}", workdir)
+        for count in connections:
+            run_id = f"{name}-c{count}-{time.time_ns()}"
+            stats = run_wrk(url, body_file, signature, count, seconds, run_id, workdir)
+            result = to_result(name, count, stats)
+            if name == "slipway":
+                time.sleep(0.5)  # let requests still in flight when wrk stopped finish
+                result.recorded = count_recorded(workdir / "state" / "slipway.db", run_id)
+            results.append(result)
+            print(
+                f"  {name:8} c={count:3}: {result.rps:8.0f}/s  p50 {result.p50_ms:6.2f} ms"
+                f"  p99 {result.p99_ms:6.2f} ms  errors {result.errors}"
+                + (f"  recorded {result.recorded}" if result.recorded is not None else "")
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return results
+
+
+def render(results: list[Result], seconds: int) -> str:
+    rows = [
+        "| server | connections | accepted/s | p50 ms | p99 ms | errors | durably recorded |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        if r.recorded is None:
+            recorded = "no (nothing is stored)"
+        else:
+            accepted = r.requests - r.errors
+            verdict = "all" if r.recorded >= accepted else "MISSING SOME"
+            recorded = f"{verdict}: {r.recorded} rows for {accepted} answered 202"
+        rows.append(
+            f"| {r.server} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.2f} | "
+            f"{r.p99_ms:.2f} | {r.errors} | {recorded} |"
+        )
+    peer = {r.connections: r for r in results if r.server != "slipway"}
+    ours = {r.connections: r for r in results if r.server == "slipway"}
+    verdicts = []
+    for count, limit in ((16, 50.0), (64, 100.0)):
+        if count in ours:
+            mine = ours[count]
+            vs = f" vs {peer[count].rps:,.0f}/s" if count in peer else ""
+            ok_rate = count not in peer or mine.rps >= peer[count].rps
+            verdicts.append(
+                f"- {count} connections: {mine.rps:,.0f}/s{vs} "
+                f"({'met' if ok_rate else 'MISSED'}: at least the peer); p99 "
+                f"{mine.p99_ms:.1f} ms ({'met' if mine.p99_ms < limit else 'MISSED'}: "
+                f"< {limit:.0f} ms)"
+            )
+    return "\n".join(
+        [
+            "## Webhook service: signed push deliveries",
+            "",
+            f"`bench/bench_webhook.py`, run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+            f" on {os.cpu_count()} cores ({platform.machine()}), Python "
+            f"{platform.python_version()}. wrk, 2 threads, {seconds} s per run, 127.0.0.1;"
+            " every request a real signed push (octokit example, ~8 KB) with its own"
+            " X-GitHub-Delivery. wrk, the server and its writer share the same 2 cores."
+            " Slipway: `python -m webhook serve` (one uvicorn process, uvloop + httptools),"
+            " each 202 sent only after its delivery and deployment rows are committed"
+            " (SQLite WAL, synchronous=FULL, group commit); info-level JSON logs on."
+            " Peer: adnanh/webhook (Debian package) with a `payload-hmac-sha256` rule"
+            " running `/bin/true`; it stores nothing.",
+            "",
+            *rows,
+            "",
+            "Targets:",
+            *verdicts,
+        ]
+    )
+
+
+def write_section(text: str) -> None:
+    start, end = "<!-- bench:webhook -->", "<!-- /bench:webhook -->"
+    section = f"{start}\n{text}\n{end}"
+    current = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance\n"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: section, current)
+    else:
+        updated = current.rstrip("\n") + "\n\n" + section + "\n"
+    temporary = PERFORMANCE.with_suffix(".md.tmp")
+    temporary.write_text(updated)
+    temporary.replace(PERFORMANCE)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    missing = [tool for tool in ("wrk", "webhook") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(
+            f"missing {', '.join(missing)}: install with "
+            "`apt-get update && apt-get install -y wrk webhook` (Debian/Ubuntu)"
+        )
+    body = push_body()
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="slipway-bench-") as tmp:
+        workdir = Path(tmp)
+        body_file = workdir / "push.json"
+        body_file.write_bytes(body)
+        for name in ("webhook", "slipway"):
+            print(f"== {name}")
+            server_dir = workdir / name
+            server_dir.mkdir()
+            results += bench_server(
+                name, server_dir, body_file, signature, args.connections, args.duration
+            )
+    text = render(results, args.duration)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+        print(f"written to {PERFORMANCE}")
+
+
+if __name__ == "__main__":
+    main()
