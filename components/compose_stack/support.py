@@ -203,3 +203,25 @@ ALL_TABLES: dict[str, dict[str, Rule]] = {
     "network": NETWORK_KEYS,
     "volume": VOLUME_KEYS,
 }
+
+
+def render_markdown() -> str:
+    """The support tables as Markdown (kept in docs/compose-support.md; a test compares)."""
+    sections = []
+    for title, table in ALL_TABLES.items():
+        rows = [
+            f"### {title.capitalize()} keys",
+            "",
+            "| key | support | what happens |",
+            "|---|---|---|",
+        ]
+        rows += [
+            f"| `{key}` | {rule.support.value} | {rule.note} |"
+            for key, rule in sorted(table.items())
+        ]
+        sections.append("\n".join(rows))
+    return "\n\n".join(sections) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

@@ -617,15 +617,10 @@ def _volumes(
                 where, f"volumes: type {kind}", "use a named volume, a bind mount or tmpfs"
             )
     for entry in spec.get("volumes_from") or []:
-        source, _, mode = entry.partition(":")
-        if source.startswith("container:"):
-            plan.mounts.append(
-                Mount(
-                    "from_container",
-                    source=source.removeprefix("container:"),
-                    read_only=mode == "ro",
-                )
-            )
+        is_container = entry.startswith("container:")
+        source, _, mode = entry.removeprefix("container:").partition(":")
+        if is_container:
+            plan.mounts.append(Mount("from_container", source=source, read_only=mode == "ro"))
         else:
             plan.mounts.append(Mount("from_service", source=source, read_only=mode == "ro"))
             plan.depends_on.append(Dependency(source, "started"))
