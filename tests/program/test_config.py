@@ -129,8 +129,10 @@ def test_secrets_in_plain_text_are_refused(repo_root: Path) -> None:
     with pytest.raises(ConfigError) as info:
         _parse(raw, repo_root)
     assert [p for p in info.value.problems if "plain text" in p] == [
-        "slipway:repoSecrets: stored in plain text; set it with `pulumi config set --secret slipway:repoSecrets ...` (for a map: --path)",
-        "slipway:webhookSecret: stored in plain text; set it with `pulumi config set --secret slipway:webhookSecret ...` (for a map: --path)",
+        "slipway:repoSecrets: stored in plain text; set it with "
+        "`pulumi config set --secret slipway:repoSecrets ...` (for a map: --path)",
+        "slipway:webhookSecret: stored in plain text; set it with "
+        "`pulumi config set --secret slipway:webhookSecret ...` (for a map: --path)",
     ]
 
 

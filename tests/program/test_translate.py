@@ -348,7 +348,8 @@ def test_all_problems_are_reported_together_with_service_key_and_fix() -> None:
         translate_model(model, "p", FACTS)
     problems = info.value.problems
     assert problems == [
-        "service `a`: `pids_limit` is not supported: pulumi-docker cannot set it: remove `pids_limit`",
+        "service `a`: `pids_limit` is not supported: "
+        "pulumi-docker cannot set it: remove `pids_limit`",
         "service `a`: `brand_new_key` is not supported: Slipway does not know this key; remove it, "
         "or teach components/compose_stack/support.py about it",
         "service `b`: `ports: 8000-8010:80` is not supported: a host port range for one "
