@@ -48,7 +48,10 @@ class WorkflowSpec:
     token_secret: str = "DEPLOY_TOKEN"
     health_urls_secret: str = "HEALTH_URLS"
     deploy_timeout_seconds: int = 1200
+    poll_interval_seconds: float = 5
     health_timeout_seconds: int = 300
+    health_passes: int = 3
+    health_interval_seconds: float = 5
     test_timeout_minutes: int = 30
 
     def secret_names(self) -> tuple[str, ...]:
@@ -81,10 +84,19 @@ def validate_spec(spec: WorkflowSpec) -> None:
             )
     if not _PYTHON_VERSION.fullmatch(spec.python_version):
         raise WorkflowSpecError(f"python_version {spec.python_version!r} must look like `3.11`")
-    for field in ("deploy_timeout_seconds", "health_timeout_seconds", "test_timeout_minutes"):
+    for field in (
+        "deploy_timeout_seconds",
+        "health_timeout_seconds",
+        "health_passes",
+        "test_timeout_minutes",
+    ):
         value = getattr(spec, field)
-        if not isinstance(value, int) or value <= 0:
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise WorkflowSpecError(f"{field} must be a positive whole number, not {value!r}")
+    for field in ("poll_interval_seconds", "health_interval_seconds"):
+        value = getattr(spec, field)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise WorkflowSpecError(f"{field} must be a positive number of seconds, not {value!r}")
 
 
 class _Template(string.Template):
@@ -165,13 +177,16 @@ jobs:
           SLIPWAY_TOKEN: ${{ secrets.%{token_secret} }}
         run: >-
           python -m webhook.client deploy --sha "$GITHUB_SHA" --wait
-          --timeout %{deploy_timeout_seconds}
+          --timeout %{deploy_timeout_seconds} --poll-interval %{poll_interval_seconds}
       - name: Check health from outside (the public URLs)
         id: health
         env:
           SLIPWAY_HEALTH_URLS: ${{ secrets.%{health_urls_secret} }}
-        run: python -m webhook.client health --timeout %{health_timeout_seconds}
+        run: >-
+          python -m webhook.client health --timeout %{health_timeout_seconds}
+          --passes %{health_passes} --interval %{health_interval_seconds}
       - name: Roll back when the outside health check failed
+        id: rollback
         if: failure() && steps.health.outcome == 'failure'
         env:
           SLIPWAY_URL: ${{ secrets.%{url_secret} }}
@@ -179,7 +194,7 @@ jobs:
           DEPLOYMENT_ID: ${{ steps.deploy.outputs.deployment-id }}
         run: >-
           python -m webhook.client rollback --deployment "$DEPLOYMENT_ID" --wait
-          --timeout %{deploy_timeout_seconds}
+          --timeout %{deploy_timeout_seconds} --poll-interval %{poll_interval_seconds}
 """
 )
 
@@ -204,6 +219,9 @@ def render_workflow(spec: WorkflowSpec = WorkflowSpec()) -> str:
         health_urls_secret=spec.health_urls_secret,
         deploy_timeout_seconds=spec.deploy_timeout_seconds,
         health_timeout_seconds=spec.health_timeout_seconds,
+        poll_interval_seconds=f"{spec.poll_interval_seconds:g}",
+        health_passes=spec.health_passes,
+        health_interval_seconds=f"{spec.health_interval_seconds:g}",
     )
     lines = [line for line in text.splitlines() if line.strip() != _DROP]
     return "\n".join(lines) + "\n"

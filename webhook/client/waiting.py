@@ -52,10 +52,10 @@ def wait_for_final(
     current = deployment
     log = _LogFollower(api, report)
     while True:
-        log.follow(current.id)
         if current.state != last_state:
             report(f"deployment {current.id}: {current.state} (after {clock() - start:.0f} s)")
             last_state = current.state
+        log.follow(current.id)
         if current.state == SUPERSEDED:
             successor = _same_commit_successor(api, current)
             if successor is None:

@@ -1,0 +1,110 @@
+"""The real webhook service (FastAPI app, SQLite store, uvicorn on a loopback port) with a
+queue that plays deployments out by a script, so that each final state can be reached.
+
+The script is chosen by the commit SHA's first hex digit (see OUTCOMES); rollbacks succeed.
+Every state change goes through `Store.set_state`, so the transition rules are the real ones.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from webhook.app import create_app
+from webhook.runners.local_process import free_loopback_port
+from webhook.settings import Settings
+from webhook.states import DeploymentKind
+from webhook.states import DeploymentState as S
+from webhook.store import Store
+
+TOKEN = "real-service-api-token-0123456789"
+SECRET = "real-service-webhook-secret-0123"
+STARTUP_LIMIT = 20.0
+
+OUTCOMES = {
+    "a": (S.RUNNING, S.VERIFYING, S.SUCCEEDED),
+    "b": (S.RUNNING, S.VERIFYING, S.FAILED, S.ROLLING_BACK, S.ROLLED_BACK),
+    "c": (S.RUNNING, S.FAILED, S.ROLLING_BACK, S.ROLLBACK_FAILED),
+    "d": (S.RUNNING, S.INTERRUPTED),
+}
+GOOD_SHA = "a" * 40
+BAD_SHA = "b" * 40
+
+
+class ScriptedQueue:
+    """A DeploymentQueue (webhook.queue) whose worker plays each deployment's script."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="scripted-queue", daemon=True)
+        self.busy = 0
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def submit(self, deployment_id: int) -> None:
+        with self.lock:
+            self.busy += 1
+        self.pending.put(deployment_id)
+
+    def depth(self) -> int:
+        with self.lock:
+            return self.busy
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.pending.put(None)
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while (deployment_id := self.pending.get()) is not None:
+            deployment = self.store.get_deployment(deployment_id)
+            script = (
+                OUTCOMES["a"]
+                if deployment.kind == DeploymentKind.ROLLBACK
+                else OUTCOMES[deployment.sha[0]]
+            )
+            for state in script:
+                self.store.append_log(deployment_id, f"scripted step: {state}")
+                self.store.set_state(deployment_id, state, "scripted")
+            with self.lock:
+                self.busy -= 1
+
+
+@dataclass
+class RealService:
+    url: str
+    store: Store
+
+
+@contextmanager
+def real_service(state_dir: Path, **settings: object) -> Iterator[RealService]:
+    config = Settings(
+        webhook_secret=SECRET, api_token=TOKEN, state_dir=state_dir, stack="prod", **settings
+    )
+    store = Store.open(config.database_path)
+    app = create_app(config, store, ScriptedQueue(store))
+    port = free_loopback_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the webhook service did not start"
+    try:
+        yield RealService(f"http://127.0.0.1:{port}", store)
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_LIMIT)
+        store.close()
