@@ -8,6 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.github_feedback.fake_github import FakeGitHub
+
+# The orchestrator suite's real git repository and local process runner, for end-to-end tests.
+from tests.orchestrator.conftest import app_repo, local_runner  # noqa: F401
 from webhook.github.client import GitHubClient
 from webhook.github.retry_policy import RetryPolicy
 

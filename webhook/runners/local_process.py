@@ -30,6 +30,7 @@ from typing import Any
 
 from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
+from pulumi.automation.events import EngineEvent
 
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, mapped_automation_errors
 from webhook.runners.locks import process_alive
@@ -104,14 +105,29 @@ class LocalProcessSession:
     def preview(
         self, message: str, on_output: OnOutput, on_event: OnEvent | None = None
     ) -> dict[str, int]:
-        """Say what `up` would change; no engine events (`on_event` is never called)."""
+        """Say what `up` would change, as output lines and as the engine's step event."""
         app = self._app_resource(self.export_state())
         current = app["outputs"]["commit"] if app else None
         target = self._commit()
         on_output(f"Previewing update ({self.stack}): {message}")
         change = "same" if current == target else ("update" if current else "create")
         on_output(f"  local:app app {change} ({current or 'none'} -> {target})")
+        if on_event is not None:
+            on_event(self._step_event(change))
         return {change: 1}
+
+    def _step_event(self, op: str) -> EngineEvent:
+        """The `resourcePreEvent` the Pulumi engine would send for the app's step."""
+        metadata = {"op": op, "urn": self._urn(), "type": "local:app", "provider": ""}
+        if op == "update":
+            metadata["diffs"] = ["commit"]
+        return EngineEvent.from_json(
+            {
+                "sequence": 1,
+                "timestamp": int(time.time()),
+                "resourcePreEvent": {"metadata": metadata},
+            }
+        )
 
     def up(self, message: str, on_output: OnOutput) -> dict[str, Any]:
         lock = self._acquire_lock()

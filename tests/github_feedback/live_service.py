@@ -1,0 +1,127 @@
+"""The real service for end-to-end tests: uvicorn on a loopback port, the orchestrator with
+the local process runner, GitHub feedback pointed at the fake GitHub."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from tests.orchestrator.harness import FAST, WAIT_LIMIT
+from webhook.app import create_app
+from webhook.github.client import GitHubClient
+from webhook.github.feedback import FeedbackConfig, FeedbackService
+from webhook.github.retry_policy import RetryPolicy
+from webhook.github.wiring import GitHubFeedback
+from webhook.orchestrator import Orchestrator, build_orchestrator
+from webhook.runners.local_process import LocalProcessRunner, free_loopback_port
+from webhook.settings import Settings
+from webhook.signature import sign
+from webhook.store import Store
+
+SECRET = "live-service-secret-0123456789"
+
+
+@dataclass
+class Spy:
+    """Wraps a callable and records each call's positional arguments."""
+
+    wrapped: Callable[..., Any]
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(args)
+        return self.wrapped(*args, **kwargs)
+
+
+@dataclass
+class LiveService:
+    url: str
+    store: Store
+    orchestrator: Orchestrator
+    feedback: GitHubFeedback
+    worktree_spy: Spy
+    open_spy: Spy
+
+    def deliver(self, event: str, payload: dict[str, Any]) -> httpx.Response:
+        """POST a signed delivery to /hooks/github, as GitHub does."""
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": sign(SECRET.encode(), body),
+        }
+        return httpx.post(f"{self.url}/hooks/github", content=body, headers=headers, timeout=10)
+
+    def settle(self) -> None:
+        """Wait until the orchestrator is idle and every feedback call was made."""
+        deadline = time.monotonic() + WAIT_LIMIT
+        while self.orchestrator.depth() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.orchestrator.depth() == 0, "orchestrator still busy after the wait limit"
+        assert self.feedback.drain(timeout=WAIT_LIMIT), "feedback still busy after the wait limit"
+
+
+@contextmanager
+def live_service(
+    *,
+    repo: Path,
+    state_dir: Path,
+    runner: LocalProcessRunner,
+    github_url: str,
+    token: str,
+    repository: str,
+    stack: str = "dev",
+    api_token: str | None = None,
+) -> Iterator[LiveService]:
+    settings = Settings(
+        webhook_secret=SECRET,
+        repo_url=str(repo),
+        state_dir=state_dir,
+        stack=stack,
+        branch="main",
+        api_token=api_token,
+    )
+    store = Store.open(settings.database_path)
+    client = GitHubClient(
+        token, base_url=github_url, policy=RetryPolicy(backoff_base=0.05), sleep=time.sleep
+    )
+    feedback = GitHubFeedback(
+        FeedbackService(client, FeedbackConfig(repository, stack, "http://slipway.test"))
+    )
+    orchestrator = build_orchestrator(settings, store, runner, FAST, observer=feedback)
+    mirror = orchestrator.pipeline.mirror
+    worktree_spy = Spy(mirror.worktree)
+    mirror.worktree = worktree_spy  # type: ignore[method-assign]
+    open_spy = Spy(runner.open)
+    runner.open = open_spy  # type: ignore[method-assign]
+    app = create_app(settings, store, orchestrator)
+    port = free_loopback_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_LIMIT
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the service did not start"
+    try:
+        yield LiveService(
+            f"http://127.0.0.1:{port}", store, orchestrator, feedback, worktree_spy, open_spy
+        )
+    finally:
+        server.should_exit = True
+        thread.join(WAIT_LIMIT)
+        feedback.close()
+        store.close()
