@@ -12,7 +12,7 @@ from starlette.routing import Route
 from webhook.api import deployments, health
 from webhook.hooks import GitHubHook
 from webhook.metrics import Metrics
-from webhook.queue import DeploymentQueue, RecordingQueue
+from webhook.queue import DeploymentQueue
 from webhook.ratelimit import RateLimiter
 from webhook.settings import Settings
 from webhook.store import Store
@@ -65,10 +65,13 @@ def create_app(
     settings: Settings, store: Store | None = None, queue: DeploymentQueue | None = None
 ) -> SlipwayApp:
     """The FastAPI app. Without `store`, it opens (and at shutdown closes) the database
-    under `settings.state_dir`; without `queue`, it uses the RecordingQueue."""
+    under `settings.state_dir`; without `queue`, it takes `service_queue`: the deploy
+    orchestrator when SLIPWAY_REPO_URL is set, else the RecordingQueue."""
+    from webhook.orchestrator import service_queue  # the orchestrator builds on this module's deps
+
     owns_store = store is None
     store = store if store is not None else Store.open(settings.database_path)
-    queue = queue if queue is not None else RecordingQueue(store)
+    queue = queue if queue is not None else service_queue(settings, store)
     metrics = Metrics(queue_depth=queue.depth)
 
     @asynccontextmanager

@@ -177,7 +177,9 @@ class GitHubHook:
         except (ValueError, MalformedPayload) as error:
             return _error(400, f"malformed {event} payload: {error}", delivery=delivery_id)
 
-        status = DeliveryStatus.IGNORED if decision.deployment is None else DeliveryStatus.PROCESSED
+        status = (
+            DeliveryStatus.IGNORED if decision.outcome == "ignored" else DeliveryStatus.PROCESSED
+        )
         action = payload.get("action") if isinstance(payload.get("action"), str) else ""
         try:
             outcome = await self._store.record_delivery_async(
