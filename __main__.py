@@ -7,6 +7,7 @@ import pulumi_docker as docker
 
 from components.compose_stack import ComposeStack, ComposeStackArgs, StackPlan, load_stack_plan
 from components.config import StackConfig, load_config
+from components.github.program import build_github, plan_github
 
 
 def plan_compose(config: StackConfig) -> StackPlan | None:
@@ -40,9 +41,12 @@ def build_compose(plan: StackPlan, provider: docker.Provider) -> ComposeStack:
 def main() -> None:
     config = load_config()
     compose_plan = plan_compose(config)
+    github_spec = plan_github(config)
     provider = build_docker_provider(config)
     if compose_plan is not None:
         build_compose(compose_plan, provider)
+    if github_spec is not None:
+        build_github(config, github_spec)
     pulumi.export("healthChecks", [check.as_output() for check in config.health_checks])
 
 

@@ -28,10 +28,16 @@ class GitHubResources:
     hook: DeployHook | None
 
 
-def workflow_spec(config: StackConfig) -> WorkflowSpec:
-    """The workflow for this stack: its branch, and its environment when one is set."""
-    assert config.github is not None
-    return WorkflowSpec(branch=config.github.branch, environment=config.github.environment or "")
+def plan_github(config: StackConfig) -> WorkflowSpec | None:
+    """The workflow spec for this stack, validated (None without `slipway:github`).
+
+    Called before any resource is declared, so a bad branch or environment name fails the
+    program with WorkflowSpecError and nothing half-declared."""
+    if config.github is None:
+        return None
+    spec = WorkflowSpec(branch=config.github.branch, environment=config.github.environment or "")
+    validate_spec(spec)
+    return spec
 
 
 def secrets_to_declare(config: StackConfig, spec: WorkflowSpec) -> dict[str, str]:
@@ -49,13 +55,10 @@ def missing_workflow_secrets(spec: WorkflowSpec, declared: set[str]) -> list[str
     return [name for name in spec.secret_names() if name not in declared]
 
 
-def build_github(config: StackConfig) -> GitHubResources | None:
-    """Declare the GitHub resources of `config` (None without `slipway:github`)."""
-    if config.github is None:
-        return None
+def build_github(config: StackConfig, spec: WorkflowSpec) -> GitHubResources:
+    """Declare the GitHub resources of `config` (which has `slipway:github`), see plan_github."""
+    assert config.github is not None, "build_github needs slipway:github (see plan_github)"
     repo = config.github
-    spec = workflow_spec(config)
-    validate_spec(spec)  # before any resource: a bad branch fails the whole program early
     declared = secrets_to_declare(config, spec)
     provider = github.Provider("github", owner=repo.owner)
     opts = pulumi.ResourceOptions(providers={"github": provider})
