@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import cached_property
 from pathlib import Path
 
@@ -49,6 +50,26 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address `serve` listens on")
     port: int = Field(default=8000, ge=0, le=65535, description="port `serve` listens on")
     log_level: str = Field(default="info", description="debug, info, warning, error")
+    github_token: SecretStr | None = Field(
+        default=None,
+        description="GitHub token for deployment statuses and PR preview comments; "
+        "without it GitHub feedback is off (docs/github.md)",
+    )
+    github_repository: str = Field(
+        default="",
+        description="owner/name of the repository; default: from a github.com repo_url",
+    )
+    github_environment: str = Field(
+        default="", description="GitHub environment of the deployments; default: the stack"
+    )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="REST API base URL (GitHub Enterprise: https://HOST/api/v3)",
+    )
+    public_url: str = Field(
+        default="",
+        description="the service's public base URL, for log links on GitHub",
+    )
 
     @field_validator("webhook_secret")
     @classmethod
@@ -60,12 +81,26 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("api_token")
+    @field_validator("api_token", "github_token")
     @classmethod
     def _token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
             return None
         return value
+
+    @field_validator("github_repository")
+    @classmethod
+    def _owner_slash_name(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError(f"{value!r} is not owner/name, e.g. octo-org/shop")
+        return value
+
+    @field_validator("github_api_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL, e.g. https://deploy.example.com")
+        return value.rstrip("/")
 
     @field_validator("hook_rate_limit", "api_rate_limit")
     @classmethod
