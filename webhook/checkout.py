@@ -65,18 +65,24 @@ class GitMirror:
         _git(["clone", "--mirror", "--quiet", self.repo_url, str(partial)])
         partial.rename(self.mirror_dir)  # atomic: a half-made clone is never used
 
-    def _try_git(self, *args: str) -> bool:
-        """Run git on the mirror; True when it succeeded (for steps allowed to fail)."""
+    def prepare(self) -> None:
+        """Clone the mirror now if it does not exist (done at start, off the request path)."""
+        with self._lock:
+            self._ensure_mirror()
+
+    def _try_git(self, *args: str) -> str | None:
+        """Run git on the mirror; its output, or None when it failed (allowed to fail)."""
         result = subprocess.run(
             ["git", "--git-dir", str(self.mirror_dir), *args],
             capture_output=True,
+            text=True,
             check=False,
             timeout=300,
         )
-        return result.returncode == 0
+        return result.stdout.strip() if result.returncode == 0 else None
 
-    def _has_commit(self, sha: str) -> bool:
-        return self._try_git("cat-file", "-e", f"{sha}^{{commit}}")
+    def _full_sha(self, sha: str) -> str | None:
+        return self._try_git("rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}")
 
     def resolve(self, sha: str) -> str:
         """Fetch if needed and return the full sha of `sha`; UnknownCommitError if absent."""
@@ -87,17 +93,20 @@ class GitMirror:
             )
         with self._lock:
             self._ensure_mirror()
-            if not self._has_commit(sha):
+            full = self._full_sha(sha)
+            if full is None:
                 _git(["--git-dir", str(self.mirror_dir), "fetch", "--prune", "--quiet", "origin"])
-            if not self._has_commit(sha) and len(sha) == 40:
+                full = self._full_sha(sha)
+            if full is None and len(sha) == 40:
                 # Servers that allow fetching by sha (GitHub does) can still provide it.
                 self._try_git("fetch", "--quiet", "origin", sha)
-            if not self._has_commit(sha):
+                full = self._full_sha(sha)
+            if full is None:
                 raise UnknownCommitError(
                     f"commit {sha} is not in {self.repo_url} (fetched just now): check that "
                     "it was pushed and that SLIPWAY_REPO_URL names the right repository."
                 )
-            return _git(["--git-dir", str(self.mirror_dir), "rev-parse", f"{sha}^{{commit}}"])[:-1]
+            return full
 
     @contextmanager
     def worktree(self, sha: str, name: str) -> Iterator[Path]:
@@ -119,7 +128,6 @@ class GitMirror:
         if path.exists():
             self._try_git("worktree", "remove", "--force", str(path))
             shutil.rmtree(path, ignore_errors=True)
-        if self.mirror_dir.exists():
             self._try_git("worktree", "prune")
 
     def remove_stale_worktrees(self) -> list[str]:

@@ -48,6 +48,7 @@ class Orchestrator:
         if self._dispatcher is not None:
             return
         self.recovery.run()
+        threading.Thread(target=self._prepare_mirror, name="slipway-mirror", daemon=True).start()
         self._dispatcher = threading.Thread(
             target=self._dispatch, name="slipway-dispatcher", daemon=True
         )
@@ -98,6 +99,13 @@ class Orchestrator:
     def _finished(self, deployment_id: int) -> None:
         with self._lock:
             self._outstanding.discard(deployment_id)
+
+    def _prepare_mirror(self) -> None:
+        """Clone the repository before the first request needs it."""
+        try:
+            self.pipeline.mirror.prepare()
+        except Exception as error:  # the first job reports it with its own log
+            logger.warning("could not prepare the git mirror: %s", error)
 
     def _dispatch(self) -> None:
         while (deployment_id := self._inbox.get()) is not None:
