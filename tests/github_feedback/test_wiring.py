@@ -11,7 +11,13 @@ import pytest
 from tests.github_feedback.conftest import REPO, TOKEN
 from tests.github_feedback.fake_github import FakeGitHub
 from webhook.github.feedback import PREVIEW_CONTEXT
-from webhook.github.wiring import GitHubFeedback, build_feedback, repository_from_url
+from webhook.github.wiring import (
+    GitHubFeedback,
+    build_feedback,
+    feedback_from_settings,
+    repository_from_url,
+)
+from webhook.settings import Settings
 from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
 
@@ -105,3 +111,34 @@ def test_a_preview_run_sets_a_pending_status_and_no_deployment(
     assert fake_github.state.deployments == {}
     (status,) = fake_github.state.commit_statuses
     assert (status["sha"], status["state"], status["context"]) == (SHA, "pending", PREVIEW_CONTEXT)
+
+
+def test_settings_switch_feedback_on_with_the_repository_from_the_repo_url(
+    fake_github: FakeGitHub, store: Store
+) -> None:
+    settings = Settings(
+        webhook_secret="s" * 32,
+        github_token=TOKEN,
+        repo_url=f"https://github.com/{REPO}.git",
+        stack="prod",
+        github_api_url=fake_github.url,
+        public_url="https://deploy.example.com/",
+    )
+    feedback = feedback_from_settings(settings)
+    assert feedback is not None
+    try:
+        deployment = store.create_deployment(
+            NewDeployment(kind=DeploymentKind.DEPLOY, stack="prod", sha=SHA)
+        )
+        feedback.state_changed(store.set_state(deployment.id, S.RUNNING))
+        assert feedback.drain(timeout=30)
+    finally:
+        feedback.close()
+    (call,) = fake_github.calls("POST", f"^/repos/{REPO}/deployments$")
+    assert call.body["environment"] == "prod"
+
+
+def test_settings_without_a_token_switch_feedback_off(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="webhook.github"):
+        assert feedback_from_settings(Settings(webhook_secret="s" * 32)) is None
+    assert "GitHub feedback is off" in caplog.text

@@ -16,6 +16,7 @@ from webhook.github.dispatch import FeedbackDispatcher
 from webhook.github.feedback import FeedbackConfig, FeedbackService
 from webhook.github.preview import PreviewReport
 from webhook.github.preview_events import PreviewCollector
+from webhook.settings import Settings
 from webhook.states import FINAL_STATES, DeploymentKind, DeploymentState
 from webhook.store import Deployment
 
@@ -138,3 +139,15 @@ def build_feedback(
         "GitHub feedback is on for %s (environment %s) via %s", repository, environment, api_url
     )
     return GitHubFeedback(FeedbackService(client, config))
+
+
+def feedback_from_settings(settings: Settings) -> GitHubFeedback | None:
+    """``build_feedback`` for the service's settings (logs a line either way)."""
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    return build_feedback(
+        token=token,
+        repository=settings.github_repository or repository_from_url(settings.repo_url),
+        environment=settings.github_environment or settings.stack,
+        api_url=settings.github_api_url,
+        public_url=settings.public_url or None,
+    )
