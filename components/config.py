@@ -15,6 +15,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from components.deploy_service.config import (
+    CONTROL_KEYS,
+    CONTROL_SECRET_KEYS,
+    ServiceConfig,
+    check_role,
+)
+
 NAMESPACE = "slipway"
 ROLES = ("app", "control")
 DOCKER_HOST_SCHEMES = ("unix", "tcp", "ssh", "npipe", "fd")
@@ -33,8 +40,9 @@ KEYS = (
     "webhook",
     "webhookSecret",
     "role",
+    *CONTROL_KEYS,  # control stack only: the deploy service (components/deploy_service)
 )
-SECRET_KEYS = ("repoSecrets", "webhookSecret")
+SECRET_KEYS = ("repoSecrets", "webhookSecret", *CONTROL_SECRET_KEYS)
 
 
 class ConfigError(Exception):
@@ -92,6 +100,9 @@ class StackConfig:
     webhook: WebhookConfig | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     role: str = "app"
+    # Control stack only (`role: control`): the deploy service and its secret environment.
+    service: ServiceConfig | None = None
+    service_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def remote_docker_host(self) -> bool:
@@ -136,11 +147,18 @@ def parse_config(
             f"{NAMESPACE}:webhookSecret: missing while {NAMESPACE}:webhook is set; run "
             f'`pulumi config set --secret {NAMESPACE}:webhookSecret "$(openssl rand -hex 32)"`'
         )
-    if (webhook or repo_secrets) and not github:
+    if (webhook or repo_secrets) and not github and role == "app":
         problems.append(
             f"{NAMESPACE}:github: missing while webhook or repoSecrets are set; set "
             f"`{NAMESPACE}:github` to {{repository: owner/name, branch: main}}"
         )
+    service, service_secrets, role_problems = check_role(
+        role,
+        raw,
+        webhook_url=webhook.url if webhook else None,
+        webhook_secret=webhook_secret,
+    )
+    problems.extend(role_problems)
     config = StackConfig(
         stack=stack,
         compose_files=compose_files,
@@ -153,6 +171,8 @@ def parse_config(
         webhook=webhook,
         webhook_secret=webhook_secret,
         role=role,
+        service=service,
+        service_secrets=service_secrets,
     )
     if problems:
         raise ConfigError(problems)

@@ -81,6 +81,10 @@ class DeployServiceArgs:
             acme_email=self.acme_email,
         )
 
+    def caddyfile(self) -> str:
+        """The proxy's Caddyfile for this service (ProxyConfigError on a bad URL/e-mail)."""
+        return render_caddyfile(self.caddy_site())
+
     def uses_socket(self) -> bool:
         return self.docker_host is None
 
@@ -110,7 +114,7 @@ class DeployService(pulumi.ComponentResource):
         # Everything that can be wrong is checked before anything is declared.
         args.check()
         env = args.environment()
-        caddyfile = render_caddyfile(args.caddy_site())
+        caddyfile = args.caddyfile()
         super().__init__("slipway:deploy:DeployService", name, None, opts)
         secrets = {**args.secret_env, "SLIPWAY_WEBHOOK_SECRET": args.webhook_secret}
         child = pulumi.ResourceOptions(parent=self)

@@ -38,7 +38,7 @@ def test_the_whole_contract(repo_root: Path) -> None:
         "repoSecrets": {"DEPLOY_TOKEN": "t"},
         "webhook": {"url": "https://deploy.example.com/hooks/github"},
         "webhookSecret": "s",
-        "role": "control",
+        "role": "app",  # control stacks refuse the app keys (tests/deploy_service/test_roles.py)
     }
     config = _parse(raw, repo_root, secret_keys={"repoSecrets", "webhookSecret"})
     assert config.compose_project == "shop"
@@ -52,12 +52,20 @@ def test_the_whole_contract(repo_root: Path) -> None:
         "https://deploy.example.com/hooks/github", ("push", "pull_request")
     )
     assert config.webhook_secret == "s"
-    assert config.role == "control"
+    assert config.role == "app"
     assert "repo_secrets" not in repr(config) and "webhook_secret" not in repr(config)
 
 
 def test_control_role_needs_no_compose_files(repo_root: Path) -> None:
-    assert _parse({"role": "control"}, repo_root).compose_files == ()
+    control = {
+        "role": "control",
+        "webhook": {"url": "https://deploy.example.com/hooks/github"},
+        "webhookSecret": "s",
+        "service": {"stack": "prod", "repoUrl": "/srv/repo.git", "dockerGroupId": 998},
+        "serviceSecrets": {"PULUMI_ACCESS_TOKEN": "pul-token"},
+    }
+    secret_keys = {"webhookSecret", "serviceSecrets"}
+    assert _parse(control, repo_root, secret_keys=secret_keys).compose_files == ()
 
 
 @pytest.mark.parametrize(
