@@ -9,8 +9,9 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 
-def configure_logging(level: str = "info") -> None:
-    """One JSON object per line: time, level, logger, message and any `extra=` fields."""
+def json_handler() -> logging.Handler:
+    """A stderr handler writing one JSON object per line: time, level, logger, message and
+    any `extra=` fields (delivery_id, github_event, outcome, deployment_id)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter(
@@ -19,8 +20,13 @@ def configure_logging(level: str = "info") -> None:
             reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
     )
+    return handler
+
+
+def configure_logging(level: str = "info") -> None:
+    """Send every logger (uvicorn's too) to JSON lines on stderr."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [json_handler()]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
