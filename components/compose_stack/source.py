@@ -19,9 +19,15 @@ MIGRATE_COMMAND = "python -m components.compose migrate"
 def services_using_extends(path: Path) -> list[str]:
     """Names of the services in the Compose file `path` that still use `extends`."""
     try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []  # Docker Compose reports unreadable files with a better message
+    if "extends" not in text:
+        return []  # parsing large files costs seconds; most files never mention it
+    try:
         # Round-trip mode keeps Compose's own tags (`!reset`, `!override`) instead of failing.
-        document = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
-    except (OSError, YAMLError):
+        document = YAML(typ="rt", pure=True).load(text)
+    except YAMLError:
         return []  # Docker Compose reports unreadable files with a better message
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict):
