@@ -67,11 +67,15 @@ def create_app(
     """The FastAPI app. Without `store`, it opens (and at shutdown closes) the database
     under `settings.state_dir`; without `queue`, it takes `service_queue`: the deploy
     orchestrator when SLIPWAY_REPO_URL is set, else the RecordingQueue."""
+    from webhook.github.wiring import feedback_from_settings
     from webhook.orchestrator import service_queue  # the orchestrator builds on this module's deps
 
     owns_store = store is None
     store = store if store is not None else Store.open(settings.database_path)
-    queue = queue if queue is not None else service_queue(settings, store)
+    feedback = None  # GitHub statuses and PR comments, when SLIPWAY_GITHUB_TOKEN is set
+    if queue is None:
+        feedback = feedback_from_settings(settings)
+        queue = service_queue(settings, store, observer=feedback)
     metrics = Metrics(queue_depth=queue.depth)
 
     @asynccontextmanager
@@ -81,6 +85,8 @@ def create_app(
             yield
         finally:
             queue.stop()
+            if feedback is not None:
+                feedback.close()
             if owns_store:
                 store.close()
 

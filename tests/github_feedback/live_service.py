@@ -73,6 +73,26 @@ class LiveService:
 
 
 @contextmanager
+def running_app(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port (lifespan included); yield its URL."""
+    port = free_loopback_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_LIMIT
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the service did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(WAIT_LIMIT)
+
+
+@contextmanager
 def live_service(
     *,
     repo: Path,
@@ -105,23 +125,9 @@ def live_service(
     mirror.worktree = worktree_spy  # type: ignore[method-assign]
     open_spy = Spy(runner.open)
     runner.open = open_spy  # type: ignore[method-assign]
-    app = create_app(settings, store, orchestrator)
-    port = free_loopback_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_LIMIT
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the service did not start"
     try:
-        yield LiveService(
-            f"http://127.0.0.1:{port}", store, orchestrator, feedback, worktree_spy, open_spy
-        )
+        with running_app(create_app(settings, store, orchestrator)) as url:
+            yield LiveService(url, store, orchestrator, feedback, worktree_spy, open_spy)
     finally:
-        server.should_exit = True
-        thread.join(WAIT_LIMIT)
         feedback.close()
         store.close()

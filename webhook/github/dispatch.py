@@ -39,5 +39,8 @@ class FeedbackDispatcher:
             return False
         return True
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=True)
+    def close(self, timeout: float = 10.0) -> None:
+        """Give the pending calls ``timeout`` seconds, then drop the rest (logged)."""
+        if not self.drain(timeout):
+            log.warning("GitHub feedback: calls still pending after %.0f s are dropped", timeout)
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -105,8 +105,9 @@ class GitHubFeedback:
         """Wait until everything submitted so far was posted (or given up on)."""
         return self.dispatcher.drain(timeout)
 
-    def close(self) -> None:
-        self.dispatcher.close()
+    def close(self, timeout: float = 10.0) -> None:
+        """At shutdown: post what is pending (within ``timeout`` seconds), then stop."""
+        self.dispatcher.close(timeout)
         self.service.client.close()
 
 
