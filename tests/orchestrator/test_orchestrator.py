@@ -232,7 +232,7 @@ def test_pick_next_rules():
 
 
 def test_shutdown_lets_a_running_up_finish_and_keeps_the_queue(app_repo, harness):
-    slow = app_repo.commit_app("slow", delay=1.0)
+    slow = app_repo.commit_app("slow", delay=2.0)
     later = app_repo.commit_app("later")
     running = harness.request(slow)
     harness.wait_for_log(running, "app: starting slow")
@@ -251,6 +251,10 @@ def test_shutdown_past_the_grace_period_records_interrupted(app_repo, harness):
     harness.orchestrator.stop(0.1)
     assert harness.get(job).state == S.INTERRUPTED
     assert "grace period ran out" in harness.store.state_history(job)[-1].note
+    # The up was not killed here (the process manager does that); once it ends, the job
+    # stays interrupted and nothing more is recorded as if it had gone on.
+    assert harness.orchestrator.join(30)
+    assert harness.states(job) == ["queued", "running", "interrupted"]
 
 
 CRASHING_SERVICE = """

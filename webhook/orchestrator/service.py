@@ -89,6 +89,15 @@ class Orchestrator:
         if self._dispatcher is not None:
             self._dispatcher.join(1)
 
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the worker threads to end after `stop`; True if they did."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = [w.thread for w in self._workers.values() if w.thread is not None]
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
     # -- internals
 
     def _accept(self, deployment_id: int) -> None:
