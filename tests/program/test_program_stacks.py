@@ -259,3 +259,15 @@ def test_unsupported_single_host_key_is_warned(tmp_path: Path) -> None:
     assert len(run.of_type(CONTAINER)) == 1
     assert any("`deploy.placement` is ignored" in w for w in run.warnings)
     assert any("`deploy.mode` is ignored" in w for w in run.warnings)
+
+
+def test_the_real_cli_fixture_is_a_valid_stack() -> None:
+    fixture = Path(__file__).parent / "fixtures" / "real-stack.yml"
+    run = run_program("realtest", {"slipway:composeFiles": [str(fixture)]})
+    assert run.outputs["services"] == {
+        "cache": "slipway-realtest-cache-1",
+        "web": "slipway-realtest-web-1",
+    }
+    cache, web = run.container("slipway-realtest-cache-1"), run.container("slipway-realtest-web-1")
+    assert cache.inputs["wait"] is True
+    assert cache.urn in web.dependencies
