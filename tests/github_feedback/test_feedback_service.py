@@ -200,3 +200,23 @@ def test_github_down_is_logged_and_never_raised(
     messages = [r.getMessage() for r in caplog.records if "not delivered" in r.getMessage()]
     assert len(messages) == 2
     assert "ConnectError" in messages[0]
+
+
+def test_a_deployment_superseded_before_it_ran_creates_nothing_on_github(
+    fake_github: FakeGitHub, service: FeedbackService
+) -> None:
+    service.deployment_changed(change(1, SHA_A, "superseded"))
+    assert fake_github.state.deployments == {}
+    service.deployment_changed(change(2, SHA_B, "queued"))
+    service.deployment_changed(change(2, SHA_B, "superseded"))
+    (github_id,) = fake_github.state.deployments
+    assert fake_github.statuses_of(github_id) == ["queued", "inactive"]
+
+
+def test_an_interrupted_deployment_is_marked_error(
+    fake_github: FakeGitHub, service: FeedbackService
+) -> None:
+    service.deployment_changed(change(1, SHA_A, "running"))
+    service.deployment_changed(change(1, SHA_A, "interrupted"))
+    (github_id,) = fake_github.state.deployments
+    assert fake_github.statuses_of(github_id) == ["in_progress", "error"]

@@ -26,6 +26,8 @@ from webhook.github.preview import OPERATIONS, PreviewReport
 log = logging.getLogger(__name__)
 
 PREVIEW_CONTEXT = "slipway/preview"
+#: States that only update a GitHub Deployment that exists; they do not create one.
+ANNOUNCE_ONLY_IF_KNOWN = frozenset({"superseded"})
 _P = ParamSpec("_P")
 
 
@@ -83,7 +85,12 @@ class FeedbackService:
         status = status_for(change)
         if status is None:
             return
-        github_id = self._github_deployment(change)
+        if change.state in ANNOUNCE_ONLY_IF_KNOWN:
+            github_id = self._find_github_deployment(change.deployment_id, sha=change.sha)
+            if github_id is None:
+                return  # never announced, never ran: no need for a GitHub Deployment now
+        else:
+            github_id = self._github_deployment(change)
         self._post_status(github_id, change.deployment_id, status.state, status.description)
         replaced = replaced_status(change)
         if replaced is not None and change.replaces is not None:
