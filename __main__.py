@@ -6,7 +6,10 @@ import pulumi
 import pulumi_docker as docker
 
 from components.compose_stack import ComposeStack, ComposeStackArgs, StackPlan, load_stack_plan
-from components.config import StackConfig, load_config
+from components.config import ConfigError, StackConfig, load_config
+from components.deploy_service import DeployService
+from components.deploy_service.config import service_args
+from components.deploy_service.guard import deploy_service_problems
 from components.github.program import build_github, plan_github
 
 
@@ -20,6 +23,33 @@ def plan_compose(config: StackConfig) -> StackPlan | None:
         profiles=config.profiles,
         remote_docker_host=config.remote_docker_host,
     )
+
+
+def refuse_deploy_service(plan: StackPlan) -> None:
+    """App stacks never run the deploy service (it would replace itself during an `up`)."""
+    problems = deploy_service_problems(plan)
+    if problems:
+        raise ConfigError(problems)
+
+
+def build_deploy_service(config: StackConfig, provider: docker.Provider) -> DeployService:
+    """Control stack only: the webhook service behind its HTTPS proxy; exports
+    `deployService` (url, container names)."""
+    assert config.service is not None and config.webhook is not None  # checked by load_config
+    args = service_args(
+        config.service,
+        webhook_url=config.webhook.url,
+        webhook_secret=pulumi.Output.secret(config.webhook_secret),
+        service_secrets={k: pulumi.Output.secret(v) for k, v in config.service_secrets.items()},
+    )
+    service = DeployService(
+        "slipway", args, opts=pulumi.ResourceOptions(providers={"docker": provider})
+    )
+    pulumi.export(
+        "deployService",
+        {"url": service.url, "container": service.service.name, "proxy": service.proxy.name},
+    )
+    return service
 
 
 def build_docker_provider(config: StackConfig) -> docker.Provider:
@@ -40,7 +70,12 @@ def build_compose(plan: StackPlan, provider: docker.Provider) -> ComposeStack:
 
 def main() -> None:
     config = load_config()
+    if config.role == "control":
+        build_deploy_service(config, build_docker_provider(config))
+        return
     compose_plan = plan_compose(config)
+    if compose_plan is not None:
+        refuse_deploy_service(compose_plan)
     github_spec = plan_github(config)
     provider = build_docker_provider(config)
     if compose_plan is not None:

@@ -8,7 +8,6 @@ belongs to the control stack (DeployService); this finds Compose services that l
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components.deploy_service.component import PROXY_ROLE, ROLE_LABEL, SERVICE_ROLE
@@ -20,17 +19,11 @@ IMAGE_REPOSITORY = "slipway-webhook"  # DeployServiceArgs.image_name's repositor
 
 
 def deploy_service_signs(
-    *,
-    image: str,
-    build: dict[str, Any] | None,
-    args: dict[str, Any],
-    dockerfile: Path,
+    *, image: str, container_names: list[str], args: dict[str, Any], prefix: str = "slipway"
 ) -> list[str]:
-    """Why a Compose service looks like the Slipway webhook service (empty: it does not).
-
-    `dockerfile` is the repository's service Dockerfile; `image`, `build` and `args` are the
-    service's image reference, build arguments and container arguments (ServicePlan).
-    """
+    """Why a Compose service looks like the Slipway webhook service or its proxy (empty: it
+    does not). `image`, `container_names` and `args` come from its ServicePlan; `prefix` is
+    DeployServiceArgs.name_prefix."""
     signs = []
     envs = [str(line).split("=", 1)[0] for line in args.get("envs") or []]
     if "SLIPWAY_WEBHOOK_SECRET" in envs:
@@ -45,23 +38,20 @@ def deploy_service_signs(
     repository = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
     if repository == IMAGE_REPOSITORY:
         signs.append(f"uses the image {image}")
-    if build is not None:
-        context = Path(str(build.get("context", ".")))
-        built = Path(str(build.get("dockerfile") or context / "Dockerfile"))
-        if built.resolve() == dockerfile.resolve():
-            signs.append(f"builds {dockerfile.name} of this repository")
+    taken = {f"{prefix}-webhook", f"{prefix}-caddy"} & set(container_names)
+    if taken:
+        signs.append(f"takes the container name {', '.join(sorted(taken))}")
     return signs
 
 
-def deploy_service_problems(plan: StackPlan, repo_root: Path) -> list[str]:
+def deploy_service_problems(plan: StackPlan) -> list[str]:
     """One problem per Compose service of `plan` that would run the deploy service."""
     problems = []
     for service in plan.services:
         signs = deploy_service_signs(
             image=service.image.name,
-            build=service.image.build,
+            container_names=list(service.container_names),
             args=service.args,
-            dockerfile=repo_root / "Dockerfile",
         )
         if signs:
             problems.append(
