@@ -385,3 +385,13 @@ def test_service_queue_is_the_orchestrator_only_with_a_repository(tmp_path: Path
         bare = Settings(webhook_secret="s" * 32, repo_url="", state_dir=tmp_path)
         assert isinstance(service_queue(bare, store), RecordingQueue)
     assert "SLIPWAY_REPO_URL is not set" in caplog.text
+
+
+def test_a_deployment_taken_before_its_submit_is_not_counted_forever(app_repo, harness):
+    """The worker reads the store, so it may run or supersede a row before `submit` comes."""
+    sha = app_repo.commit_app("one")
+    early = harness.store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "dev", sha))
+    harness.store.set_state(early.id, S.SUPERSEDED, "taken by the worker before submit")
+    harness.orchestrator.submit(early.id)
+    harness.wait_idle()
+    assert harness.orchestrator.depth() == 0

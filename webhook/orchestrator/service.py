@@ -119,7 +119,7 @@ class Orchestrator:
     def _dispatch(self) -> None:
         while (deployment_id := self._inbox.get()) is not None:
             try:
-                stack = self.store.get_deployment(deployment_id).stack
+                deployment = self.store.get_deployment(deployment_id)
             except NotFound:
                 logger.error("submitted deployment %s does not exist", deployment_id)
                 self._finished(deployment_id)
@@ -127,7 +127,11 @@ class Orchestrator:
             except Exception:
                 logger.exception("could not read deployment %s", deployment_id)
                 continue
-            self._worker(stack).wake.set()
+            worker = self._worker(deployment.stack)
+            if deployment.state != DeploymentState.QUEUED and worker.running_id != deployment_id:
+                # The worker took it from the store (ran or superseded it) before `submit`.
+                self._finished(deployment_id)
+            worker.wake.set()
 
     def _worker(self, stack: str) -> StackWorker:
         with self._lock:

@@ -77,6 +77,11 @@ class StackWorker:
         except Exception:
             logger.exception("could not record the failure of deployment %s", job.id)
 
+    @property
+    def running_id(self) -> int | None:
+        job = self.current
+        return job.id if job is not None else None
+
     def _journal(self, deployment: Deployment) -> Journal:
         return Journal(self.store, deployment, self.pipeline.observer)
 
