@@ -39,6 +39,7 @@ class Declared:
     parent: str
     dependencies: list[str]
     provider: str
+    secret_inputs: set[str] = field(default_factory=set)  # top-level inputs marked secret
 
 
 @dataclass
@@ -97,18 +98,35 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
+            raw = rpc.deserialize_properties(request.object)
             self.run.resources.append(
                 Declared(
                     type=request.type,
                     name=request.name,
                     urn=response.urn,
-                    inputs=rpc.deserialize_properties(request.object),
+                    inputs={k: _reveal(v) for k, v in raw.items()},
                     parent=request.parent,
                     dependencies=list(request.dependencies),
                     provider=request.provider,
+                    secret_inputs={k for k, v in raw.items() if _is_secret(v)},
                 )
             )
         return response
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _reveal(value: Any) -> Any:
+    """The value inside Pulumi's secret wrappers (tests assert on plain values)."""
+    if _is_secret(value):
+        return _reveal(value["value"])
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    return value
 
 
 class _WarningCollector(logging.Handler):

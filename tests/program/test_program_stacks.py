@@ -271,3 +271,58 @@ def test_the_real_cli_fixture_is_a_valid_stack() -> None:
     cache, web = run.container("slipway-realtest-cache-1"), run.container("slipway-realtest-web-1")
     assert cache.inputs["wait"] is True
     assert cache.urn in web.dependencies
+
+
+def test_build_external_network_secrets_and_volumes_from(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text("FROM alpine\n")
+    (tmp_path / "db_password.txt").write_text("pw\n")
+    monkeypatch.setenv("SLIPWAY_TEST_TOKEN", "tok")
+    text = """
+services:
+  api:
+    build: {context: ./api, args: {VERSION: "1.2"}}
+    networks: [edge, default]
+    secrets: [db_password, token]
+    volumes_from: [data]
+    stop_grace_period: 30s
+  data:
+    image: busybox
+    volumes: [shared:/shared, old:/old]
+networks:
+  edge: {external: true, name: proxy_edge}
+volumes:
+  shared:
+  old: {external: true, name: legacy_data}
+secrets:
+  db_password: {file: ./db_password.txt}
+  token: {environment: SLIPWAY_TEST_TOKEN}
+"""
+    run = _program_with_compose(tmp_path, text, stack="mix")
+    [image] = run.of_type("docker:index/image:Image")
+    assert image.inputs["imageName"] == "slipway-mix-api"
+    assert image.inputs["skipPush"] is True
+    assert image.inputs["build"]["args"] == {"VERSION": "1.2"}
+    assert image.inputs["build"]["context"] == str(tmp_path / "api")
+    # Only the project's own network is created; the external one is looked up by name.
+    assert [n.inputs["name"] for n in run.of_type("docker:index/network:Network")] == [
+        "slipway-mix_default"
+    ]
+    assert [v.inputs["name"] for v in run.of_type("docker:index/volume:Volume")] == [
+        "slipway-mix_shared"
+    ]
+    api = run.container("slipway-mix-api-1")
+    assert sorted(n["name"] for n in api.inputs["networksAdvanced"]) == [
+        "proxy_edge",
+        "slipway-mix_default",
+    ]
+    assert api.inputs["volumes"] == [{"fromContainer": "slipway-mix-data-1", "readOnly": False}]
+    assert run.container("slipway-mix-data-1").urn in api.dependencies
+    assert api.inputs["stopTimeout"] == 30
+    assert "uploads" in api.secret_inputs  # secret contents stay encrypted in the state
+    uploads = {u["file"]: u["content"] for u in api.inputs["uploads"]}
+    assert uploads == {"/run/secrets/db_password": "pw\n", "/run/secrets/token": "tok"}
+    data = run.container("slipway-mix-data-1")
+    assert {"volumeName": "legacy_data", "containerPath": "/old", "readOnly": False} in data.inputs[
+        "volumes"
+    ]
