@@ -29,6 +29,7 @@ from webhook.signature import sign
 from webhook.store import Store
 
 SECRET = "live-service-secret-0123456789"
+API_TOKEN = "live-service-api-token"
 
 
 @dataclass
@@ -102,7 +103,6 @@ def live_service(
     token: str,
     repository: str,
     stack: str = "dev",
-    api_token: str | None = None,
 ) -> Iterator[LiveService]:
     settings = Settings(
         webhook_secret=SECRET,
@@ -110,7 +110,7 @@ def live_service(
         state_dir=state_dir,
         stack=stack,
         branch="main",
-        api_token=api_token,
+        api_token=API_TOKEN,
     )
     store = Store.open(settings.database_path)
     client = GitHubClient(

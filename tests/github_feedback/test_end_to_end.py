@@ -20,7 +20,7 @@ import pytest
 
 from tests.github_feedback.conftest import REPO, TOKEN
 from tests.github_feedback.fake_github import FakeGitHub
-from tests.github_feedback.live_service import LiveService, live_service
+from tests.github_feedback.live_service import API_TOKEN, LiveService, live_service
 from tests.orchestrator.conftest import AppRepo
 from webhook.github.comment import comment_marker
 from webhook.github.feedback import PREVIEW_CONTEXT
@@ -180,35 +180,22 @@ def test_statuses_follow_each_deployment_including_rollbacks(
 
 
 def test_a_rollback_by_hand_marks_the_replaced_deployment_inactive(
-    tmp_path: Path,
-    app_repo: AppRepo,
-    local_runner: LocalProcessRunner,
-    fake_github: FakeGitHub,
-    octokit_examples_dir: Path,
+    service: LiveService, app_repo: AppRepo, fake_github: FakeGitHub, octokit_examples_dir: Path
 ) -> None:
-    with live_service(
-        repo=app_repo.path,
-        state_dir=tmp_path / "state",
-        runner=local_runner,
-        github_url=fake_github.url,
-        token=TOKEN,
-        repository=REPO,
-        api_token="api-token-0123456789",
-    ) as service:
-        v1 = app_repo.commit_app("v1")
-        service.deliver("push", push(octokit_examples_dir, v1))
-        service.settle()
-        v2 = app_repo.commit_app("v2")
-        service.deliver("push", push(octokit_examples_dir, v2))
-        service.settle()
-        (latest, _) = deployments_of(service, DeploymentKind.DEPLOY)
-        answer = httpx.post(
-            f"{service.url}/deployments/{latest.id}/rollback",
-            headers={"Authorization": "Bearer api-token-0123456789"},
-            timeout=10,
-        )
-        assert answer.status_code == 202, answer.text
-        service.settle()
+    v1 = app_repo.commit_app("v1")
+    service.deliver("push", push(octokit_examples_dir, v1))
+    service.settle()
+    v2 = app_repo.commit_app("v2")
+    service.deliver("push", push(octokit_examples_dir, v2))
+    service.settle()
+    (latest, _) = deployments_of(service, DeploymentKind.DEPLOY)
+    answer = httpx.post(
+        f"{service.url}/deployments/{latest.id}/rollback",
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        timeout=10,
+    )
+    assert answer.status_code == 202, answer.text
+    service.settle()
     github = sorted(fake_github.state.deployments.values(), key=lambda d: d["id"])
     assert [d["sha"] for d in github] == [v1, v2, v1]
     assert fake_github.statuses_of(github[1]["id"])[-1] == "inactive"
