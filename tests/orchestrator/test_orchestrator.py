@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.orchestrator.harness import FAST, Harness, make_orchestrator
 from webhook.orchestrator import Orchestrator, service_queue
@@ -395,3 +397,30 @@ def test_a_deployment_taken_before_its_submit_is_not_counted_forever(app_repo, h
     harness.orchestrator.submit(early.id)
     harness.wait_idle()
     assert harness.orchestrator.depth() == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(DeploymentKind)), st.integers(1, 3)),
+        max_size=12,
+    )
+)
+def test_pick_next_properties(requests):
+    queued = [_deployment(i + 1, kind, pr) for i, (kind, pr) in enumerate(requests)]
+    pick = pick_next(queued)
+    changing = [d for d in queued if d.kind != DeploymentKind.PREVIEW]
+    if not queued:
+        assert pick.job is None and pick.superseded == ()
+        return
+    ids = {d.id for d in pick.superseded}
+    assert pick.job.id not in ids
+    if changing:
+        # The newest deploy/rollback runs; every older one is superseded; previews wait.
+        assert pick.job.id == max(d.id for d in changing)
+        assert ids == {d.id for d in changing} - {pick.job.id}
+    else:
+        # Previews: the oldest pull request goes first, with its newest preview.
+        first = min(queued, key=lambda d: d.id)
+        same = [d.id for d in queued if d.pr_number == first.pr_number]
+        assert pick.job.id == max(same) and ids == set(same) - {pick.job.id}

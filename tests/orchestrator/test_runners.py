@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from pulumi.automation._output import OutputValue
 from webhook.checkout import GitMirror
 from webhook.runners.automation import (
     AutomationRunner,
+    AutomationSession,
     file_backend_root,
     line_splitter,
     plain_outputs,
@@ -182,3 +184,53 @@ def test_local_runner_reports_a_held_lock_like_the_diy_backend(
     with mirror.worktree(sha, "a") as tree, pytest.raises(StackLockedError) as caught:
         local_runner.open("dev", tree).up("deploy", lambda _: None)
     assert caught.value.holder == "bob@ops (pid 1)"
+
+
+class RecordingStack:
+    """Stands in for `pulumi.automation.Stack`: records calls, replays CLI behaviour."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.fail_with = fail_with
+
+    def up(self, **kwargs):
+        self.calls.append(("up", kwargs))
+        kwargs["on_output"]("Updating (dev)\n  + web created\n")
+        if self.fail_with:
+            raise self.fail_with
+        return SimpleNamespace(outputs={"healthChecks": OutputValue([{"url": "http://x"}], False)})
+
+    def preview(self, **kwargs):
+        self.calls.append(("preview", kwargs))
+        return SimpleNamespace(change_summary={"create": 2})
+
+    def set_tag(self, key, value):
+        self.calls.append(("set_tag", {key: value}))
+
+
+def test_automation_session_up_streams_lines_and_returns_plain_outputs():
+    stack = RecordingStack()
+    lines: list[str] = []
+    outputs = AutomationSession(stack, supports_tags=True).up("slipway #1 deploy abc", lines.append)
+    assert outputs == {"healthChecks": [{"url": "http://x"}]}
+    assert lines == ["Updating (dev)", "  + web created"]
+    name, kwargs = stack.calls[0]
+    assert (name, kwargs["message"], kwargs["color"]) == ("up", "slipway #1 deploy abc", "never")
+
+
+def test_automation_session_maps_a_lock_conflict_during_up():
+    conflict = auto_errors.create_command_error(CommandResult("", DIY_LOCKED, 255))
+    session = AutomationSession(RecordingStack(fail_with=conflict), supports_tags=True)
+    with pytest.raises(StackLockedError, match="alice@laptop"):
+        session.up("m", lambda _: None)
+
+
+def test_automation_session_preview_passes_engine_events_and_tags_only_where_supported():
+    stack = RecordingStack()
+    events: list = []
+    session = AutomationSession(stack, supports_tags=False)
+    assert session.preview("m", lambda _: None, on_event=events.append) == {"create": 2}
+    assert stack.calls[0][1]["on_event"] == events.append
+    assert session.set_tag("slipway:healthy-sha", "abc") is False
+    assert AutomationSession(stack, supports_tags=True).set_tag("slipway:healthy-sha", "abc")
+    assert stack.calls[-1] == ("set_tag", {"slipway:healthy-sha": "abc"})
