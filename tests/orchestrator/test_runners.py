@@ -20,6 +20,7 @@ from webhook.runners.automation import (
     AutomationSession,
     file_backend_root,
     line_splitter,
+    link_virtualenv,
     plain_outputs,
     up_arguments,
 )
@@ -234,3 +235,14 @@ def test_automation_session_preview_passes_engine_events_and_tags_only_where_sup
     assert session.set_tag("slipway:healthy-sha", "abc") is False
     assert AutomationSession(stack, supports_tags=True).set_tag("slipway:healthy-sha", "abc")
     assert stack.calls[-1] == ("set_tag", {"slipway:healthy-sha": "abc"})
+
+
+def test_worktree_gets_the_service_virtualenv_unless_it_has_one(tmp_path: Path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert link_virtualenv(fresh, venv)
+    assert (fresh / ".venv").resolve() == venv
+    assert not link_virtualenv(fresh, venv)  # already there: left alone
+    assert not link_virtualenv(tmp_path / "other", None)

@@ -1,5 +1,8 @@
 """The production StackRunner: the Pulumi Automation API on the job's worktree.
 
+The program runs with the service's own virtualenv (linked into the worktree as `.venv`):
+a commit that changes requirements.txt needs the service's virtualenv updated first.
+
 Thin on purpose: argument building and result conversion are plain functions that the
 tests check without the Pulumi CLI; everything else is one Automation API call.
 """
@@ -7,6 +10,7 @@ tests check without the Pulumi CLI; everything else is one Automation API call.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +52,21 @@ def file_backend_root(backend_url: str | None) -> Path | None:
     if parts.netloc and parts.netloc != "~":
         path = f"/{parts.netloc}{path}"
     return Path(os.path.expanduser(path if parts.netloc != "~" else f"~{path}"))
+
+
+def running_virtualenv() -> Path | None:
+    """The virtualenv this service runs in (it has the program's requirements), if any."""
+    return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+
+
+def link_virtualenv(work_dir: Path, venv: Path | None, name: str = ".venv") -> bool:
+    """Make `work_dir/<name>` (Pulumi.yaml: `virtualenv: .venv`) point at `venv`, so a fresh
+    worktree does not build its own virtualenv on every deployment. True if linked."""
+    target = work_dir / name
+    if venv is None or target.exists() or target.is_symlink():
+        return False
+    target.symlink_to(venv, target_is_directory=True)
+    return True
 
 
 @dataclass
@@ -98,12 +117,14 @@ class AutomationRunner:
 
     env_vars: Mapping[str, str] = field(default_factory=dict)
     project: str = "slipway"
+    program_venv: Path | None = field(default_factory=running_virtualenv)
 
     @property
     def backend_url(self) -> str | None:
         return self.env_vars.get("PULUMI_BACKEND_URL") or os.environ.get("PULUMI_BACKEND_URL")
 
     def open(self, stack: str, work_dir: Path) -> AutomationSession:
+        link_virtualenv(work_dir, self.program_venv)
         opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir), env_vars=dict(self.env_vars))
         with mapped_automation_errors():
             selected = auto.create_or_select_stack(stack, work_dir=str(work_dir), opts=opts)
