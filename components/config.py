@@ -111,6 +111,11 @@ class StackConfig:
         )
 
 
+def default_project(stack: str) -> str:
+    """`slipway-<stack>`, with characters Compose does not allow in names replaced by `-`."""
+    return re.sub(r"[^a-z0-9_-]", "-", f"{NAMESPACE}-{stack}".lower())
+
+
 def parse_config(
     raw: Mapping[str, Any],
     *,
@@ -162,7 +167,7 @@ def parse_config(
     config = StackConfig(
         stack=stack,
         compose_files=compose_files,
-        compose_project=check.project(f"{NAMESPACE}-{stack}".lower()),
+        compose_project=check.project(default_project(stack)),
         profiles=check.string_list("profiles"),
         docker_host=check.docker_host(),
         health_checks=check.health_checks(),

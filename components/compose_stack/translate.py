@@ -123,6 +123,7 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
     }
     _apply_links(raw_services, services, report)
     _mark_waited_dependencies(services, report)
+    _check_container_references(services, report)
     if report.problems:
         raise ComposeTranslationError(report.problems)
     return StackPlan(
@@ -765,6 +766,21 @@ def _apply_links(raw: Mapping[str, Any], services: dict[str, ServicePlan], repor
                 else a
                 for a in linked.networks
             ]
+
+
+def _check_container_references(services: dict[str, ServicePlan], report: _Report) -> None:
+    """`network_mode: service:x` and `volumes_from: [x]` need a container of `x`."""
+    for plan in services.values():
+        used = [m.source for m in plan.mounts if m.kind == "from_service"]
+        if plan.network_mode_service:
+            used.append(plan.network_mode_service)
+        for name in used:
+            target = services.get(name)
+            if target is None or not target.container_names:
+                report.problems.append(
+                    f"service `{plan.name}`: uses the container of `{name}`, which has no "
+                    "container in this stack: give it one replica or remove the reference"
+                )
 
 
 def _mark_waited_dependencies(services: dict[str, ServicePlan], report: _Report) -> None:

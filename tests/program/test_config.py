@@ -149,3 +149,8 @@ def test_all_problems_at_once(repo_root: Path) -> None:
         _parse({"composeFiles": ["a.yml", "b.yml"], "role": "x", "dockerHost": "nope"}, repo_root)
     assert len(info.value.problems) == 4
     assert str(info.value).startswith("the stack config is invalid (4 problem(s)):")
+
+
+def test_default_project_is_a_valid_compose_name(repo_root: Path) -> None:
+    config = _parse({"composeFiles": ["stacks/app.yml"]}, repo_root, stack="Staging.EU")
+    assert config.compose_project == "slipway-staging-eu"

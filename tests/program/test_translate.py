@@ -29,7 +29,9 @@ def _model(services: dict, **top) -> dict:
 
 
 def _one(service: dict, facts: HostFacts = FACTS, **top):
-    plan = translate_model(_model({"s": {"image": "nginx", **service}}, **top), "p", facts)
+    """Translate one service `s` (next to a plain service `other`)."""
+    services = {"s": {"image": "nginx", **service}, "other": {"image": "busybox"}}
+    plan = translate_model(_model(services, **top), "p", facts)
     return plan.service("s"), plan
 
 
@@ -409,3 +411,14 @@ def test_parse_duration_rejects_garbage() -> None:
 def test_to_mib_rounds_up_and_never_loses_memory(size: int) -> None:
     mib = to_mib(str(size))
     assert (mib - 1) * 1024 * 1024 < size <= mib * 1024 * 1024
+
+
+def test_reference_to_a_service_without_container_is_an_error() -> None:
+    model = _model(
+        {
+            "vpn": {"image": "v", "deploy": {"replicas": 0}},
+            "app": {"image": "a", "network_mode": "service:vpn"},
+        }
+    )
+    with pytest.raises(ComposeTranslationError, match="uses the container of `vpn`"):
+        translate_model(model, "p", FACTS)
