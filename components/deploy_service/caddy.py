@@ -75,7 +75,7 @@ def render_caddyfile(site: CaddySite) -> str:
         raise ProxyConfigError(
             f"slipway:service.acmeEmail {site.acme_email!r} is not an e-mail address"
         )
-    lines = ["# Rendered by components/deploy_service/caddy.py; edits are replaced on `up`."]
+    lines = ["# Rendered by Slipway (components/deploy_service/caddy.py); edit its inputs."]
     if site.acme_email:
         lines += ["{", f"\temail {site.acme_email}", "}", ""]
     lines += [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pulumi.runtime import rpc, settings
+from pulumi.runtime import settings
 
 from components.config import ConfigError
 from tests.program import harness
@@ -82,8 +82,8 @@ def test_control_stack_declares_only_the_deploy_service(control: ProgramRun) -> 
 
 def test_control_service_gets_its_settings_and_secrets_secret(control: ProgramRun) -> None:
     service = control.container("slipway-webhook")
-    assert rpc.is_rpc_secret(service.inputs["envs"])
-    env = dict(line.split("=", 1) for line in rpc.unwrap_rpc_secret(service.inputs["envs"]))
+    assert "envs" in service.secret_inputs
+    env = dict(line.split("=", 1) for line in service.inputs["envs"])
     assert env["SLIPWAY_WEBHOOK_SECRET"] == CONTROL_SECRETS["slipway:webhookSecret"]
     assert env["SLIPWAY_API_TOKEN"] == "api-token-0123456789abcdef"
     assert env["AWS_SECRET_ACCESS_KEY"] == "aws-secret-access-key-example"
