@@ -17,6 +17,7 @@ import pulumi_docker as docker
 
 from components.deploy_service.caddy import CaddySite, public_host, render_caddyfile
 from components.deploy_service.environment import (
+    SHUTDOWN_GRACE_SECONDS,
     STATE_DIR,
     EnvironmentSpec,
     ServiceEnvironment,
@@ -168,7 +169,10 @@ class DeployService(pulumi.ComponentResource):
             must_run=True,
             wait=True,  # `up` fails when the service never turns healthy
             wait_timeout=180,
-            stop_timeout=60,  # lets a running deployment record its state before exit
+            # A running `up` may finish (SLIPWAY_SHUTDOWN_GRACE_SECONDS) before Docker kills it,
+            # on `docker stop` and when `pulumi up -s control` replaces the container.
+            stop_timeout=SHUTDOWN_GRACE_SECONDS + 30,
+            destroy_grace_seconds=SHUTDOWN_GRACE_SECONDS + 30,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"]),
         )
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 STATE_DIR = "/var/lib/slipway"  # the image's SLIPWAY_STATE_DIR and VOLUME
+# How long a running `up` may finish at shutdown; the container's stop timeout is longer.
+SHUTDOWN_GRACE_SECONDS = 300
 SECRET_LOOKING = re.compile(
     r"SECRET|TOKEN|PASSWORD|PASSPHRASE|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_KEY", re.I
 )
@@ -63,6 +65,7 @@ def build_environment(spec: EnvironmentSpec) -> ServiceEnvironment:
         "SLIPWAY_HOST": "0.0.0.0",
         "SLIPWAY_PORT": str(spec.port),
         "SLIPWAY_LOG_LEVEL": spec.log_level,
+        "SLIPWAY_SHUTDOWN_GRACE_SECONDS": str(SHUTDOWN_GRACE_SECONDS),
         # pydantic-settings reads list settings as JSON.
         "SLIPWAY_TRUSTED_PROXIES": json.dumps(list(spec.trusted_proxies)),
     }

@@ -11,6 +11,7 @@ import pytest
 from components.deploy_service import DeployService, DeployServiceArgs, render_caddyfile
 from components.deploy_service.environment import ServiceEnvironmentError
 from tests.deploy_service.recording import IMAGE_DIGEST, Recording, declare
+from webhook.orchestrator.config import OrchestratorSettings
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
@@ -96,6 +97,10 @@ def test_service_container_runs_the_built_image_with_state_and_socket(
     ]
     assert service.plain("healthcheck")["retries"] == 3
     assert service.plain("wait") is True
+    grace = int(envs_of(declared)["SLIPWAY_SHUTDOWN_GRACE_SECONDS"])
+    assert grace == OrchestratorSettings.model_fields["shutdown_grace_seconds"].default
+    assert service.plain("stopTimeout") > grace  # a running `up` is not killed half-way
+    assert service.plain("destroyGraceSeconds") > grace
     assert "ports" not in service.inputs  # only the proxy is reachable from outside
     assert service.plain("networksAdvanced") == [
         {"name": "slipway-deploy", "aliases": ["slipway-webhook"]}

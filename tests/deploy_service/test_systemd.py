@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from components.deploy_service.caddy import CaddySite, render_caddyfile
+from webhook.orchestrator.config import OrchestratorSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UNIT = REPO_ROOT / "deploy" / "slipway.service"
@@ -47,6 +48,9 @@ def test_unit_runs_the_service_as_its_own_user_with_state_and_restart() -> None:
     assert service["StateDirectory"] == "slipway"
     assert service["Restart"] == "on-failure"
     assert service["ProtectSystem"] == "strict"
+    # Longer than the service's default shutdown grace, so a running `up` can finish.
+    grace = OrchestratorSettings.model_fields["shutdown_grace_seconds"].default
+    assert int(service["TimeoutStopSec"]) > grace
 
 
 def test_unit_holds_no_secret() -> None:
