@@ -70,10 +70,15 @@ class DeployServiceArgs:
                 log_level=self.log_level,
                 docker_host=self.docker_host,
                 backend_url=self.backend_url,
+                public_url=self.base_url(),
                 extra_plain=self.plain_env,
                 secret_names=tuple(self.secret_env),
             )
         )
+
+    def base_url(self) -> str:
+        """The service's public base URL, e.g. https://deploy.example.com."""
+        return f"https://{public_host(self.public_url)}"
 
     def caddy_site(self) -> CaddySite:
         return CaddySite(
@@ -214,7 +219,7 @@ class DeployService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
         )
 
-        self.url = pulumi.Output.from_input(f"https://{public_host(args.public_url)}")
+        self.url = pulumi.Output.from_input(args.base_url())
         self.register_outputs(
             {
                 "url": self.url,

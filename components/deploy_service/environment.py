@@ -52,6 +52,7 @@ class EnvironmentSpec:
     log_level: str = "info"
     docker_host: str | None = None  # None: the service uses the mounted Docker socket
     backend_url: str | None = None  # PULUMI_BACKEND_URL; None: Pulumi Cloud
+    public_url: str | None = None  # SLIPWAY_PUBLIC_URL: base URL for links in GitHub statuses
     extra_plain: Mapping[str, str] = field(default_factory=dict)
     secret_names: tuple[str, ...] = ()  # besides SLIPWAY_WEBHOOK_SECRET
 
@@ -71,6 +72,8 @@ def build_environment(spec: EnvironmentSpec) -> ServiceEnvironment:
     }
     if spec.repo_url:
         plain["SLIPWAY_REPO_URL"] = spec.repo_url
+    if spec.public_url:
+        plain["SLIPWAY_PUBLIC_URL"] = spec.public_url
     if spec.docker_host:
         plain["DOCKER_HOST"] = spec.docker_host
     if spec.backend_url:

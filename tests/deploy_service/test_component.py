@@ -118,6 +118,7 @@ def test_settings_reach_the_service_as_slipway_environment(declared: Recording) 
     assert env["SLIPWAY_STATE_DIR"] == "/var/lib/slipway"
     assert env["SLIPWAY_HOST"] == "0.0.0.0"
     assert env["PULUMI_BACKEND_URL"] == "file:///var/lib/slipway/pulumi-state"
+    assert env["SLIPWAY_PUBLIC_URL"] == "https://deploy.example.com"
     assert json.loads(env["SLIPWAY_TRUSTED_PROXIES"]) == ["172.30.77.0/24"]
     assert "DOCKER_HOST" not in env  # the mounted socket is the default
 
