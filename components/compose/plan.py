@@ -197,8 +197,8 @@ class Planner:
         self._service = ref.name
         base = self.resolver.base_of(ref)
         assert base is not None
+        self.resolver.effective(ref)  # raises on cycles, named from this service
         base_value = self.resolver.effective(base)
-        self.resolver.effective(ref)  # raises on cycles before anything is planned
         key_node, node = self.source.service_node(ref.name)  # type: ignore[misc]
         child = self.source.services()[ref.name]
         provider = self._provider_for(ref, base)
