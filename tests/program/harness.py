@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 from ruamel.yaml import YAML
@@ -173,6 +174,9 @@ def run_program(
     handler = _WarningCollector(run)
     logger.addHandler(handler)
     mocks = _Mocks()
+    # A fresh root stack per run: otherwise set_mocks keeps the previous run's stack, its
+    # exports, and everything they reference (each further run gets slower).
+    pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
         mocks,
         project=PROJECT,
