@@ -51,18 +51,17 @@ class DeploymentQueue(Protocol):
 
 
 class RecordingQueue:
-    """The default queue when no orchestrator is plugged in: a worker thread that writes a
-    log line on each deployment saying it was received, and leaves it `queued`.
+    """The default queue when no orchestrator is plugged in. The request is already
+    recorded (its `queued` row); this worker notes each id it is handed and leaves the
+    deployment `queued`, so that an orchestrator started later finds it.
     """
-
-    LOG_LINE = "received; no orchestrator is configured, so this request stays queued"
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._depth = 0
         self._lock = threading.Lock()
+        self._depth = 0
         self.recorded: list[int] = []
 
     def start(self) -> None:
@@ -70,8 +69,7 @@ class RecordingQueue:
             return
         self._store.mark_interrupted()
         for deployment in self._store.deployments_in_states([DeploymentState.QUEUED]):
-            if not self._store.read_log(deployment.id, limit=1):
-                self._enqueue(deployment.id)
+            self._enqueue(deployment.id)
         self._thread = threading.Thread(target=self._run, name="slipway-recording-queue")
         self._thread.daemon = True
         self._thread.start()
@@ -82,6 +80,7 @@ class RecordingQueue:
         self._enqueue(deployment_id)
 
     def depth(self) -> int:
+        """Requests handed over and not yet noted by the worker."""
         return self._depth
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -96,17 +95,7 @@ class RecordingQueue:
         self._pending.put(deployment_id)
 
     def _run(self) -> None:
-        while True:
-            batch = [self._pending.get()]
-            while not self._pending.empty() and len(batch) < 1000:
-                batch.append(self._pending.get())
-            ids = [item for item in batch if item is not None]
-            try:
-                if ids:
-                    self._store.append_logs({i: [self.LOG_LINE] for i in ids})
-                    self.recorded.extend(ids)
-            finally:
-                with self._lock:
-                    self._depth -= len(ids)
-            if len(ids) < len(batch):
-                return
+        while (deployment_id := self._pending.get()) is not None:
+            self.recorded.append(deployment_id)
+            with self._lock:
+                self._depth -= 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from webhook.queue import DeploymentQueue, RecordingQueue
+from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue
 from webhook.states import DeploymentKind, DeploymentState, InvalidTransition
 from webhook.store import MIGRATIONS, DeliveryStatus, NewDeployment, NotFound, Store
 
@@ -153,20 +153,21 @@ def test_a_failing_write_does_not_undo_the_others_in_its_batch(store: Store) -> 
     assert store.check_writable()
 
 
-def test_recording_queue_logs_each_request_and_picks_up_old_ones(tmp_path: Path) -> None:
+def test_recording_queue_notes_requests_and_picks_up_old_ones(tmp_path: Path) -> None:
     path = tmp_path / "slipway.db"
     with Store.open(path) as store:
         left_over = store.create_deployment(deploy("1" * 40))
+        was_running = store.create_deployment(deploy("2" * 40))
+        store.set_state(was_running.id, S.RUNNING)
         queue = RecordingQueue(store)
         assert isinstance(queue, DeploymentQueue)
+        with pytest.raises(QueueUnavailable):
+            queue.submit(left_over.id)  # not started yet
         queue.start()
-        fresh = store.create_deployment(deploy("2" * 40))
+        assert store.get_deployment(was_running.id).state is S.INTERRUPTED
+        fresh = store.create_deployment(deploy("3" * 40))
         queue.submit(fresh.id)
         queue.stop()
-        assert sorted(queue.recorded) == [left_over.id, fresh.id]
-        for deployment_id in (left_over.id, fresh.id):
-            assert [line.line for line in store.read_log(deployment_id)] == [
-                RecordingQueue.LOG_LINE
-            ]
-            assert store.get_deployment(deployment_id).state is S.QUEUED
+        assert queue.recorded == [left_over.id, fresh.id]
+        assert store.get_deployment(fresh.id).state is S.QUEUED
         assert queue.depth() == 0
