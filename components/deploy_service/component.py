@@ -178,7 +178,10 @@ class DeployService(pulumi.ComponentResource):
             # on `docker stop` and when `pulumi up -s control` replaces the container.
             stop_timeout=SHUTDOWN_GRACE_SECONDS + 30,
             destroy_grace_seconds=SHUTDOWN_GRACE_SECONDS + 30,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"]),
+            # Its name is fixed, so the old container must go before the new one can start.
+            opts=pulumi.ResourceOptions(
+                parent=self, additional_secret_outputs=["envs"], delete_before_replace=True
+            ),
         )
 
         self.proxy_image = docker.RemoteImage(
@@ -216,7 +219,9 @@ class DeployService(pulumi.ComponentResource):
                 tests=PROXY_HEALTHCHECK, interval="30s", timeout="5s", retries=3
             ),
             must_run=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.service], delete_before_replace=True
+            ),
         )
 
         self.url = pulumi.Output.from_input(args.base_url())

@@ -25,6 +25,7 @@ class Registration:
     inputs: dict[str, Any]
     additional_secret_outputs: list[str]
     retain_on_delete: bool
+    delete_before_replace: bool
     dependencies: list[str]
 
     def is_secret(self, key: str) -> bool:
@@ -80,6 +81,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
                 inputs=rpc.deserialize_properties(request.object),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 retain_on_delete=request.retainOnDelete,
+                delete_before_replace=request.deleteBeforeReplace,
                 dependencies=list(request.dependencies),
             )
         )

@@ -180,6 +180,10 @@ def test_volumes_survive_destroy(declared: Recording) -> None:
     assert containers == [False, False]
 
 
+def test_containers_with_fixed_names_are_replaced_delete_first(declared: Recording) -> None:
+    assert [c.delete_before_replace for c in declared.of_type(CONTAINER)] == [True, True]
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
