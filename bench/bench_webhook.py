@@ -21,7 +21,6 @@ import hmac
 import json
 import os
 import platform
-import re
 import shutil
 import socket
 import sqlite3
@@ -33,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from performance_doc import PERFORMANCE, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "tools/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
-PERFORMANCE = REPO / "docs/performance.md"
 SECRET = "bench-secret-0123456789abcdef"
 BRANCH = "master"  # the branch of the octokit push example, so each delivery is a deploy
 
@@ -309,20 +308,6 @@ def render(
     )
 
 
-def write_section(text: str) -> None:
-    start, end = "<!-- bench:webhook -->", "<!-- /bench:webhook -->"
-    section = f"{start}\n{text}\n{end}"
-    current = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance\n"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: section, current)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section + "\n"
-    temporary = PERFORMANCE.with_suffix(".md.tmp")
-    temporary.write_text(updated)
-    temporary.replace(PERFORMANCE)
-
-
 def median_results(rounds: list[list[Result]]) -> list[Result]:
     """Per server and connection count: the run with the median throughput."""
     by_key: dict[tuple[str, int], list[Result]] = {}
@@ -374,7 +359,7 @@ def main() -> None:
     text = render(median_results(rounds), args.duration, args.rounds, load, all_recorded)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("webhook", text)
         print(f"written to {PERFORMANCE}")
 
 
