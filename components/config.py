@@ -320,10 +320,10 @@ class _Checker:
                 )
             status = entry.get("status", 200)
             timeout = entry.get("timeoutSeconds", 10)
-            if not isinstance(status, int) or not 100 <= status <= 599:
+            if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
                 self._fail(key, f"`status` must be an HTTP status code (100-599), got {status!r}")
                 continue
-            if not isinstance(timeout, int | float) or timeout <= 0:
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
                 self._fail(key, f"`timeoutSeconds` must be a positive number, got {timeout!r}")
                 continue
             checks.append(

@@ -326,3 +326,15 @@ secrets:
     assert {"volumeName": "legacy_data", "containerPath": "/old", "readOnly": False} in data.inputs[
         "volumes"
     ]
+
+
+def test_health_checks_output_is_what_the_orchestrator_reads(
+    dev: ProgramRun, prod: ProgramRun
+) -> None:
+    from webhook.health import parse_health_checks
+
+    targets = parse_health_checks(dev.outputs["healthChecks"])
+    assert [(t.url, t.status, t.timeout_seconds) for t in targets] == [
+        ("http://localhost/healthz", 200, 5.0)
+    ]
+    assert len(parse_health_checks(prod.outputs["healthChecks"])) == 2
