@@ -685,6 +685,12 @@ def _files(
                     f"only `file`, `environment` or `content` {kind} exist outside Swarm: "
                     "define it at top level",
                 )
+            elif top.get("file") and not facts.is_file(top["file"]):
+                report.reject(
+                    where,
+                    f"{kind}: {source}",
+                    f"{top['file']} is not a file on this machine: create it or fix `file`",
+                )
             elif top.get("file"):
                 plan.uploads.append(
                     Upload(target, source=top["file"], secret=secret, **owner, **group, **mode)

@@ -287,7 +287,7 @@ def test_network_mode_service_points_at_the_container() -> None:
 
 
 def test_secrets_and_configs_are_uploaded() -> None:
-    facts = HostFacts(project_dir="/srv/app", environ={"TOKEN": "s3cret"})
+    facts = HostFacts(project_dir="/srv/app", is_file=lambda p: True, environ={"TOKEN": "s3cret"})
     service, _ = _one(
         {
             "secrets": [
@@ -422,3 +422,10 @@ def test_reference_to_a_service_without_container_is_an_error() -> None:
     )
     with pytest.raises(ComposeTranslationError, match="uses the container of `vpn`"):
         translate_model(model, "p", FACTS)
+
+
+def test_secret_file_that_does_not_exist_is_an_error() -> None:
+    with pytest.raises(
+        ComposeTranslationError, match=r"/srv/app/pw\.txt is not a file on this machine"
+    ):
+        _one({"secrets": [{"source": "p"}]}, secrets={"p": {"file": "/srv/app/pw.txt"}})
