@@ -12,6 +12,7 @@ repository; each request is a fresh commit, as after a push. Run:
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import sys
@@ -95,8 +96,10 @@ def run(work: Path) -> tuple[list[float], list[float]]:
 
 
 def main() -> None:
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="slipway-bench-") as work:
         to_up, to_rollback = run(Path(work))
+    load_after = os.getloadavg()[0]
     rows = [
         summary("accepted request → start of `up`", to_up, 100),
         summary("failed health check → start of rollback `up`", to_rollback, 1000),
@@ -108,7 +111,10 @@ def main() -> None:
             "Local process runner (the commit's app on a loopback port), a real git repository,",
             "each request a fresh commit (so the first span includes `git fetch` into the mirror",
             "and `git worktree add`). Times from the store's commit timestamps, in ms.",
-            f"Python {platform.python_version()}, {platform.machine()}.",
+            f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
+            f"load average {load_before:.1f} before and {load_after:.1f} after the run (other",
+            "work on the machine shows in the p95 and max: a `git fetch` is ~15 ms idle and",
+            "~40 ms under load).",
             "",
             "| span | runs | median | p95 | max | target |",
             "|---|---|---|---|---|---|",
