@@ -142,3 +142,20 @@ def test_settings_without_a_token_switch_feedback_off(caplog: pytest.LogCaptureF
     with caplog.at_level(logging.INFO, logger="webhook.github"):
         assert feedback_from_settings(Settings(webhook_secret="s" * 32)) is None
     assert "GitHub feedback is off" in caplog.text
+
+
+def test_an_interrupted_preview_does_not_stay_pending(
+    fake_github: FakeGitHub, feedback: GitHubFeedback, store: Store
+) -> None:
+    preview = store.create_deployment(
+        NewDeployment(
+            kind=DeploymentKind.PREVIEW, stack="prod", sha=SHA, pr_number=2, head_repo=REPO
+        )
+    )
+    feedback.state_changed(store.set_state(preview.id, S.RUNNING))
+    stopped = store.set_state(preview.id, S.INTERRUPTED, "the service stopped")
+    feedback.state_changed(stopped, "the service stopped")
+    assert feedback.drain(timeout=30)
+    assert [s["state"] for s in fake_github.state.commit_statuses] == ["pending", "failure"]
+    (comment,) = fake_github.state.comments.values()
+    assert "interrupted: the service stopped" in comment["body"]

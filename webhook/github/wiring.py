@@ -65,7 +65,10 @@ class GitHubFeedback:
                 self.dispatcher.submit(
                     self.service.preview_started, repository, deployment.sha, deployment.stack
                 )
-            return  # a preview's outcome is posted by preview_finished, with its changes
+            elif deployment.state == DeploymentState.INTERRUPTED:
+                # No preview_done comes for it: say so, or the status stays pending for ever.
+                self.preview_done(deployment, PreviewCollector(), f"interrupted: {note}")
+            return  # a preview's outcome is posted by preview_done, with its changes
         if deployment.state == DeploymentState.FAILED and note:
             self._failures[deployment.id] = note
         failure = self._failures.get(deployment.id)
