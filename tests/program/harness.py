@@ -31,7 +31,8 @@ PROJECT = "slipway"
 
 @dataclass
 class Declared:
-    """One resource registration as the engine saw it."""
+    """One resource registration as the engine saw it. `inputs` has secrets revealed (see
+    `secret_inputs` for which were secret); `raw_inputs` keeps Pulumi's secret wrappers."""
 
     type: str
     name: str
@@ -41,6 +42,7 @@ class Declared:
     dependencies: list[str]
     provider: str
     secret_inputs: set[str] = field(default_factory=set)  # top-level inputs marked secret
+    raw_inputs: dict[str, Any] = field(default_factory=dict)  # as sent, secret wrappers kept
 
 
 @dataclass
@@ -110,6 +112,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     provider=request.provider,
                     secret_inputs={k for k, v in raw.items() if _is_secret(v)},
+                    raw_inputs=raw,
                 )
             )
         return response
