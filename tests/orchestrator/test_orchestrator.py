@@ -122,7 +122,10 @@ def test_unknown_commit_fails_without_touching_the_stack(app_repo, harness):
 
 
 def test_burst_of_twenty_is_coalesced_to_the_newest(app_repo, harness):
-    shas = [app_repo.commit_app(f"v{n}") for n in range(1, 21)]
+    # Older commits start slowly, so the burst is fully recorded while the first `up` runs,
+    # however loaded the machine is.
+    shas = [app_repo.commit_app(f"v{n}", delay=0.5) for n in range(1, 20)]
+    shas.append(app_repo.commit_app("v20"))
     ids = [harness.request(sha) for sha in shas]
     harness.wait_idle()
     assert up_runs(harness, *ids) <= 2
