@@ -25,6 +25,13 @@ def test_429_without_headers_waits_githubs_default_minute() -> None:
     assert decide(POLICY, 1, status=429, headers={}).wait == DEFAULT_RATE_LIMIT_WAIT
 
 
+def test_a_403_that_says_rate_limit_without_headers_waits_a_minute() -> None:
+    message = "You have exceeded a secondary rate limit. Please wait a few minutes."
+    decision = decide(POLICY, 1, status=403, headers={}, message=message)
+    assert decision.wait == DEFAULT_RATE_LIMIT_WAIT
+    assert not decide(POLICY, 1, status=403, headers={}, message="Resource not accessible").retry
+
+
 def test_plain_403_and_4xx_are_final() -> None:
     assert not decide(POLICY, 1, status=403, headers={"X-RateLimit-Remaining": "12"}).retry
     assert not decide(POLICY, 1, status=422, headers={}).retry

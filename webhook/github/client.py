@@ -99,7 +99,12 @@ class GitHubClient:
                 status, headers = response.status_code, response.headers
                 message = _error_message(response)
             decision = decide(
-                self.policy, attempt, status=status, headers=headers, now=self._clock()
+                self.policy,
+                attempt,
+                status=status,
+                headers=headers,
+                now=self._clock(),
+                message=message,
             )
             if not decision.retry:
                 raise GitHubError(method, path, status, f"{message} ({decision.reason})")

@@ -3,7 +3,8 @@
 GitHub's rules (docs.github.com, "Rate limits for the REST API"):
 - primary rate limit: 403 or 429 with ``x-ratelimit-remaining: 0``; wait until the epoch
   second in ``x-ratelimit-reset``;
-- secondary rate limit: 403 or 429 with ``retry-after`` (seconds); wait that long;
+- secondary rate limit: 403 or 429 with ``retry-after`` (seconds); wait that long; a 403
+  whose message says "rate limit" without either header: wait a minute;
 - 5xx and network errors are transient; retry with exponential backoff.
 Any other answer is final and is not retried.
 """
@@ -58,7 +59,9 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> float | None:
+def rate_limit_wait(
+    status: int, headers: Mapping[str, str], now: float, message: str = ""
+) -> float | None:
     """Seconds GitHub asks us to wait, or None when the answer is not a rate limit."""
     if status not in (403, 429):
         return None
@@ -71,7 +74,7 @@ def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> floa
             # +1 s: the reset second is inclusive on GitHub's side.
             return max(0.0, reset - now + 1.0)
         return DEFAULT_RATE_LIMIT_WAIT
-    if status == 429:
+    if status == 429 or "rate limit" in message.lower():
         return DEFAULT_RATE_LIMIT_WAIT
     return None  # a plain 403: missing permission, not worth retrying
 
@@ -83,15 +86,18 @@ def decide(
     status: int | None,
     headers: Mapping[str, str] | None = None,
     now: float = 0.0,
+    message: str = "",
 ) -> RetryDecision:
-    """Decide about the answer to the attempt-th try; ``status=None`` means a network error."""
+    """Decide about the answer to the attempt-th try; ``status=None`` means a network error.
+
+    ``message`` is GitHub's error message, for rate limits announced only in words."""
     if attempt >= policy.max_attempts:
         return RetryDecision(None, f"gave up after {attempt} attempts")
     if status is None:
         return RetryDecision(policy.backoff(attempt), "network error")
     if status >= 500:
         return RetryDecision(policy.backoff(attempt), f"server error {status}")
-    wait = rate_limit_wait(status, headers or {}, now)
+    wait = rate_limit_wait(status, headers or {}, now, message)
     if wait is None:
         return RetryDecision(None, f"final answer {status}")
     if wait > policy.max_wait:
