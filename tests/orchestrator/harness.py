@@ -22,7 +22,7 @@ from webhook.store import Deployment, NewDeployment, Store
 FAST = OrchestratorSettings(
     health_interval_seconds=0.02,
     health_consecutive_passes=2,
-    health_deadline_seconds=1.0,
+    health_deadline_seconds=2.0,  # generous: a loaded machine must not fail a healthy app
     lock_retry_attempts=40,
     lock_retry_initial_seconds=0.02,
     lock_retry_max_seconds=0.1,
