@@ -67,6 +67,7 @@ def _public(record: dict) -> dict:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def log_message(self, *args: Any) -> None:  # keep the test output quiet
         pass
