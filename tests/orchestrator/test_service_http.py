@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -9,7 +12,7 @@ import httpx
 import pytest
 
 from tests.orchestrator.harness import FAST, WAIT_LIMIT
-from tests.webhook.conftest import TOKEN, ThreadedServer, make_settings
+from tests.webhook.conftest import TOKEN, ThreadedServer, free_port, make_settings
 from webhook.app import create_app
 from webhook.orchestrator import Orchestrator, build_orchestrator
 from webhook.queue import QueueUnavailable
@@ -59,3 +62,63 @@ def test_deploy_api_drives_the_orchestrator(app_repo, local_runner, tmp_path: Pa
             orchestrator.submit(second)
     finally:
         store.close()
+
+
+SERVICE_PROCESS = """
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from tests.orchestrator.harness import make_orchestrator
+from tests.webhook.conftest import make_settings
+from webhook.app import create_app
+from webhook.runners.local_process import LocalProcessRunner
+
+repo, state, backend, port = sys.argv[1:5]
+settings = make_settings(Path(state), repo_url=repo)
+store, orchestrator = make_orchestrator(Path(repo), Path(state), LocalProcessRunner(Path(backend)))
+uvicorn.run(create_app(settings, store, orchestrator), host="127.0.0.1", port=int(port),
+            log_level="warning")
+store.close()
+"""
+
+
+def test_sigterm_lets_the_running_up_finish_and_keeps_the_queue(
+    app_repo, local_runner, tmp_path: Path, repo_root: Path
+):
+    slow = app_repo.commit_app("slow", delay=2.0)
+    later = app_repo.commit_app("later")
+    state = tmp_path / "state"
+    port = free_port()
+    arguments = [str(app_repo.path), str(state), str(local_runner.root), str(port)]
+    service = subprocess.Popen([sys.executable, "-c", SERVICE_PROCESS, *arguments], cwd=repo_root)
+    try:
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        deadline = time.monotonic() + WAIT_LIMIT
+        while time.monotonic() < deadline:
+            try:
+                if client.get("/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        running = client.post("/deployments", json={"sha": slow}).json()["id"]
+        while time.monotonic() < deadline:
+            lines = client.get(f"/deployments/{running}/log").json()["lines"]
+            if any("app: starting slow" in line["line"] for line in lines):
+                break
+            time.sleep(0.02)
+        waiting = client.post("/deployments", json={"sha": later}).json()["id"]
+        client.close()
+        service.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert service.wait(WAIT_LIMIT) in (0, -signal.SIGTERM)
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+    with Store.open(state / "slipway.db") as store:
+        assert store.get_deployment(running).state == "succeeded"
+        assert store.get_deployment(waiting).state == "queued"
