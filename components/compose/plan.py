@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import render
 from .resolve import Resolver, ServiceRef, is_tagged, keyed_mapping, merge_value, plain
 from .rules import Merge, entry_key, rule_for
 from .source import Source, end_index, line_start, merge_entry, merged_value, own_value
+from .yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _COMMENT = re.compile(r"(?:^|\s)(#.*)$")
-_ANCHOR_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+_ANCHOR_CHARS = re.compile(r"[^A-Za-z0-9_-]+")  # what every YAML parser accepts
 
 
 @dataclass
@@ -416,15 +416,15 @@ class Planner:
     def _insert_copies(self) -> None:
         if not self._copies:
             return
-        blocks = []
+        fields = []
         for (path, service, _), (name, value) in self._copies.items():
             if value.yaml_anchor() is None:
                 continue
             origin = os.path.relpath(path, self.source.directory)
-            note = f"# Service {service!r} of {origin} (was used through `extends`).\n"
-            blocks.append(note + render.x_field(name, value))
+            note = f"Service {service!r} of {origin} (was used through `extends`)."
+            fields.append((name, note, value))
             self.summary.x_fields.append(name)
-        if not blocks:
+        if not fields:
             return
         services = own_value(self.source.root, "services")
         assert services is not None
@@ -437,7 +437,7 @@ class Planner:
         if lines_before:
             position = len("\n".join(lines_before)) + 1
         lead = "\n" if position and text[:position].strip() and text[position - 2] != "\n" else ""
-        self._add(position, position, lead + "\n".join(blocks) + "\n")
+        self._add(position, position, lead + render.x_fields(fields) + "\n")
 
 
 def _entry_text(key: object, value: object) -> str:

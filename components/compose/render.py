@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import json
+import re
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 
 def _yaml(flow: bool = False) -> YAML:
@@ -28,9 +32,36 @@ def block_items(items: list, indent: int) -> str:
     """`- item` lines at `indent` columns (the child sequence's dash column)."""
     if not items:
         return ""
-    text = dump(CommentedSeq(items))
+    if all(isinstance(i, str | int | float) and not isinstance(i, bool) for i in items):
+        text = "".join(_scalar_item(type(i), i) for i in items)
+    else:
+        text = dump(CommentedSeq(items))
     pad = " " * indent
     return "".join(pad + line + "\n" for line in text.splitlines())
+
+
+_SAFE_PLAIN = re.compile(r"^[A-Za-z0-9_/$.{][A-Za-z0-9_./:${}@=,+%-]*$")
+_NOT_A_STRING = re.compile(r"^(?:[-+.0-9][-+.0-9eE_xo]*|true|false|null|~|yes|no|on|off)$", re.I)
+
+
+def _scalar_item(kind: type, value: str | int | float) -> str:
+    """`- value`, written directly for the common cases (ruamel for the rest)."""
+    if kind is int:
+        return f"- {value}\n"
+    if kind is DoubleQuotedScalarString and str(value).isprintable():
+        return "- " + json.dumps(str(value), ensure_ascii=False) + "\n"
+    if kind is SingleQuotedScalarString and str(value).isprintable():
+        return "- '" + str(value).replace("'", "''") + "'\n"
+    text = str(value)
+    plain = kind is str and _SAFE_PLAIN.match(text) and not _NOT_A_STRING.match(text)
+    if plain and ": " not in text and not text.endswith(":"):
+        return f"- {text}\n"
+    return _dumped_item(kind, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _dumped_item(kind: type, value: str | int | float) -> str:
+    return dump(CommentedSeq([value]))
 
 
 def block_entries(entries: dict, indent: int) -> str:
@@ -61,10 +92,16 @@ def _flow_copy(value: object) -> object:
     return value
 
 
-def x_field(name: str, value: CommentedMap) -> str:
-    """A top-level `x-name: &anchor` block (anchors already set on `value`)."""
+def x_fields(fields: list[tuple[str, str, CommentedMap]]) -> str:
+    """Top-level `x-name: &anchor` blocks, each under its comment (anchors already set
+    on the values); one dump for all of them."""
     yaml = _yaml()
     yaml.indent(mapping=2, sequence=4, offset=2)
+    combined = CommentedMap()
+    for name, _, value in fields:
+        combined[name] = value
+    for name, comment, _ in fields:
+        combined.yaml_set_comment_before_after_key(name, before=comment, indent=0)
     stream = io.StringIO()
-    yaml.dump(CommentedMap([(name, value)]), stream)
+    yaml.dump(combined, stream)
     return stream.getvalue()

@@ -94,11 +94,16 @@ class Resolver:
 
     def base_of(self, ref: ServiceRef) -> ServiceRef | None:
         """The service `ref` extends, or None; errors name file, service and line."""
+        key = ("base", id(ref.source), ref.name, ref.path_dir, ref.in_project)
+        if key not in self._cache:
+            self._cache[key] = self._find_base(ref)
+        return self._cache[key]
+
+    def _find_base(self, ref: ServiceRef) -> ServiceRef | None:
         service = ref.source.services().get(ref.name)
         if not isinstance(service, dict) or "extends" not in service:
             return None
         extends = service["extends"]
-        line = _extends_line(ref)
         if isinstance(extends, str):
             name, file = extends, None
         elif isinstance(extends, dict) and isinstance(extends.get("service"), str):
@@ -108,7 +113,7 @@ class Resolver:
                 "`extends` must be a service name or a mapping with `service` (and `file`)",
                 file=ref.source.path,
                 service=ref.name,
-                line=line,
+                line=_extends_line(ref),
             )
         if file is None:
             target, path_dir, in_project = ref.source, ref.path_dir, ref.in_project
@@ -120,7 +125,7 @@ class Resolver:
                     f"extends.file {file!r} not found (looked for {path}); fix the path",
                     file=ref.source.path,
                     service=ref.name,
-                    line=line,
+                    line=_extends_line(ref),
                 )
             target, path_dir, in_project = self.load(path), path.parent, False
         if not isinstance(target.services().get(name), dict):
@@ -129,7 +134,7 @@ class Resolver:
                 "add it or fix `extends.service`",
                 file=ref.source.path,
                 service=ref.name,
-                line=line,
+                line=_extends_line(ref),
             )
         return ServiceRef(target, name, path_dir, in_project)
 

@@ -1,21 +1,28 @@
-"""A Compose file as text, as round-trip data and as a node tree with positions.
+"""A Compose file as text, as data and as a node tree with positions.
 
 The migrated file is edited as text (insertions and small replacements at node
 positions), so everything the planner does not touch stays byte for byte: comments,
-quoting, indentation, `${VAR:-default}`. ruamel.yaml gives both views of the same text.
+quoting, indentation, `${VAR:-default}`. yamlnodes.py gives both views of the same text.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from .yamlnodes import (
+    MERGE_TAG,
+    MappingNode,
+    Mark,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    YAMLSyntaxError,
+    compose,
+    construct,
+)
 
-MERGE_TAG = "tag:yaml.org,2002:merge"
+__all__ = ["MERGE_TAG", "MigrationError", "Source", "load_source"]
 
 
 class MigrationError(Exception):
@@ -30,12 +37,6 @@ class MigrationError(Exception):
         super().__init__(f"{where}:{who} {message}")
 
 
-def _yaml() -> YAML:
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    return yaml
-
-
 @dataclass
 class Source:
     """One loaded Compose file."""
@@ -47,6 +48,7 @@ class Source:
     defining_key: dict[int, ScalarNode] = field(default_factory=dict)
     anchors: set[str] = field(default_factory=set)
     redefined_anchors: set[str] = field(default_factory=set)
+    _service_nodes: dict | None = field(default=None, repr=False)
 
     @property
     def directory(self) -> Path:
@@ -57,13 +59,15 @@ class Source:
         return services if isinstance(services, dict) else {}
 
     def service_node(self, name: str) -> tuple[ScalarNode, MappingNode] | None:
-        services = own_value(self.root, "services")
-        if services is None or not isinstance(services[1], MappingNode):
-            return None
-        found = own_value(services[1], name)
-        if found is None or not isinstance(found[1], MappingNode):
-            return None
-        return found  # type: ignore[return-value]
+        """The (key node, mapping node) of a service written in this file."""
+        if self._service_nodes is None:
+            self._service_nodes = {}
+            services = own_value(self.root, "services")
+            if services is not None and isinstance(services[1], MappingNode):
+                for key, value in services[1].value:
+                    if isinstance(value, MappingNode) and key.tag != MERGE_TAG:
+                        self._service_nodes.setdefault(str(key.value), (key, value))
+        return self._service_nodes.get(name)
 
 
 def load_source(path: Path, text: str | None = None) -> Source:
@@ -74,21 +78,17 @@ def load_source(path: Path, text: str | None = None) -> Source:
         except OSError as exc:
             raise MigrationError(f"cannot read the file: {exc.strerror}", file=path) from exc
     try:
-        with warnings.catch_warnings():
-            # YAML allows redefining an anchor; Source records it (redefined_anchors).
-            warnings.simplefilter("ignore", ReusedAnchorWarning)
-            data = _yaml().load(text)
-            root = _yaml().compose(text)
-    except MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        root, redefined = compose(text)
+    except YAMLSyntaxError as exc:
         raise MigrationError(
-            f"invalid YAML: {exc.problem}; fix the syntax and run again", file=path, line=line
+            f"invalid YAML: {exc.problem}; fix the syntax and run again", file=path, line=exc.line
         ) from exc
     if root is None:
-        root, data = MappingNode("tag:yaml.org,2002:map", []), {}
+        root = MappingNode("tag:yaml.org,2002:map", Mark(0, 0, 0), Mark(0, 0, 0))
     if not isinstance(root, MappingNode):
         raise MigrationError("not a Compose file: the top level is not a mapping", file=path)
-    source = Source(path=path, text=text, data=data, root=root)
+    data = construct(root)
+    source = Source(path=path, text=text, data=data, root=root, redefined_anchors=redefined)
     _index(source.root, None, source, set())
     return source
 
@@ -99,8 +99,6 @@ def _index(node: Node, key: ScalarNode | None, source: Source, seen: set[int]) -
         return
     seen.add(id(node))
     if node.anchor:
-        if str(node.anchor) in source.anchors:
-            source.redefined_anchors.add(str(node.anchor))
         source.anchors.add(str(node.anchor))
     if key is not None:
         source.defining_key[id(node)] = key
