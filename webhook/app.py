@@ -69,6 +69,7 @@ def create_app(
     orchestrator when SLIPWAY_REPO_URL is set, else the RecordingQueue."""
     from webhook.github.wiring import feedback_from_settings
     from webhook.orchestrator import service_queue  # the orchestrator builds on this module's deps
+    from webhook.orchestrator.metrics import DeploymentCollector
 
     owns_store = store is None
     store = store if store is not None else Store.open(settings.database_path)
@@ -77,6 +78,7 @@ def create_app(
         feedback = feedback_from_settings(settings)
         queue = service_queue(settings, store, observer=feedback)
     metrics = Metrics(queue_depth=queue.depth)
+    metrics.registry.register(DeploymentCollector(store.path))  # deployment outcomes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

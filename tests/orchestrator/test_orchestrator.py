@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from tests.orchestrator.harness import FAST, Harness, make_orchestrator
 from webhook.orchestrator import Orchestrator, service_queue
+from webhook.orchestrator.metrics import DeploymentCollector
 from webhook.orchestrator.recovery import release_stale_locks
 from webhook.orchestrator.selection import pick_next
 from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue
@@ -427,3 +429,18 @@ def test_pick_next_properties(requests):
         first = min(queued, key=lambda d: d.id)
         same = [d.id for d in queued if d.pr_number == first.pr_number]
         assert pick.job.id == max(same) and ids == set(same) - {pick.job.id}
+
+
+def test_deployment_collector_counts_states_and_dates_the_last_healthy(tmp_path: Path):
+    with Store.open(tmp_path / "db.sqlite") as store:
+        done = store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "web", "a" * 40))
+        store.set_state(done.id, S.RUNNING)
+        store.set_state(done.id, S.VERIFYING)
+        finished = store.set_state(done.id, S.SUCCEEDED)
+        store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "web", "b" * 40))
+        families = {f.name: f for f in DeploymentCollector(store.path).collect()}
+    counts = {tuple(s.labels.values()): s.value for s in families["slipway_deployments"].samples}
+    assert counts == {("deploy", "succeeded"): 1, ("deploy", "queued"): 1}
+    [healthy] = families["slipway_last_healthy_timestamp_seconds"].samples
+    expected = datetime.fromisoformat(finished.updated_at.replace("Z", "+00:00")).timestamp()
+    assert healthy.labels == {"stack": "web"} and healthy.value == pytest.approx(expected)

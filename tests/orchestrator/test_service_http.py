@@ -54,6 +54,10 @@ def test_deploy_api_drives_the_orchestrator(app_repo, local_runner, tmp_path: Pa
             assert manual.status_code == 202
             body = wait_final(client, orchestrator, manual.json()["id"])
             assert body["state"] == "succeeded" and body["rolled_back_to"] == good
+            metrics = client.get("/metrics").text
+            assert 'slipway_deployments{kind="deploy",state="rolled_back"} 1.0' in metrics
+            assert 'slipway_deployments{kind="rollback",state="succeeded"} 1.0' in metrics
+            assert 'slipway_last_healthy_timestamp_seconds{stack="dev"}' in metrics
             outputs = local_runner.open("dev", Path(".")).outputs()
             assert httpx.get(outputs["url"]).text == "one"
             client.close()
