@@ -174,6 +174,15 @@ def test_transient_errors_while_polling_do_not_end_the_wait(fake: FakeService) -
     assert run(fake, FakeClock(), "deploy", "--sha", SHA, "--wait") == EXIT_OK
 
 
+def test_a_service_silent_for_longer_than_the_retries_does_not_end_the_wait(
+    fake: FakeService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.fail("GET /deployments/1", *[RESET] * (POLICY.attempts * 2))
+    assert run(fake, FakeClock(), "deploy", "--sha", SHA, "--wait") == EXIT_OK
+    out = capsys.readouterr().out
+    assert "gave up after 4 attempts" in out and "still waiting for deployment 1" in out
+
+
 def test_wait_gives_up_at_its_timeout_with_the_last_state(
     fake: FakeService, capsys: pytest.CaptureFixture[str]
 ) -> None:

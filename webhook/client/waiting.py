@@ -5,7 +5,8 @@ rollback_failed, superseded, interrupted). `failed` can still move on to `rollin
 (the service rolls back on its own), so the client waits `failed_settle` seconds more
 before it takes `failed` as the last word. A deployment superseded by a newer one for the
 same commit (a second request for it, say) is followed to that one. The deployment's log
-lines are printed as they come, so the Actions log shows what the server did.
+lines are printed as they come, so the Actions log shows what the server did. A service that
+stops answering for a while (a restart) does not end the wait; only the deadline does.
 """
 
 from __future__ import annotations
@@ -81,7 +82,12 @@ def wait_for_final(
                 f"GET /deployments/{current.id}"
             )
         sleep(policy.poll_interval)
-        current = api.get_deployment(current.id)
+        try:
+            current = api.get_deployment(current.id)
+        except GaveUp as error:
+            # The service may be restarting (it can be part of the stack it deploys): the
+            # deployment goes on without us, so keep asking until the deadline.
+            report(f"{error}; still waiting for deployment {current.id}")
 
 
 class _LogFollower:
