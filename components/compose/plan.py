@@ -308,6 +308,9 @@ class Planner:
             if rule.merge is Merge.KEYED:
                 keys = {entry_key(i) for i in child}
                 self._insert_items(node, [i for i in base if entry_key(i) not in keys])
+            elif path == ("volumes",) and any(item in base for item in child):
+                merged = merge_value(base, child, path)
+                self._write_value(path, entry, merged, "child repeats a base volume")
             else:
                 self._insert_items(node, list(base))
         elif rule.merge is Merge.KEYED and isinstance(child, dict) and isinstance(base, list):

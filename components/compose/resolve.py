@@ -241,6 +241,10 @@ def merge_value(base: object, child: object, path: tuple[str, ...]) -> object:
             return plain(child)  # another logging driver: its options start afresh
         return merge_mapping(base, child, path)
     if isinstance(base, list) and isinstance(child, list):
+        if path == ("volumes",):
+            # Compose drops a child entry equal to a base entry (the base one stays where
+            # it is), then the last entry per target wins.
+            return CommentedSeq([*plain(base), *plain([c for c in child if c not in base])])
         return CommentedSeq([*plain(base), *plain(child)])
     return plain(child)
 
