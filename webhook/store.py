@@ -1,9 +1,11 @@
 """The SQLite store: deliveries, deployments, their state history and log lines.
 
-One database file under the state directory, in WAL mode. All writes go through one writer
-thread that commits many callers' writes in one transaction (group commit) and answers each
-caller only after that commit is durable (`synchronous=FULL`). Reads use one connection per
-thread, so the HTTP handlers and the orchestrator's worker threads can read at the same time.
+One database file under the state directory, in WAL mode, with one write connection. Writes
+are grouped: many callers' writes share one transaction (group commit) and each caller is
+answered only after that commit is durable (`synchronous=FULL`). Writes from threads go to
+a writer thread; writes from the event loop (`*_async`) run on the loop thread and only
+their COMMIT waits on a helper thread; a lock keeps the two to one transaction at a time.
+Reads use one connection per thread, so HTTP handlers and worker threads read in parallel.
 
 Every public method is thread-safe. The `*_async` variants are for the event loop: they wait
 for the commit without blocking the loop.
@@ -18,7 +20,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -404,6 +406,9 @@ class _Writer(threading.Thread):
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__(name="slipway-store-writer", daemon=True)
         self._conn = conn
+        self.conn = conn
+        # Held for a whole transaction, by this thread or by the _LoopWriter.
+        self.lock = threading.Lock()
         self._queue: queue.SimpleQueue[tuple[WriteOp[Any], Future[Any]] | None] = (
             queue.SimpleQueue()
         )
@@ -469,15 +474,93 @@ class _Writer(threading.Thread):
     def _commit(self, batch: list[tuple[WriteOp[Any], Future[Any]]]) -> list[Any]:
         """Run the operations in one transaction; all or nothing."""
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            results = [op(conn) for op, _ in batch]
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
+        with self.lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                results = [op(conn) for op, _ in batch]
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
         return results
+
+
+class _LoopWriter:
+    """Group commit for callers on the event loop. Their statements run on the loop thread
+    itself (handing each statement to another thread costs a GIL hand-off per statement);
+    only the COMMIT, which waits for the disk, runs on a helper thread while the loop
+    gathers the next batch. Each caller is answered after its batch's COMMIT.
+    """
+
+    def __init__(self, writer: _Writer) -> None:
+        self._writer = writer
+        self._pending: list[tuple[WriteOp[Any], asyncio.Future[Any]]] = []
+        self._flushing = False
+        self._helper = ThreadPoolExecutor(1, thread_name_prefix="slipway-store-commit")
+        self._flush_task: asyncio.Task[None] | None = None
+
+    async def write(self, op: WriteOp[T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((op, future))
+        if not self._flushing:
+            self._flushing = True
+            self._flush_task = loop.create_task(self._flush(loop))
+        return await future
+
+    def close(self) -> None:
+        self._helper.shutdown(wait=True)
+
+    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                await self._run(loop, batch)
+        finally:
+            self._flushing = False
+
+    async def _run(
+        self, loop: asyncio.AbstractEventLoop, batch: list[tuple[WriteOp[Any], asyncio.Future[Any]]]
+    ) -> None:
+        writer, conn = self._writer, self._writer.conn
+        if not writer.lock.acquire(blocking=False):
+            await loop.run_in_executor(self._helper, writer.lock.acquire)
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                results = [op(conn) for op, _ in batch]
+            except Exception as error:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                failed: Exception | None = error
+            else:
+                failed = None
+                try:
+                    await loop.run_in_executor(self._helper, conn.execute, "COMMIT")
+                except Exception as error:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    return
+        finally:
+            writer.lock.release()
+        if failed is not None:
+            if len(batch) == 1:
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(failed)
+                return
+            for item in batch:  # one write failed: redo them one per transaction
+                await self._run(loop, [item])
+            return
+        writer.batches += 1
+        writer.writes += len(batch)
+        for (_, future), value in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(value)
 
 
 class Store:
@@ -487,6 +570,7 @@ class Store:
         self.path = path
         self.schema_version = schema_version
         self._writer = writer
+        self._loop_writer = _LoopWriter(writer)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -514,6 +598,7 @@ class Store:
             return
         self._closed = True
         self._writer.stop()
+        self._loop_writer.close()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
@@ -538,8 +623,11 @@ class Store:
         return self.submit(op).result()
 
     async def write_async(self, op: WriteOp[T]) -> T:
-        """Run a write operation and wait for its commit without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(op))
+        """Run a write operation and wait for its commit without blocking the event loop
+        (use from one event loop per store: the loop's writes are batched on it)."""
+        if self._closed:
+            raise StoreClosed("the store is closed")
+        return await self._loop_writer.write(op)
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,33 @@ def test_recording_queue_notes_requests_and_picks_up_old_ones(tmp_path: Path) ->
         assert queue.recorded == [left_over.id, fresh.id]
         assert store.get_deployment(fresh.id).state is S.QUEUED
         assert queue.depth() == 0
+
+
+def test_event_loop_writes_batch_and_a_failure_stays_alone(store: Store) -> None:
+    def insert(key: str) -> Callable[[sqlite3.Connection], str]:
+        def op(conn: sqlite3.Connection) -> str:
+            conn.execute("INSERT INTO meta VALUES (?, 'v')", (key,))
+            return key
+
+        return op
+
+    async def main() -> list[object]:
+        ops = [insert(f"loop-{i}") for i in range(50)]
+        ops.insert(10, insert("loop-3"))  # duplicate key: this one write fails
+        # Meanwhile a worker thread writes through the writer thread.
+        worker = threading.Thread(
+            target=lambda: [store.write(insert(f"thread-{i}")) for i in range(50)]
+        )
+        worker.start()
+        results = await asyncio.gather(
+            *(store.write_async(op) for op in ops), return_exceptions=True
+        )
+        worker.join()
+        return results
+
+    results = asyncio.run(main())
+    assert isinstance(results[10], sqlite3.IntegrityError)
+    assert [r for i, r in enumerate(results) if i != 10] == [f"loop-{i}" for i in range(50)]
+    with sqlite3.connect(store.path) as conn:
+        keys = {row[0] for row in conn.execute("SELECT key FROM meta")}
+    assert {f"loop-{i}" for i in range(50)} | {f"thread-{i}" for i in range(50)} <= keys
