@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
-from pulumi.runtime.settings import set_root_resource
 
 from components.github.workflow import (
     WORKFLOW_PATH,
@@ -19,8 +17,7 @@ from components.github.workflow import (
     WorkflowSpecError,
     render_workflow,
 )
-from tests.program.harness import ProgramRun, stack_config
-from tests.program.harness import run_program as _run_program
+from tests.program.harness import ProgramRun, run_program, stack_config
 
 SECRET_VALUES = {
     "slipway:repoSecrets": {
@@ -42,21 +39,6 @@ GITHUB_TYPES = {
     "github:index/repositoryWebhook:RepositoryWebhook",
     "pulumi:providers:github",
 }
-
-
-def _is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig
-
-
-def _plain(value: Any) -> Any:
-    return value["value"] if _is_secret(value) else value
-
-
-def run_program(stack: str, config: dict[str, Any], secret_keys: tuple[str, ...]) -> ProgramRun:
-    # set_mocks keeps the first run's root Stack, and with it every earlier run's exports:
-    # start each run from a fresh root so that `outputs` are this run's only.
-    set_root_resource(None)  # type: ignore[arg-type]
-    return _run_program(stack, config, secret_keys=secret_keys)
 
 
 def _prod_config(**changes: Any) -> dict[str, Any]:
@@ -96,8 +78,8 @@ def test_environment_secrets_one_per_configured_name_values_secret(prod: Program
     for name, declared in by_name.items():
         assert declared.inputs["repository"] == "shop"
         assert declared.inputs["environment"] == "production"
-        assert _is_secret(declared.inputs["value"]), f"{name} value is not marked secret"
-        assert _plain(declared.inputs["value"]) == configured.get(name, health_urls)
+        assert "value" in declared.secret_inputs, f"{name} value is not marked secret"
+        assert declared.inputs["value"] == configured.get(name, health_urls)
     assert prod.of_type("github:index/actionsSecret:ActionsSecret") == []
     (environment,) = prod.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
     assert environment.inputs == {"repository": "shop", "environment": "production"}
@@ -121,9 +103,8 @@ def test_webhook_points_at_the_service_with_a_secret(prod: ProgramRun) -> None:
     )
     assert hook.inputs["events"] == ["push", "pull_request", "ping"]
     assert hook.inputs["active"] is True
-    assert _is_secret(hook.inputs["configuration"]), "the hook secret must be marked secret"
-    configuration = _plain(hook.inputs["configuration"])
-    assert configuration == {
+    assert "configuration" in hook.secret_inputs, "the hook secret must be marked secret"
+    assert hook.inputs["configuration"] == {
         "url": "https://deploy.example.com/hooks/github",
         "contentType": "json",
         "insecureSsl": False,
@@ -159,7 +140,7 @@ def test_repository_secrets_without_an_environment(tmp_path) -> None:
     run = run_program("prod", _prod_config(github=github), secret_keys=SECRET_KEYS)
     secrets = run.of_type("github:index/actionsSecret:ActionsSecret")
     assert {s.inputs["secretName"] for s in secrets} >= set(SECRET_VALUES["slipway:repoSecrets"])
-    assert all(_is_secret(s.inputs["value"]) for s in secrets)
+    assert all("value" in s.secret_inputs for s in secrets)
     assert run.of_type("github:index/repositoryEnvironment:RepositoryEnvironment") == []
     (file,) = run.of_type("github:index/repositoryFile:RepositoryFile")
     assert file.inputs["branch"] == "trunk"
