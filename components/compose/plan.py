@@ -440,7 +440,9 @@ class Planner:
         if lines_before:
             position = len("\n".join(lines_before)) + 1
         lead = "\n" if position and text[:position].strip() and text[position - 2] != "\n" else ""
-        self._add(position, position, lead + render.x_fields(fields) + "\n")
+        first = services[1].value[0][0] if isinstance(services[1], MappingNode) else None
+        indent = first.start_mark.column if first and first.start_mark.column > 1 else 2
+        self._add(position, position, lead + render.x_fields(fields, indent) + "\n")
 
 
 def _entry_text(key: object, value: object) -> str:

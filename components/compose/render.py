@@ -92,11 +92,11 @@ def _flow_copy(value: object) -> object:
     return value
 
 
-def x_fields(fields: list[tuple[str, str, CommentedMap]]) -> str:
+def x_fields(fields: list[tuple[str, str, CommentedMap]], indent: int = 2) -> str:
     """Top-level `x-name: &anchor` blocks, each under its comment (anchors already set
-    on the values); one dump for all of them."""
+    on the values), indented like the file; one dump for all of them."""
     yaml = _yaml()
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=indent, sequence=indent + 2, offset=indent)
     combined = CommentedMap()
     for name, _, value in fields:
         combined[name] = value
