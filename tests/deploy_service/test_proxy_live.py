@@ -159,9 +159,15 @@ def test_other_hosts_never_reach_the_service(proxy: str) -> None:
 
 
 def test_oversized_bodies_are_refused_through_the_proxy(proxy: str) -> None:
-    # The proxy's own limit (2 MB) is above the service's (1 MiB), so the service still
-    # answers with its JSON error; both bodies are refused, whichever stops them first.
-    for size in (1024 * 1024 + 1, 3 * 1000 * 1000):
-        response = ping(proxy, b"x" * size)
-        assert response.status_code == 413
-        assert response.headers["content-type"].startswith("application/json")
+    # Under the proxy's 2 MB limit, above the service's 1 MiB: the service's JSON error.
+    by_service = ping(proxy, b"x" * (1024 * 1024 + 1))
+    assert by_service.status_code == 413
+    assert by_service.headers["content-type"].startswith("application/json")
+    # Above both: refused by whichever stops reading first (the service checks the declared
+    # length at once, the proxy while it streams). An early 413 may also close the connection
+    # while the client is still sending (HTTP/1.1), which the client sees as a reset.
+    try:
+        status = ping(proxy, b"x" * (3 * 1000 * 1000)).status_code
+    except httpx.ReadError:
+        status = "reset"
+    assert status in (413, "reset")
