@@ -193,6 +193,9 @@ def test_deploy_job_runs_the_client_with_secrets_only_from_the_secrets_context(
         ("token_secret", "GITHUB_TOKEN", "GITHUB_TOKEN"),
         ("python_version", "latest", "python_version"),
         ("deploy_timeout_seconds", 0, "deploy_timeout_seconds"),
+        ("health_passes", True, "health_passes"),
+        ("poll_interval_seconds", -1, "poll_interval_seconds"),
+        ("health_interval_seconds", "5", "health_interval_seconds"),
     ],
 )
 def test_unsafe_values_are_refused_with_the_setting_named(
