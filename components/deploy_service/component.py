@@ -9,6 +9,7 @@ runs `up` on them, and must not replace itself in the middle of one.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -103,9 +104,18 @@ class DeployServiceArgs:
                 f"the output of `stat -c %g {self.docker_socket}` (run on the host), or set "
                 "slipway:service.dockerHost to reach the engine another way"
             )
+        try:
+            ipaddress.ip_network(self.proxy_subnet)
+        except ValueError as error:
+            raise ValueError(
+                f"slipway:service.proxySubnet {self.proxy_subnet!r} is not a network such as "
+                f"172.30.77.0/24 ({error}); pick a private range no other Docker network uses"
+            ) from None
 
 
-def container_envs(env: ServiceEnvironment, secrets: Mapping[str, pulumi.Input[str]]):
+def container_envs(
+    env: ServiceEnvironment, secrets: Mapping[str, pulumi.Input[str]]
+) -> pulumi.Output[list[str]]:
     """`envs` for the container: one secret Output holding every `NAME=value` line."""
     values = pulumi.Output.all(**{name: secrets[name] for name in env.secret_names})
     return pulumi.Output.secret(values.apply(env.lines))

@@ -193,6 +193,7 @@ def test_containers_with_fixed_names_are_replaced_delete_first(declared: Recordi
         ({"repo_url": None}, "the repository to deploy is missing"),
         ({"backend_url": None}, "cannot reach the app stack's state"),
         ({"plain_env": {"GITHUB_TOKEN": "ghp_x"}}, "GITHUB_TOKEN looks like a secret"),
+        ({"proxy_subnet": "172.30.77.1/24"}, "proxySubnet '172.30.77.1/24' is not a network"),
     ],
 )
 def test_bad_settings_fail_before_anything_is_declared(changes: dict, message: str) -> None:
