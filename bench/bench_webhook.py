@@ -357,6 +357,11 @@ def main() -> None:
         r.recorded >= r.requests - r.errors for rs in rounds for r in rs if r.recorded is not None
     )
     text = render(median_results(rounds), args.duration, args.rounds, load, all_recorded)
+    text += "\n\nAll runs (accepted/s, p99 ms), in order:\n\n" + "\n".join(
+        f"- round {number + 1}: "
+        + "; ".join(f"{r.server} c={r.connections} {r.rps:,.0f}/s {r.p99_ms:.1f}" for r in results)
+        for number, results in enumerate(rounds)
+    )
     print(text)
     if not args.no_write:
         write_section("webhook", text)
