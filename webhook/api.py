@@ -148,6 +148,12 @@ def request_deployment(
     outcome = store.record_delivery(key, "api", "deploy", DeliveryStatus.PROCESSED, new.reason, new)
     assert outcome.deployment is not None
     if outcome.duplicate:
+        if outcome.deployment.sha != body.sha:
+            raise HTTPException(
+                409,
+                f"Idempotency-Key {idempotency_key!r} was used for deployment "
+                f"{outcome.deployment.id} of {outcome.deployment.sha}; use a new key per commit",
+            )
         response.status_code = 200
     else:
         _submit(store, queue, outcome.deployment, key)

@@ -230,6 +230,9 @@ def test_idempotency_key_makes_retries_safe(service: Service) -> None:
     assert first.status_code == 202 and retry.status_code == 200
     assert retry.json()["id"] == first.json()["id"] and retry.json()["duplicate"] is True
     assert service.queue.submitted == [first.json()["id"]]
+    reused = service.api("POST", "/deployments", json={"sha": "c" * 40}, headers=headers)
+    assert reused.status_code == 409 and "new key" in reused.json()["detail"]
+    assert len(service.store.list_deployments()) == 1
 
 
 def test_list_deployments_pages_newest_first(service: Service) -> None:
