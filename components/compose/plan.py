@@ -11,6 +11,7 @@ For every service with `extends` the planner
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,7 +22,15 @@ from ruamel.yaml.comments import CommentedMap
 from . import render
 from .resolve import Resolver, ServiceRef, is_tagged, keyed_mapping, merge_value, plain
 from .rules import Merge, entry_key, rule_for
-from .source import Source, end_index, line_start, merge_entry, merged_value, own_value
+from .source import (
+    MigrationError,
+    Source,
+    end_index,
+    line_start,
+    merge_entry,
+    merged_value,
+    own_value,
+)
 from .yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _COMMENT = re.compile(r"(?:^|\s)(#.*)$")
@@ -62,7 +71,14 @@ class Plan:
     def apply(self) -> str:
         """The migrated text."""
         text = self.source.text
-        for edit in sorted(self.edits, key=lambda e: (e.start, e.order), reverse=True):
+        edits = sorted(self.edits, key=lambda e: (e.start, e.order))
+        for before, after in itertools.pairwise(edits):
+            if after.start < before.end:
+                raise MigrationError(
+                    f"internal error: overlapping edits at offset {after.start}; please report",
+                    file=self.source.path,
+                )
+        for edit in reversed(edits):
             text = text[: edit.start] + edit.text + text[edit.end :]
         return text
 
@@ -130,6 +146,7 @@ class Planner:
     _node_anchors: dict[int, str] = field(default_factory=dict)
     _copies: dict[tuple, tuple[str, CommentedMap]] = field(default_factory=dict)
     _service: str = ""
+    _rewritten: list[tuple[int, int]] = field(default_factory=list)
 
     # -- anchors -----------------------------------------------------------------
     def new_anchor(self, hint: str) -> str:
@@ -150,8 +167,10 @@ class Planner:
         key = self.source.defining_key.get(id(node))
         if key is None or not isinstance(node, MappingNode):
             return None
-        name = self.new_anchor(hint)
         colon = self.source.text.index(":", key.end_mark.index) + 1
+        if any(start <= colon <= end for start, end in self._rewritten):
+            return None  # its text is being replaced by a value written in full
+        name = self.new_anchor(hint)
         self._add(colon, colon, f" &{name}")
         self._node_anchors[id(node)] = name
         return name
@@ -290,6 +309,8 @@ class Planner:
     ) -> None:
         key_node, node = entry
         rule = rule_for(path, child)
+        if base is None:
+            return  # nothing inherited: the child's value stands
         if rule.merge is Merge.REPLACE or isinstance(child, str | int | float | bool):
             if rule.merge is not Merge.REPLACE and isinstance(base, dict | list):
                 self._write_value(path, entry, merge_value(base, child, path), "forms differ")
@@ -413,6 +434,7 @@ class Planner:
         else:
             end = end_index(node)
         self._add(colon, end, " " + render.flow(value))
+        self._rewritten.append((colon, end))
         self._written(".".join(path), reason)
 
     # -- x- copies -------------------------------------------------------------------

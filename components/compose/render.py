@@ -75,21 +75,11 @@ def block_entries(entries: dict, indent: int) -> str:
 
 def flow(value: object) -> str:
     """One-line flow form of a value (`{a: 1}`, `[x, y]`, scalar)."""
-    if isinstance(value, dict | list):
-        value = _flow_copy(value)
-    return dump(CommentedSeq([value]), flow=True).strip()[1:-1].strip()
-
-
-def _flow_copy(value: object) -> object:
     if isinstance(value, dict):
-        out = CommentedMap((k, _flow_copy(v)) for k, v in value.items())
-        out.fa.set_flow_style()
-        return out
+        return "{" + ", ".join(f"{flow(k)}: {flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        seq = CommentedSeq(_flow_copy(v) for v in value)
-        seq.fa.set_flow_style()
-        return seq
-    return value
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    return dump(CommentedSeq([value]), flow=True).strip()[1:-1].strip()
 
 
 def x_fields(fields: list[tuple[str, str, CommentedMap]], indent: int = 2) -> str:

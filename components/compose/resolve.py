@@ -210,11 +210,17 @@ def merge_service(base: dict, child: dict) -> CommentedMap:
     return merge_mapping(base, child, ())
 
 
+# KEYED keys whose entries carry settings: a bare list entry (`- front`) adds nothing.
+_ENTRIES_WITH_SETTINGS = {("networks",), ("depends_on",)}
+
+
 def merge_mapping(base: dict, child: dict, path: tuple[str, ...]) -> CommentedMap:
     result = CommentedMap((k, plain(v)) for k, v in base.items())
     for key, value in child.items():
         if is_tagged(value, "!reset"):
             result.pop(key, None)
+        elif value is None and key in base and path in _ENTRIES_WITH_SETTINGS:
+            continue
         elif key in base and not is_tagged(value, "!override"):
             result[key] = merge_value(base[key], value, (*path, str(key)))
         else:

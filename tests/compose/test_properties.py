@@ -72,6 +72,21 @@ def service_body(draw: st.DrawFn, lib: bool) -> dict:
         body["healthcheck"] = check
     if draw(st.booleans()):
         body["build"] = {"context": ".", "args": _keyed(draw, "ARG_")}
+    if draw(st.booleans()):
+        names = draw(st.lists(st.sampled_from(["front", "back"]), min_size=1, unique=True))
+        if draw(st.booleans()):
+            body["networks"] = names
+        else:
+            body["networks"] = {
+                n: {"aliases": [f"{n}-{draw(st.sampled_from('ab'))}"]} for n in names
+            }
+    if draw(st.booleans()):
+        body["ulimits"] = {"nofile": {"soft": draw(st.sampled_from([1024, 2048])), "hard": 4096}}
+    if draw(st.booleans()):
+        options = {draw(st.sampled_from(["max-size", "max-file"])): draw(st.sampled_from("12"))}
+        body["logging"] = {"driver": "json-file", "options": options}
+    if draw(st.booleans()):
+        body["profiles"] = draw(st.lists(st.sampled_from(["p1", "p2"]), min_size=1, unique=True))
     if lib and draw(st.booleans()):
         body["env_file"] = ["lib.env"]
     return body
@@ -128,7 +143,8 @@ def test_random_extends_graphs_migrate_to_the_same_model(project: tuple[dict, di
             _dump({"services": lib_services or {"z": {"image": "busybox"}}})
         )
         main = root / "compose.yml"
-        main.write_text(_dump({"services": main_services}))
+        networks = {"front": {}, "back": {}}
+        main.write_text(_dump({"services": main_services, "networks": networks}))
         before = model([main], root)
 
         migrate(Project.of([main]), backup=False)
