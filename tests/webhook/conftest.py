@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -22,9 +23,20 @@ from webhook.settings import Settings
 from webhook.signature import sign
 from webhook.store import Store
 
+T = TypeVar("T")
 SECRET = "test-secret-0123456789abcdef"
 TOKEN = "test-api-token-abcdef"
 BRANCH = "master"  # the branch of the octokit push examples
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a private event loop. Unlike asyncio.run, this leaves the main
+    thread's current loop alone (other suites, e.g. Pulumi mocks, rely on it)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
 
 
 def free_port() -> int:

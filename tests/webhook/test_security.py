@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -16,7 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.webhook.conftest import SECRET, TOKEN, Service, ServiceFactory, signed_delivery
+from tests.webhook.conftest import (
+    SECRET,
+    TOKEN,
+    Service,
+    ServiceFactory,
+    run_coroutine,
+    signed_delivery,
+)
 from webhook import signature
 from webhook.hooks import BodyTooLarge, read_body
 from webhook.logs import json_handler
@@ -205,7 +211,7 @@ def test_read_body_stops_receiving_at_the_limit() -> None:
         return {"type": "http.request", "body": b"x" * 1000, "more_body": True}
 
     with pytest.raises(BodyTooLarge):
-        asyncio.run(read_body(receive, 4500))
+        run_coroutine(read_body(receive, 4500))
     assert calls == 5  # 5000 bytes > 4500: the fifth chunk crosses the limit, no sixth read
 
 

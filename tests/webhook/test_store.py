@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.webhook.conftest import run_coroutine
 from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue
 from webhook.states import DeploymentKind, DeploymentState, InvalidTransition
 from webhook.store import MIGRATIONS, DeliveryStatus, NewDeployment, NotFound, Store
@@ -197,7 +198,7 @@ def test_event_loop_writes_batch_and_a_failure_stays_alone(store: Store) -> None
         worker.join()
         return results
 
-    results = asyncio.run(main())
+    results = run_coroutine(main())
     assert isinstance(results[10], sqlite3.IntegrityError)
     assert [r for i, r in enumerate(results) if i != 10] == [f"loop-{i}" for i in range(50)]
     with sqlite3.connect(store.path) as conn:
