@@ -116,10 +116,12 @@ class _CopyProvider(_Provider):
     planner: Planner
     value: object
     hint: str
+    copy: tuple  # which `x-` copy this value is part of
 
     def anchor(self) -> str | None:
         if not isinstance(self.value, CommentedMap):
             return None
+        self.planner.used_copies.add(self.copy)
         existing = self.value.yaml_anchor()
         if existing is not None:
             return existing.value
@@ -130,7 +132,7 @@ class _CopyProvider(_Provider):
     def sub(self, key: str) -> _Provider | None:
         if not isinstance(self.value, dict) or key not in self.value:
             return None
-        return _CopyProvider(self.planner, self.value[key], f"{self.hint}-{key}")
+        return _CopyProvider(self.planner, self.value[key], f"{self.hint}-{key}", self.copy)
 
 
 @dataclass
@@ -147,6 +149,7 @@ class Planner:
     _copies: dict[tuple, tuple[str, CommentedMap]] = field(default_factory=dict)
     _service: str = ""
     _rewritten: list[tuple[int, int]] = field(default_factory=list)
+    used_copies: set[tuple] = field(default_factory=set)
 
     # -- anchors -----------------------------------------------------------------
     def new_anchor(self, hint: str) -> str:
@@ -203,7 +206,7 @@ class Planner:
             value = self.resolver.effective(base)
             self._copies[key] = (self._x_name(base.name), value)
         _, value = self._copies[key]
-        return _CopyProvider(self, value, base.name)
+        return _CopyProvider(self, value, base.name, key)
 
     def _x_name(self, service: str) -> str:
         taken = {str(k) for k in self.source.data} | {n for n, _ in self._copies.values()}
@@ -235,8 +238,6 @@ class Planner:
             self._replace_extends(node, *written, provider.anchor())
         for key, value in child.items():
             if key == "extends" or key not in base_value or is_tagged(value, "!override"):
-                continue
-            if resets:
                 continue
             child_entry = own_value(node, str(key))
             if child_entry is None:
@@ -442,9 +443,10 @@ class Planner:
         if not self._copies:
             return
         fields = []
-        for (path, service, _), (name, value) in self._copies.items():
-            if value.yaml_anchor() is None:
+        for key, (name, value) in self._copies.items():
+            if key not in self.used_copies:
                 continue
+            path, service, _ = key
             origin = os.path.relpath(path, self.source.directory)
             note = f"Service {service!r} of {origin} (was used through `extends`)."
             fields.append((name, note, value))

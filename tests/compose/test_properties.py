@@ -11,11 +11,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, TaggedScalar
+from ruamel.yaml.tag import Tag
 
 from components.compose.migrate import Project, migrate, uses_extends
 from components.compose.source import load_source
 
-from .helpers import model
+from .helpers import comment_lines, model
 
 KEYS = ["A", "B", "C"]
 VALUES = ["1", "x", "${X:-dflt}", "two words"]
@@ -112,6 +114,16 @@ def projects(draw: st.DrawFn) -> tuple[dict, dict]:
             else:
                 body["extends"] = base if draw(st.booleans()) else {"service": base}
         main[name] = body
+    for i, name in enumerate(names):
+        earlier = names[:i]
+        if earlier and draw(st.booleans()):
+            needed = draw(st.lists(st.sampled_from(earlier), min_size=1, unique=True))
+            if draw(st.booleans()):
+                main[name]["depends_on"] = needed
+            else:
+                main[name]["depends_on"] = {n: {"condition": "service_started"} for n in needed}
+        if "extends" in main[name] and draw(st.integers(0, 4)) == 0:
+            main[name]["command"] = TaggedScalar("null", None, Tag(suffix="!reset"))
     order = draw(st.permutations(names))
     main = {n: main[n] for n in order}
     for services in (main, lib):
@@ -122,8 +134,14 @@ def projects(draw: st.DrawFn) -> tuple[dict, dict]:
 
 
 def _dump(data: dict) -> str:
+    """YAML text with a comment line above every service."""
+    document = CommentedMap(data)
+    services = CommentedMap(document["services"])
+    for name in services:
+        services.yaml_set_comment_before_after_key(name, before=f"about {name}", indent=2)
+    document["services"] = services
     stream = io.StringIO()
-    YAML().dump(data, stream)
+    YAML().dump(document, stream)
     return stream.getvalue()
 
 
@@ -146,8 +164,10 @@ def test_random_extends_graphs_migrate_to_the_same_model(project: tuple[dict, di
         networks = {"front": {}, "back": {}}
         main.write_text(_dump({"services": main_services, "networks": networks}))
         before = model([main], root)
+        original = main.read_text()
 
         migrate(Project.of([main]), backup=False)
 
         assert not uses_extends(load_source(main))
         assert model([main], root) == before
+        assert not comment_lines(original) - comment_lines(main.read_text())
