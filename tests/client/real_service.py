@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
-
+from tests.live_server import serve_on_loopback
 from webhook.app import create_app
-from webhook.runners.local_process import free_loopback_port
 from webhook.settings import Settings
 from webhook.states import DeploymentKind
 from webhook.states import DeploymentState as S
@@ -92,19 +89,8 @@ def real_service(state_dir: Path, **settings: object) -> Iterator[RealService]:
     )
     store = Store.open(config.database_path)
     app = create_app(config, store, ScriptedQueue(store))
-    port = free_loopback_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_LIMIT
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the webhook service did not start"
     try:
-        yield RealService(f"http://127.0.0.1:{port}", store)
+        with serve_on_loopback(app, startup_limit=STARTUP_LIMIT) as url:
+            yield RealService(url, store)
     finally:
-        server.should_exit = True
-        thread.join(STARTUP_LIMIT)
         store.close()

@@ -4,7 +4,6 @@ the local process runner, GitHub feedback pointed at the fake GitHub."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
+from tests.live_server import serve_on_loopback
 from tests.orchestrator.harness import FAST, WAIT_LIMIT
 from webhook.app import create_app
 from webhook.github.client import GitHubClient
@@ -23,7 +22,7 @@ from webhook.github.feedback import FeedbackConfig, FeedbackService
 from webhook.github.retry_policy import RetryPolicy
 from webhook.github.wiring import GitHubFeedback
 from webhook.orchestrator import Orchestrator, build_orchestrator
-from webhook.runners.local_process import LocalProcessRunner, free_loopback_port
+from webhook.runners.local_process import LocalProcessRunner
 from webhook.settings import Settings
 from webhook.signature import sign
 from webhook.store import Store
@@ -74,26 +73,6 @@ class LiveService:
 
 
 @contextmanager
-def running_app(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port (lifespan included); yield its URL."""
-    port = free_loopback_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_LIMIT
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the service did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(WAIT_LIMIT)
-
-
-@contextmanager
 def live_service(
     *,
     repo: Path,
@@ -126,7 +105,7 @@ def live_service(
     open_spy = Spy(runner.open)
     runner.open = open_spy  # type: ignore[method-assign]
     try:
-        with running_app(create_app(settings, store, orchestrator)) as url:
+        with serve_on_loopback(create_app(settings, store, orchestrator)) as url:
             yield LiveService(url, store, orchestrator, feedback, worktree_spy, open_spy)
     finally:
         feedback.close()

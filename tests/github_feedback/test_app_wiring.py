@@ -12,7 +12,7 @@ import pytest
 
 from tests.github_feedback.conftest import REPO, TOKEN
 from tests.github_feedback.fake_github import FakeGitHub
-from tests.github_feedback.live_service import running_app
+from tests.live_server import serve_on_loopback
 from tests.orchestrator.conftest import AppRepo
 from tests.orchestrator.harness import WAIT_LIMIT
 from webhook.app import create_app
@@ -26,7 +26,7 @@ def test_without_a_token_the_service_starts_and_says_feedback_is_off(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(webhook_secret=SECRET, state_dir=tmp_path / "state")
-    with caplog.at_level(logging.INFO), running_app(create_app(settings)) as url:
+    with caplog.at_level(logging.INFO), serve_on_loopback(create_app(settings)) as url:
         assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
     assert "GitHub feedback is off: SLIPWAY_GITHUB_TOKEN is not set" in caplog.text
 
@@ -51,7 +51,7 @@ def test_with_a_token_the_orchestrators_state_changes_reach_github(
         "X-GitHub-Delivery": "wiring-1",
         "X-Hub-Signature-256": sign(SECRET.encode(), body.encode()),
     }
-    with running_app(create_app(settings)) as url:
+    with serve_on_loopback(create_app(settings)) as url:
         answer = httpx.post(f"{url}/hooks/github", content=body, headers=headers, timeout=10)
         assert answer.status_code == 202, answer.text
         deadline = time.monotonic() + WAIT_LIMIT

@@ -11,11 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.live_server import serve_on_loopback
 from tests.orchestrator.harness import FAST, WAIT_LIMIT
-from tests.webhook.conftest import TOKEN, ThreadedServer, free_port, make_settings
+from tests.webhook.conftest import TOKEN, make_settings
 from webhook.app import create_app
 from webhook.orchestrator import Orchestrator, build_orchestrator
 from webhook.queue import QueueUnavailable
+from webhook.runners.local_process import free_loopback_port as free_port
 from webhook.store import Store
 
 
@@ -35,7 +37,7 @@ def test_deploy_api_drives_the_orchestrator(app_repo, local_runner, tmp_path: Pa
     orchestrator = build_orchestrator(settings, store, local_runner, FAST)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     try:
-        with ThreadedServer(create_app(settings, store, orchestrator)) as url:
+        with serve_on_loopback(create_app(settings, store, orchestrator)) as url:
             client = httpx.Client(base_url=url, headers=headers, timeout=30)
             first = client.post("/deployments", json={"sha": good, "reason": "release 1"})
             assert first.status_code == 202

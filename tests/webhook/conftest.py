@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-import uvicorn
 
+from tests.live_server import serve_on_loopback
 from webhook.app import create_app
 from webhook.queue import DeploymentQueue, QueueUnavailable
 from webhook.settings import Settings
@@ -37,12 +35,6 @@ def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
         return loop.run_until_complete(coroutine)
     finally:
         loop.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -122,36 +114,6 @@ def signed_delivery(
     return {"content": raw, "headers": all_headers}
 
 
-class ThreadedServer:
-    """uvicorn serving an ASGI app on 127.0.0.1 in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            proxy_headers=False,  # as `python -m webhook serve`: the app reads X-Forwarded-For
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
-
-
 @pytest.fixture(scope="session")
 def github_examples(octokit_examples_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """Real payloads by event name, from @octokit/webhooks-examples."""
@@ -192,23 +154,24 @@ ServiceFactory = Callable[..., Service]
 @pytest.fixture
 def start_service(tmp_path: Path) -> Iterator[ServiceFactory]:
     """Start a service (real uvicorn, loopback) with settings overrides; stopped after."""
-    stack: list[tuple[ThreadedServer, Store, httpx.Client]] = []
+    stack: list[tuple[Store, httpx.Client]] = []
+    servers = ExitStack()
 
     def start(queue: DeploymentQueue | None = None, **overrides: Any) -> Service:
         state_dir = tmp_path / f"state{len(stack)}"
         settings = make_settings(state_dir, **overrides)
         store = Store.open(settings.database_path)
         queue = queue if queue is not None else ListQueue()
-        server = ThreadedServer(create_app(settings, store, queue))
-        url = server.__enter__()
+        url = servers.enter_context(serve_on_loopback(create_app(settings, store, queue)))
         client = httpx.Client(base_url=url, timeout=30)
-        stack.append((server, store, client))
+        stack.append((store, client))
         return Service(url, settings, store, queue, client)
 
     yield start
-    for server, store, client in reversed(stack):
+    for _, client in stack:
         client.close()
-        server.__exit__()
+    servers.close()
+    for store, _ in stack:
         store.close()
 
 
