@@ -17,16 +17,15 @@ import argparse
 import contextlib
 import io
 import platform
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import write_section
+from bench.timing import table_row, timed
 from components.github.workflow import WorkflowSpec, render_workflow
 from tests.client.fake_service import FakeService, start
 from tests.client.real_service import GOOD_SHA, TOKEN, real_service
@@ -38,27 +37,8 @@ from webhook.client.waiting import WaitPolicy
 NO_BACKOFF = RetryPolicy(attempts=6, backoff_first=0.0, backoff_max=0.0, retry_after_max=0.0)
 
 
-def _timed(count: int, call: Callable[[], object]) -> list[float]:
-    """Milliseconds per call, `count` sequential calls."""
-    times = []
-    for _ in range(count):
-        begin = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - begin) * 1000)
-    return times
-
-
-def _row(label: str, times: list[float]) -> str:
-    ordered = sorted(times)
-    p95 = ordered[int(len(ordered) * 0.95) - 1]
-    return (
-        f"| {label} | {len(times)} | {statistics.median(times):.3f} | {p95:.3f} | "
-        f"{max(times):.3f} |"
-    )
-
-
 def bench_render(count: int) -> list[float]:
-    return _timed(count, lambda: render_workflow(WorkflowSpec(branch="main")))
+    return timed(count, lambda: render_workflow(WorkflowSpec(branch="main")))
 
 
 def bench_api(count: int) -> tuple[list[float], list[float], list[float]]:
@@ -66,12 +46,12 @@ def bench_api(count: int) -> tuple[list[float], list[float], list[float]]:
     with tempfile.TemporaryDirectory() as state, real_service(Path(state), **unlimited) as service:
         with DeployApi(service.url, TOKEN, policy=NO_BACKOFF, report=lambda _l: None) as api:
             created: list[int] = []
-            posts = _timed(count, lambda: created.append(api.create_deployment(GOOD_SHA).id))
-            gets = _timed(count, lambda: api.get_deployment(created[-1]))
+            posts = timed(count, lambda: created.append(api.create_deployment(GOOD_SHA).id))
+            gets = timed(count, lambda: api.get_deployment(created[-1]))
         env = {"SLIPWAY_URL": service.url, "SLIPWAY_TOKEN": TOKEN}
         wait = WaitPolicy(timeout=30, poll_interval=0.01)
         with contextlib.redirect_stdout(io.StringIO()):
-            waits = _timed(
+            waits = timed(
                 max(count // 10, 5),
                 lambda: client_main(
                     ["deploy", "--sha", GOOD_SHA, "--wait"], environ=env, wait_policy=wait
@@ -90,7 +70,7 @@ def bench_retries(count: int, failures: int) -> list[float]:
                 fake.fail("POST /deployments", *[(503, {})] * failures)
                 api.create_deployment(GOOD_SHA)
 
-            return _timed(count, one)
+            return timed(count, one)
     finally:
         server.shutdown()
         server.server_close()
@@ -103,16 +83,16 @@ def main() -> None:
     args = parser.parse_args()
 
     header = ["| what | calls | median ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"]
-    rows = [_row("render_workflow (validate + render)", bench_render(args.count * 10))]
+    rows = [table_row("render_workflow (validate + render)", bench_render(args.count * 10))]
     posts, gets, waits = bench_api(args.count)
     rows += [
-        _row("POST /deployments (real service, loopback)", posts),
-        _row("GET /deployments/{id} (real service, loopback)", gets),
-        _row("`deploy --wait` to succeeded (POST, polls, log)", waits),
+        table_row("POST /deployments (real service, loopback)", posts),
+        table_row("GET /deployments/{id} (real service, loopback)", gets),
+        table_row("`deploy --wait` to succeeded (POST, polls, log)", waits),
     ]
     for failures in (0, 2, 5):
         label = f"POST through {failures} × 503 first (fake server, no backoff)"
-        rows.append(_row(label, bench_retries(args.count // 3, failures)))
+        rows.append(table_row(label, bench_retries(args.count // 3, failures)))
     text = "\n".join(
         [
             "## Deploy client and workflow renderer",

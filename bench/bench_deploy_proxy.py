@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -27,31 +26,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import write_section
+from bench.timing import p95, table_row, timed
 from components.deploy_service import DeployServiceArgs
 from tests.deploy_service.live import HOST, running_proxy, running_service, signed_ping
 
 TARGET_P95_OVERHEAD_MS = 5.0
-
-
-def timed(count: int, call: Callable[[], object]) -> list[float]:
-    """Milliseconds per call, `count` sequential calls."""
-    times = []
-    for _ in range(count):
-        begin = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - begin) * 1000)
-    return times
-
-
-def p95(times: list[float]) -> float:
-    return sorted(times)[max(int(len(times) * 0.95) - 1, 0)]
-
-
-def row(label: str, times: list[float]) -> str:
-    return (
-        f"| {label} | {len(times)} | {statistics.median(times):.3f} | {p95(times):.3f} | "
-        f"{max(times):.3f} |"
-    )
 
 
 def requests(client: httpx.Client, base: str, count: int) -> dict[str, list[float]]:
@@ -103,11 +82,11 @@ def main() -> None:
     }
     verdict = all(value < TARGET_P95_OVERHEAD_MS for value in overhead.values())
     rows = [
-        row("render the Caddyfile (validate URL, e-mail, upstream)", render),
-        row("GET /healthz, direct", direct["healthz"]),
-        row("GET /healthz, through the proxy", through["healthz"]),
-        row("signed `ping` delivery, direct", direct["ping"]),
-        row("signed `ping` delivery, through the proxy", through["ping"]),
+        table_row("render the Caddyfile (validate URL, e-mail, upstream)", render),
+        table_row("GET /healthz, direct", direct["healthz"]),
+        table_row("GET /healthz, through the proxy", through["healthz"]),
+        table_row("signed `ping` delivery, direct", direct["ping"]),
+        table_row("signed `ping` delivery, through the proxy", through["ping"]),
     ]
     text = "\n".join(
         [
