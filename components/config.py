@@ -70,6 +70,7 @@ class GitHubConfig:
     repository: str  # owner/name
     branch: str = "main"
     environment: str | None = None
+    test_command: str = "make test"  # what the workflow's test job runs
 
     @property
     def owner(self) -> str:
@@ -337,20 +338,23 @@ class _Checker:
             return None
         if not isinstance(value, dict) or not _REPOSITORY.match(str(value.get("repository", ""))):
             self._fail(
-                "github", f"expected {{repository: owner/name, branch, environment}}, got {value!r}"
+                "github",
+                "expected {repository: owner/name, branch, environment, testCommand}, "
+                f"got {value!r}",
             )
             return None
-        unknown = set(value) - {"repository", "branch", "environment"}
+        unknown = set(value) - {"repository", "branch", "environment", "testCommand"}
         if unknown:
             self._fail(
                 "github",
                 f"unknown field(s) {', '.join(sorted(unknown))}: "
-                "use repository, branch, environment",
+                "use repository, branch, environment, testCommand",
             )
         return GitHubConfig(
             repository=value["repository"],
             branch=str(value.get("branch") or "main"),
             environment=value.get("environment") or None,
+            test_command=str(value.get("testCommand") or "make test"),
         )
 
     def webhook(self) -> WebhookConfig | None:

@@ -33,8 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, help="write the workflow to this file")
     parser.add_argument("--branch", default=WorkflowSpec.branch)
     parser.add_argument("--environment", default=WorkflowSpec.environment)
+    parser.add_argument(
+        "--test-command", default=WorkflowSpec.test_command, help="what the test job runs"
+    )
     args = parser.parse_args(argv)
-    text = render_workflow(WorkflowSpec(branch=args.branch, environment=args.environment))
+    spec = WorkflowSpec(
+        branch=args.branch, environment=args.environment, test_command=args.test_command
+    )
+    text = render_workflow(spec)
     if args.write:
         write_atomically(args.write, text)
         print(f"wrote {args.write}", file=sys.stderr)

@@ -35,7 +35,11 @@ def plan_github(config: StackConfig) -> WorkflowSpec | None:
     program with WorkflowSpecError and nothing half-declared."""
     if config.github is None:
         return None
-    spec = WorkflowSpec(branch=config.github.branch, environment=config.github.environment or "")
+    spec = WorkflowSpec(
+        branch=config.github.branch,
+        environment=config.github.environment or "",
+        test_command=config.github.test_command,
+    )
     validate_spec(spec)
     return spec
 

@@ -14,6 +14,7 @@ the file (they are read from secrets at run time).
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class WorkflowSpec:
     health_passes: int = 3
     health_interval_seconds: float = 5
     test_timeout_minutes: int = 30
+    test_command: str = "make test"
 
     def secret_names(self) -> tuple[str, ...]:
         """The secrets the deploy job reads; they must exist on GitHub."""
@@ -82,6 +84,13 @@ def validate_spec(spec: WorkflowSpec) -> None:
                 f"secret name {name!r} is not valid on GitHub: use upper-case letters, digits "
                 "and _, not starting with a digit or GITHUB_"
             )
+    command = spec.test_command
+    if not command.strip() or not command.isprintable() or "${{" in command:
+        raise WorkflowSpecError(
+            f"slipway:github.testCommand {command!r} must be one non-empty line of printable "
+            "characters without `${{ }}` expressions (read values from env: instead), "
+            "e.g. `make test`"
+        )
     if not _PYTHON_VERSION.fullmatch(spec.python_version):
         raise WorkflowSpecError(f"python_version {spec.python_version!r} must look like `3.11`")
     for field in (
@@ -151,7 +160,7 @@ jobs:
     steps:
 %{setup_steps}
       - name: Run the test suite
-        run: make test
+        run: %{test_command}
 
   deploy:
     name: deploy
@@ -211,6 +220,8 @@ def render_workflow(spec: WorkflowSpec = WorkflowSpec()) -> str:
             python_version=spec.python_version,
         ).rstrip("\n"),
         test_timeout_minutes=spec.test_timeout_minutes,
+        # A JSON string is a valid YAML double-quoted scalar: no command text can break YAML.
+        test_command=json.dumps(spec.test_command, ensure_ascii=False),
         deploy_job_timeout_minutes=spec.deploy_job_timeout_minutes(),
         environment_line=f'environment: "{environment}"' if environment else _DROP,
         concurrency_group=f"slipway-deploy-{environment or spec.branch.replace('/', '-')}",

