@@ -42,10 +42,30 @@ def _text(payload: dict[str, Any], *path: str) -> str:
     return value
 
 
-def route_event(event: str, payload: dict[str, Any], *, stack: str, branch: str) -> Decision:
-    """Decide what a verified event means for `stack`, deployed from `branch`."""
+def route_event(
+    event: str,
+    payload: dict[str, Any],
+    *,
+    stack: str,
+    branch: str,
+    repository: str | None = None,
+) -> Decision:
+    """Decide what a verified event means for `stack`, deployed from `branch`.
+
+    With `repository` (owner/name) set, a push or pull request of any other repository is
+    ignored: one secret is often shared by an organisation's hooks, and a valid signature
+    only proves the sender knows it, not which repository the event is about.
+    """
     if event == "ping":
         return Decision("pong", "ping received: the webhook is set up")
+    if repository and event in ("push", "pull_request"):
+        sender_repo = _text(payload, "repository", "full_name")
+        if sender_repo.lower() != repository.lower():
+            return Decision(
+                "ignored",
+                f"event is about {sender_repo}, this service deploys {repository} "
+                "(SLIPWAY_GITHUB_REPOSITORY or SLIPWAY_REPO_URL)",
+            )
     if event == "push":
         return _route_push(payload, stack=stack, branch=branch)
     if event == "pull_request":

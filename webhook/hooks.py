@@ -98,6 +98,7 @@ class GitHubHook:
         limiter: RateLimiter,
     ) -> None:
         self._settings = settings
+        self._repository = settings.repository
         self._secret = settings.webhook_secret.get_secret_value().encode()
         self._store = store
         self._queue = queue
@@ -172,7 +173,11 @@ class GitHubHook:
         try:
             payload = decode_payload(content_type, body)
             decision = route_event(
-                event, payload, stack=self._settings.stack, branch=self._settings.branch
+                event,
+                payload,
+                stack=self._settings.stack,
+                branch=self._settings.branch,
+                repository=self._repository,
             )
         except (ValueError, MalformedPayload) as error:
             return _error(400, f"malformed {event} payload: {error}", delivery=delivery_id)

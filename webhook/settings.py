@@ -15,6 +15,15 @@ MIN_SECRET_LENGTH = 16
 ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+_REPO_IN_URL = re.compile(r"github\.com[:/](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$")
+
+
+def repository_from_url(url: str) -> str | None:
+    """``owner/name`` from a GitHub clone URL (https, ssh or scp-like), else None."""
+    found = _REPO_IN_URL.search(url.strip())
+    return found["repo"] if found else None
+
+
 class Settings(BaseSettings):
     """Everything the webhook service reads from its environment.
 
@@ -70,6 +79,12 @@ class Settings(BaseSettings):
         default="",
         description="the service's public base URL, for log links on GitHub",
     )
+
+    @property
+    def repository(self) -> str | None:
+        """The repository this service deploys (owner/name), when it can be known:
+        SLIPWAY_GITHUB_REPOSITORY, else taken from a github.com SLIPWAY_REPO_URL."""
+        return self.github_repository or repository_from_url(self.repo_url)
 
     @field_validator("webhook_secret")
     @classmethod

@@ -44,7 +44,14 @@ def test_with_a_token_the_orchestrators_state_changes_reach_github(
         github_api_url=fake_github.url,
         public_url="https://deploy.example.com",
     )
-    body = json.dumps({"ref": "refs/heads/main", "after": sha, "pusher": {"name": "dev"}})
+    body = json.dumps(
+        {
+            "ref": "refs/heads/main",
+            "after": sha,
+            "pusher": {"name": "dev"},
+            "repository": {"full_name": REPO},
+        }
+    )
     headers = {
         "Content-Type": "application/json",
         "X-GitHub-Event": "push",

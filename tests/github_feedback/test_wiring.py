@@ -15,9 +15,8 @@ from webhook.github.wiring import (
     GitHubFeedback,
     build_feedback,
     feedback_from_settings,
-    repository_from_url,
 )
-from webhook.settings import Settings
+from webhook.settings import Settings, repository_from_url
 from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
 

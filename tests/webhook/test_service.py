@@ -42,6 +42,25 @@ def test_push_to_deploy_branch_queues_a_deployment(
     assert delivery is not None and delivery.deployment_id == deployment.id
 
 
+def test_events_about_another_repository_trigger_nothing(
+    start_service: ServiceFactory, push_example: dict[str, Any], pr_examples: dict[str, Any]
+) -> None:
+    own = push_example["repository"]["full_name"]
+    service = start_service(github_repository="someone-else/other-app")
+    for event, payload in (("push", push_example), ("pull_request", pr_examples["opened"])):
+        response = service.deliver(event, payload)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "ignored"
+        assert (
+            own in response.json()["reason"]
+            and "someone-else/other-app" in response.json()["reason"]
+        )
+    assert service.queue.submitted == []
+    # The same repository, named by its clone URL in another case, is deployed.
+    same = start_service(repo_url=f"https://github.com/{own.upper()}.git")
+    assert same.deliver("push", push_example).status_code == 202
+
+
 def test_form_encoded_delivery_is_accepted(service: Service, push_example: dict[str, Any]) -> None:
     response = service.deliver("push", push_example, form=True)
     assert response.status_code == 202, response.text

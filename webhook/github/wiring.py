@@ -8,7 +8,6 @@ token is configured, ``build_feedback`` returns None and logs that feedback is o
 from __future__ import annotations
 
 import logging
-import re
 
 from webhook.github.client import DEFAULT_API_URL, GitHubClient
 from webhook.github.deployment_status import DeploymentChange
@@ -21,14 +20,6 @@ from webhook.states import FINAL_STATES, DeploymentKind, DeploymentState
 from webhook.store import Deployment
 
 log = logging.getLogger(__name__)
-
-_REPO_IN_URL = re.compile(r"github\.com[:/](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$")
-
-
-def repository_from_url(url: str) -> str | None:
-    """``owner/name`` from a GitHub clone URL (https, ssh or scp-like), else None."""
-    found = _REPO_IN_URL.search(url.strip())
-    return found["repo"] if found else None
 
 
 def change_from_record(
@@ -150,7 +141,7 @@ def feedback_from_settings(settings: Settings) -> GitHubFeedback | None:
     token = settings.github_token.get_secret_value() if settings.github_token else None
     return build_feedback(
         token=token,
-        repository=settings.github_repository or repository_from_url(settings.repo_url),
+        repository=settings.repository,
         environment=settings.github_environment or settings.stack,
         api_url=settings.github_api_url,
         public_url=settings.public_url or None,
