@@ -6,7 +6,7 @@ import logging
 import sys
 
 from pythonjsonlogger.core import RESERVED_ATTRS
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 
 def json_handler() -> logging.Handler:
@@ -14,7 +14,7 @@ def json_handler() -> logging.Handler:
     any `extra=` fields (delivery_id, github_event, outcome, deployment_id)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter(
+        OrjsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             reserved_attrs=[*RESERVED_ATTRS, "color_message"],
