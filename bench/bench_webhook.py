@@ -16,13 +16,10 @@ docs/performance.md between `<!-- bench:webhook -->` markers. Targets 127.0.0.1 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import platform
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from performance_doc import PERFORMANCE, write_section
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.performance_doc import PERFORMANCE, write_section
+from webhook.runners.local_process import free_loopback_port
+from webhook.signature import sign
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "tools/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
@@ -78,12 +80,6 @@ class Result:
     p50_ms: float
     p99_ms: float
     recorded: int | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def push_body() -> bytes:
@@ -210,7 +206,7 @@ def start_peer(workdir: Path, port: int) -> subprocess.Popen[bytes]:
 def bench_server(
     name: str, workdir: Path, body_file: Path, signature: str, connections: list[int], seconds: int
 ) -> list[Result]:
-    port = free_port()
+    port = free_loopback_port()
     starter = start_slipway if name == "slipway" else start_peer
     process = starter(workdir, port)
     base = f"http://127.0.0.1:{port}"
@@ -335,7 +331,7 @@ def main() -> None:
             "`apt-get update && apt-get install -y wrk webhook` (Debian/Ubuntu)"
         )
     body = push_body()
-    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    signature = sign(SECRET.encode(), body)
     rounds: list[list[Result]] = []
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="slipway-bench-") as tmp:

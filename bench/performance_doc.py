@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from components.compose.files import write_atomically
+
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
@@ -18,6 +20,4 @@ def write_section(name: str, text: str, path: Path = PERFORMANCE) -> None:
         updated = pattern.sub(lambda _: section, current)
     else:
         updated = current.rstrip("\n") + "\n\n" + section + "\n"
-    temporary = path.with_suffix(".md.tmp")
-    temporary.write_text(updated)
-    temporary.replace(path)
+    write_atomically(path, updated)

@@ -8,14 +8,24 @@ import tempfile
 from pathlib import Path
 
 
+def _temp_beside(path: Path, text: str, suffix: str) -> Path:
+    """`text` in a new hidden file in `path`'s directory; removed again if writing fails."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
 def hidden_temp_beside(path: Path, text: str) -> Path:
     """Write `text` to a hidden temp file in `path`'s directory (relative paths in it
     resolve exactly as in `path`)."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".migrating", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    shutil.copymode(path, name)
-    return Path(name)
+    temp = _temp_beside(path, text, ".migrating")
+    shutil.copymode(path, temp)
+    return temp
 
 
 def replace_with(path: Path, temp: Path, *, backup: bool) -> None:
@@ -23,3 +33,14 @@ def replace_with(path: Path, temp: Path, *, backup: bool) -> None:
     if backup:
         shutil.copy2(path, path.with_name(path.name + ".orig"))
     os.replace(temp, path)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_beside(path, text, ".tmp")
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -7,25 +7,11 @@ python -m components.github --write .github/workflows/deploy.yml
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from components.compose.files import write_atomically
 from components.github.workflow import WorkflowSpec, render_workflow
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:
