@@ -75,7 +75,7 @@ def create_app(
     store = store if store is not None else Store.open(settings.database_path)
     feedback = None  # GitHub statuses and PR comments, when SLIPWAY_GITHUB_TOKEN is set
     if queue is None:
-        feedback = feedback_from_settings(settings)
+        feedback = feedback_from_settings(settings, store)
         queue = service_queue(settings, store, observer=feedback)
     metrics = Metrics(queue_depth=queue.depth)
     metrics.registry.register(DeploymentCollector(store.path))  # deployment outcomes

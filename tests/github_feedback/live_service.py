@@ -96,7 +96,8 @@ def live_service(
         token, base_url=github_url, policy=RetryPolicy(backoff_base=0.05), sleep=time.sleep
     )
     feedback = GitHubFeedback(
-        FeedbackService(client, FeedbackConfig(repository, stack, "http://slipway.test"))
+        FeedbackService(client, FeedbackConfig(repository, stack, "http://slipway.test")),
+        store=store,
     )
     orchestrator = build_orchestrator(settings, store, runner, FAST, observer=feedback)
     mirror = orchestrator.pipeline.mirror

@@ -16,8 +16,8 @@ from webhook.github.feedback import FeedbackConfig, FeedbackService
 from webhook.github.preview import PreviewReport
 from webhook.github.preview_events import PreviewCollector
 from webhook.settings import Settings
-from webhook.states import FINAL_STATES, DeploymentKind, DeploymentState
-from webhook.store import Deployment
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import Deployment, Store
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,31 @@ def change_from_record(
     )
 
 
+_AFTER_FAILURE = frozenset(
+    {
+        DeploymentState.ROLLING_BACK,
+        DeploymentState.ROLLED_BACK,
+        DeploymentState.ROLLBACK_FAILED,
+        DeploymentState.INTERRUPTED,
+    }
+)
+
+
 class GitHubFeedback:
     """Non-blocking, ordered, never-raising feedback for the orchestrator to call."""
 
-    def __init__(self, service: FeedbackService, dispatcher: FeedbackDispatcher | None = None):
+    def __init__(
+        self,
+        service: FeedbackService,
+        dispatcher: FeedbackDispatcher | None = None,
+        *,
+        store: Store | None = None,
+    ):
         self.service = service
         self.dispatcher = dispatcher or FeedbackDispatcher()
-        # Why each deployment failed, for the statuses of its rollback (in memory only).
-        self._failures: dict[int, str] = {}
+        # Where the orchestrator recorded why a deployment failed (its state history), for
+        # the statuses of the rollback that follows; without it they carry no reason.
+        self.store = store
 
     def state_changed(self, deployment: Deployment, note: str = "") -> None:
         """A deployment moved to ``deployment.state``: post its GitHub status."""
@@ -60,13 +77,23 @@ class GitHubFeedback:
                 # No preview_done comes for it: say so, or the status stays pending for ever.
                 self.preview_done(deployment, PreviewCollector(), f"interrupted: {note}")
             return  # a preview's outcome is posted by preview_done, with its changes
-        if deployment.state == DeploymentState.FAILED and note:
-            self._failures[deployment.id] = note
-        failure = self._failures.get(deployment.id)
-        if deployment.state in FINAL_STATES - {DeploymentState.FAILED}:
-            self._failures.pop(deployment.id, None)
+        if deployment.state == DeploymentState.FAILED:
+            failure = note or None
+        else:
+            failure = self._recorded_failure(deployment)
         change = change_from_record(deployment, note, failure)
         self.dispatcher.submit(self.service.deployment_changed, change)
+
+    def _recorded_failure(self, deployment: Deployment) -> str | None:
+        """The note of the deployment's `failed` state, once it has moved past it."""
+        if self.store is None or deployment.state not in _AFTER_FAILURE:
+            return None
+        notes = [
+            change.note
+            for change in self.store.state_history(deployment.id)
+            if change.state == DeploymentState.FAILED and change.note
+        ]
+        return notes[-1] if notes else None
 
     def preview_finished(self, report: PreviewReport) -> None:
         """Post the PR comment and the ``slipway/preview`` status for a finished preview."""
@@ -112,6 +139,7 @@ def build_feedback(
     environment: str,
     api_url: str = DEFAULT_API_URL,
     public_url: str | None = None,
+    store: Store | None = None,
 ) -> GitHubFeedback | None:
     """The feedback for these settings, or None (logged) when it cannot be switched on."""
     if not token:
@@ -133,10 +161,10 @@ def build_feedback(
     log.info(
         "GitHub feedback is on for %s (environment %s) via %s", repository, environment, api_url
     )
-    return GitHubFeedback(FeedbackService(client, config))
+    return GitHubFeedback(FeedbackService(client, config), store=store)
 
 
-def feedback_from_settings(settings: Settings) -> GitHubFeedback | None:
+def feedback_from_settings(settings: Settings, store: Store | None = None) -> GitHubFeedback | None:
     """``build_feedback`` for the service's settings (logs a line either way)."""
     token = settings.github_token.get_secret_value() if settings.github_token else None
     return build_feedback(
@@ -145,4 +173,5 @@ def feedback_from_settings(settings: Settings) -> GitHubFeedback | None:
         environment=settings.github_environment or settings.stack,
         api_url=settings.github_api_url,
         public_url=settings.public_url or None,
+        store=store,
     )
