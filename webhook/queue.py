@@ -50,6 +50,9 @@ class DeploymentQueue(Protocol):
         """Stop taking work and let the current step finish (within `timeout` seconds)."""
 
 
+RECENT = 1000
+
+
 class RecordingQueue:
     """The default queue when no orchestrator is plugged in. The request is already
     recorded (its `queued` row); this worker notes each id it is handed and leaves the
@@ -62,7 +65,7 @@ class RecordingQueue:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._depth = 0
-        self.recorded: list[int] = []
+        self.recorded: list[int] = []  # the latest RECENT ids noted (tests, debugging)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -97,5 +100,6 @@ class RecordingQueue:
     def _run(self) -> None:
         while (deployment_id := self._pending.get()) is not None:
             self.recorded.append(deployment_id)
+            del self.recorded[:-RECENT]  # bounded: the service may run for months
             with self._lock:
                 self._depth -= 1
