@@ -78,7 +78,7 @@ def create_app(
         feedback = feedback_from_settings(settings, store)
         queue = service_queue(settings, store, observer=feedback)
     metrics = Metrics(queue_depth=queue.depth)
-    metrics.registry.register(DeploymentCollector(store.path))  # deployment outcomes
+    metrics.registry.register(DeploymentCollector(store))  # deployment outcomes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -806,6 +806,21 @@ class Store:
         )
         return found[0] if found else None
 
+    def deployment_counts(self) -> list[tuple[str, str, int]]:
+        """(kind, state, count) for each kind and state that has deployments."""
+        rows = self._reader().execute(
+            "SELECT kind, state, count(*) FROM deployments GROUP BY kind, state"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def last_healthy_times(self) -> dict[str, str]:
+        """Stack → `updated_at` of its newest succeeded deploy or rollback."""
+        rows = self._reader().execute(
+            "SELECT stack, max(updated_at) FROM deployments"
+            " WHERE state = 'succeeded' AND kind IN ('deploy', 'rollback') GROUP BY stack"
+        )
+        return {r[0]: r[1] for r in rows}
+
     def state_history(self, deployment_id: int) -> list[StateChange]:
         rows = self._reader().execute(
             "SELECT deployment_id, state, note, at FROM deployment_states"

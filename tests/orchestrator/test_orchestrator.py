@@ -438,7 +438,7 @@ def test_deployment_collector_counts_states_and_dates_the_last_healthy(tmp_path:
         store.set_state(done.id, S.VERIFYING)
         finished = store.set_state(done.id, S.SUCCEEDED)
         store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "web", "b" * 40))
-        families = {f.name: f for f in DeploymentCollector(store.path).collect()}
+        families = {f.name: f for f in DeploymentCollector(store).collect()}
     counts = {tuple(s.labels.values()): s.value for s in families["slipway_deployments"].samples}
     assert counts == {("deploy", "succeeded"): 1, ("deploy", "queued"): 1}
     [healthy] = families["slipway_last_healthy_timestamp_seconds"].samples

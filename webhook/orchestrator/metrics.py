@@ -7,19 +7,13 @@ stack last became healthy (alert when it is old while pushes keep coming).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-COUNT_BY_KIND_AND_STATE = "SELECT kind, state, count(*) FROM deployments GROUP BY kind, state"
-LAST_HEALTHY_BY_STACK = (
-    "SELECT stack, max(updated_at) FROM deployments"
-    " WHERE state = 'succeeded' AND kind IN ('deploy', 'rollback') GROUP BY stack"
-)
+from webhook.store import Store
 
 
 def _epoch(iso: str) -> float:
@@ -27,10 +21,10 @@ def _epoch(iso: str) -> float:
 
 
 class DeploymentCollector(Collector):
-    """Reads the database with its own short read-only connection per scrape (WAL)."""
+    """Reads the store at each scrape (its read connection for the scraping thread)."""
 
-    def __init__(self, database: Path) -> None:
-        self.database = database
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         deployments = GaugeMetricFamily(
@@ -43,13 +37,9 @@ class DeploymentCollector(Collector):
             "When each stack last finished a deployment with passing health checks",
             labels=["stack"],
         )
-        conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)
-        try:
-            for kind, state, count in conn.execute(COUNT_BY_KIND_AND_STATE):
-                deployments.add_metric([kind, state], count)
-            for stack, at in conn.execute(LAST_HEALTHY_BY_STACK):
-                healthy.add_metric([stack], _epoch(at))
-        finally:
-            conn.close()
+        for kind, state, count in self.store.deployment_counts():
+            deployments.add_metric([kind, state], count)
+        for stack, at in self.store.last_healthy_times().items():
+            healthy.add_metric([stack], _epoch(at))
         yield deployments
         yield healthy
