@@ -17,7 +17,7 @@ from .equivalence import differences, normalize
 from .files import hidden_temp_beside, replace_with
 from .plan import Planner, Summary
 from .resolve import Resolver, project_env
-from .source import MigrationError, Source, load_source
+from .source import MigrationError, Source, load_source, services_using_extends
 
 DEFAULT_PROJECT_NAME = "slipway-migrate"
 
@@ -51,7 +51,7 @@ class FileResult:
 
 def uses_extends(source: Source) -> bool:
     """True when any service of the file still has `extends`."""
-    return any(isinstance(s, dict) and "extends" in s for s in source.services().values())
+    return bool(services_using_extends(source))
 
 
 @dataclass

@@ -70,6 +70,11 @@ class Source:
         return self._service_nodes.get(name)
 
 
+def services_using_extends(source: Source) -> list[str]:
+    """Names of the file's services that still have `extends`, sorted."""
+    return sorted(n for n, s in source.services().items() if isinstance(s, dict) and "extends" in s)
+
+
 def load_source(path: Path, text: str | None = None) -> Source:
     """Parse `path`; invalid YAML raises MigrationError with the line."""
     if text is None:

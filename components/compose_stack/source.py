@@ -6,10 +6,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from components.compose.docker_compose import compose_config
+from components.compose.source import MigrationError, load_source
+from components.compose.source import services_using_extends as extends_in
 from components.compose_stack.plan import StackPlan
 from components.compose_stack.translate import HostFacts, translate_model
 
@@ -23,16 +22,11 @@ def services_using_extends(path: Path) -> list[str]:
     except OSError:
         return []  # Docker Compose reports unreadable files with a better message
     if "extends" not in text:
-        return []  # parsing large files costs seconds; most files never mention it
+        return []  # most files never mention it: no need to parse them
     try:
-        # Round-trip mode keeps Compose's own tags (`!reset`, `!override`) instead of failing.
-        document = YAML(typ="rt", pure=True).load(text)
-    except YAMLError:
-        return []  # Docker Compose reports unreadable files with a better message
-    services = document.get("services") if isinstance(document, dict) else None
-    if not isinstance(services, dict):
-        return []
-    return sorted(n for n, s in services.items() if isinstance(s, dict) and "extends" in s)
+        return extends_in(load_source(path, text))
+    except MigrationError:
+        return []  # Docker Compose reports invalid YAML with a better message
 
 
 def extends_warnings(files: Sequence[Path]) -> list[str]:
