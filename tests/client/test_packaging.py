@@ -1,35 +1,30 @@
-"""The client runs in the deploy job with only webhook/client/requirements.txt installed."""
+"""The client runs in the deploy job with only webhook/client/requirements.lock installed."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
 
+from components.github.workflow import render_workflow
+from scripts.lock import pins
+
 SERVICE_ONLY = {"fastapi", "starlette", "pydantic", "pydantic_settings", "uvicorn", "pulumi"}
 
 
-def _pins(path: Path) -> dict[str, str]:
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, pinned = line.partition("==")
-            pins[name] = pinned
-    return pins
-
-
-def test_client_requirements_are_pinned_to_what_the_suite_runs_with(repo_root: Path) -> None:
-    pins = _pins(repo_root / "webhook" / "client" / "requirements.txt")
-    assert {"httpx", "tenacity"} <= set(pins)
-    for name, pinned in pins.items():
-        assert re.fullmatch(r"\d[\w.]*", pinned), f"{name} is not pinned exactly"
+def test_client_lock_is_what_the_service_and_the_suite_run_with(repo_root: Path) -> None:
+    client = pins(repo_root / "webhook" / "client" / "requirements.lock")
+    runtime = pins(repo_root / "requirements.lock")
+    assert {"httpx", "tenacity"} <= set(client)
+    for name, (pinned, hashes) in client.items():
+        assert runtime.get(name) == (pinned, hashes), f"{name}: not the service's resolution"
         assert version(name) == pinned, f"{name}: .venv has {version(name)}, client pins {pinned}"
-    root = _pins(repo_root / "requirements.txt")
-    for name in ("httpx", "tenacity"):
-        assert pins[name] == root[name], f"{name} pinned differently from requirements.txt"
+
+
+def test_the_deploy_job_installs_the_client_lock_checked_by_hash() -> None:
+    install = "pip install --require-hashes --no-deps -r webhook/client/requirements.lock"
+    assert install in render_workflow()
 
 
 def test_the_client_imports_nothing_from_the_service_stack(repo_root: Path) -> None:

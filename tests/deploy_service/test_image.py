@@ -321,7 +321,7 @@ def test_secrets_on_disk_stay_out_of_the_context(tmp_path: Path) -> None:
         ".venv/pyvenv.cfg",
         "webhook/__pycache__/app.cpython-311.pyc",
     ]
-    wanted = ["requirements.txt", "webhook/__main__.py", "deploy/healthcheck.py"]
+    wanted = ["requirements.lock", "webhook/__main__.py", "deploy/healthcheck.py"]
     for name in planted + wanted:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")

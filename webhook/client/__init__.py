@@ -2,5 +2,5 @@
 
 `deploy` asks the webhook service to deploy a commit and can wait for the verdict; `health`
 checks the public URLs from outside; `rollback` asks the service to deploy the last good
-commit again. Only httpx and tenacity are needed (webhook/client/requirements.txt).
+commit again. Only httpx and tenacity are needed (webhook/client/requirements.lock).
 """
