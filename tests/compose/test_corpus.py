@@ -1,34 +1,23 @@
 """Every project of the real-world corpus migrates, and means the same to Compose after.
 
-The corpus (../shared/corpus/compose-real, read-only) is copied to tmp_path per entry;
-nothing of it is committed into this repository.
+The corpus (outside this repository, see `corpus_dir` in tests/conftest.py) is copied to
+tmp_path per entry; nothing of it is committed into this repository.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
 
 from components.compose.migrate import Project, migrate, plan_project, uses_extends
 from components.compose.source import load_source
+from tests.conftest import corpus_entries
 
 from .helpers import comment_lines, copy_tree, model
 
-_SHARED = Path(os.environ.get("SLIPWAY_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
-_MANIFEST = _SHARED / "corpus" / "compose-real" / "manifest.json"
 
-
-def _entries() -> list:
-    if not _MANIFEST.is_file():  # the corpus_dir fixture fails with the explanation
-        return [pytest.param(None, id="corpus-missing")]
-    entries = json.loads(_MANIFEST.read_text())
-    return [pytest.param(e, id=f"{e['dir']}:{'+'.join(e['main'])}") for e in entries]
-
-
-@pytest.mark.parametrize("entry", _entries())
+@pytest.mark.parametrize("entry", corpus_entries())
 def test_corpus_entry_migrates_to_an_equal_model(
     entry: dict, corpus_dir: Path, tmp_path: Path
 ) -> None:

@@ -7,18 +7,14 @@ either declares a container per service replica, or fails with the documented er
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from components.compose.docker_compose import compose_config
 from components.compose_stack import ComposeTranslationError
-from tests.conftest import _shared_dir
+from tests.conftest import corpus_entries
 from tests.program.harness import run_program
-
-CORPUS = _shared_dir() / "corpus" / "compose-real"
-ENTRIES = json.loads((CORPUS / "manifest.json").read_text()) if CORPUS.is_dir() else []
 
 
 def _expected_containers(service: dict) -> int:
@@ -28,11 +24,7 @@ def _expected_containers(service: dict) -> int:
     return deploy.get("replicas", service.get("scale", 1))
 
 
-@pytest.mark.parametrize(
-    "entry",
-    ENTRIES,
-    ids=[f"{e['dir']}:{'+'.join(Path(f).name for f in e['main'])}" for e in ENTRIES],
-)
+@pytest.mark.parametrize("entry", corpus_entries())
 def test_corpus_entry_is_declared_or_rejected_clearly(entry: dict, corpus_dir: Path) -> None:
     files = [str(corpus_dir / entry["dir"] / f) for f in entry["main"]]
     project = "corpus"
