@@ -1,0 +1,162 @@
+"""Lifecycle: start order, waits, restart policy, health checks (pure)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from components.compose_stack.plan import Dependency, ServicePlan
+from components.compose_stack.report import ComposeTranslationError, Report
+from components.compose_stack.values import copy_keys, parse_duration
+
+DEFAULT_WAIT_SECONDS = 60
+_CONDITIONS = {
+    "service_started": "started",
+    "service_healthy": "healthy",
+    "service_completed_successfully": "completed",
+}
+
+
+def dependencies(plan: ServicePlan, spec: Mapping[str, Any], where: str, report: Report) -> None:
+    """A service's `depends_on` as plan dependencies."""
+    for service, dep in (spec.get("depends_on") or {}).items():
+        dep = dep or {}
+        condition = _CONDITIONS.get(dep.get("condition", "service_started"))
+        if condition is None:
+            report.reject(
+                where,
+                f"depends_on.{service}.condition",
+                f"unknown condition {dep.get('condition')!r}",
+            )
+            continue
+        if dep.get("restart"):
+            report.warn(
+                where,
+                f"depends_on.{service}.restart",
+                "Docker does not restart dependants when a dependency restarts",
+            )
+        plan.depends_on = [d for d in plan.depends_on if d.service != service]
+        plan.depends_on.append(Dependency(service, condition))
+
+
+def check_container_references(services: dict[str, ServicePlan], report: Report) -> None:
+    """`network_mode: service:x` and `volumes_from: [x]` need a container of `x`."""
+    for plan in services.values():
+        used = [m.source for m in plan.mounts if m.kind == "from_service"]
+        if plan.network_mode_service:
+            used.append(plan.network_mode_service)
+        for name in used:
+            target = services.get(name)
+            if target is None or not target.container_names:
+                report.problems.append(
+                    f"service `{plan.name}`: uses the container of `{name}`, which has no "
+                    "container in this stack: give it one replica or remove the reference"
+                )
+
+
+def mark_waited_dependencies(services: dict[str, ServicePlan], report: Report) -> None:
+    """Set `wait_healthy`/`run_to_completion` on what dependants wait for."""
+    for plan in services.values():
+        kept = []
+        for dep in plan.depends_on:
+            target = services.get(dep.service)
+            if target is None:
+                continue  # `required: false` dependency outside the active profiles
+            kept.append(dep)
+            if dep.condition == "healthy":
+                target.wait_healthy = True
+                target.wait_timeout = max(
+                    target.wait_timeout or 0, _health_wait_seconds(target.args.get("healthcheck"))
+                )
+                if not (target.args.get("healthcheck") or {}).get("tests"):
+                    report.warnings.append(
+                        f"service `{plan.name}`: waits for `{dep.service}` to be healthy, but "
+                        f"`{dep.service}` has no Compose healthcheck; "
+                        "the image's HEALTHCHECK must exist"
+                    )
+            elif dep.condition == "completed":
+                target.run_to_completion = True
+        plan.depends_on = kept
+
+
+def _health_wait_seconds(check: Mapping[str, Any] | None) -> int:
+    """Long enough for Docker to call the container healthy or unhealthy (at least 60 s)."""
+    check = check or {}
+    interval = parse_duration(check.get("interval", "30s"))
+    timeout = parse_duration(check.get("timeout", "30s"))
+    start = parse_duration(check.get("start_period", "0s"))
+    retries = int(check.get("retries", 3))
+    return max(DEFAULT_WAIT_SECONDS, math.ceil(start + (interval + timeout) * retries))
+
+
+def dependency_order(services: dict[str, ServicePlan]) -> list[ServicePlan]:
+    """Services sorted so that each comes after what it depends on (stable otherwise)."""
+    ordered: list[ServicePlan] = []
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in path:
+            raise ComposeTranslationError([f"dependency cycle: {' -> '.join((*path, name))}"])
+        for dep in services[name].depends_on:
+            visit(dep.service, (*path, name))
+        done.add(name)
+        ordered.append(services[name])
+
+    for name in services:
+        visit(name, ())
+    return ordered
+
+
+def healthcheck(check: Mapping[str, Any]) -> dict[str, Any]:
+    """A Compose `healthcheck` as the container's `healthcheck` input."""
+    if check.get("disable"):
+        return {"tests": ["NONE"]}
+    out: dict[str, Any] = {}
+    test = check.get("test")
+    if test:
+        out["tests"] = [test] if isinstance(test, str) else [str(t) for t in test]
+    copy_keys(
+        check,
+        out,
+        {
+            "interval": "interval",
+            "timeout": "timeout",
+            "start_period": "start_period",
+            "start_interval": "start_interval",
+            "retries": "retries",
+        },
+    )
+    return out
+
+
+def restart(
+    spec: Mapping[str, Any],
+    deploy: Mapping[str, Any],
+    args: dict[str, Any],
+    where: str,
+    report: Report,
+) -> None:
+    """`restart` or `deploy.restart_policy` as `restart` and `max_retry_count`."""
+    policy = deploy.get("restart_policy") or {}
+    value = spec.get("restart")
+    if value is None and policy:
+        value = {"none": "no", "on-failure": "on-failure", "any": "always"}.get(
+            policy.get("condition", "any"), "always"
+        )
+        if policy.get("max_attempts") is not None:
+            value = f"{value}:{policy['max_attempts']}"
+        for key in ("delay", "window"):
+            if key in policy:
+                report.warn(
+                    where,
+                    f"deploy.restart_policy.{key}",
+                    "Docker restarts with its own back-off on one host",
+                )
+    value = str(value or "no")
+    name, _, retries = value.partition(":")
+    args["restart"] = name
+    if retries:
+        args["max_retry_count"] = int(retries)
