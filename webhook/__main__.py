@@ -49,22 +49,31 @@ def serve(
 
     from webhook.app import create_app
     from webhook.logs import configure_logging
+    from webhook.startup import StartupError, open_state_dir
 
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        # X-Forwarded-For is handled by the service itself (SLIPWAY_TRUSTED_PROXIES).
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+    try:  # before anything touches the state directory, and before the port is bound
+        state = open_state_dir(settings)
+    except StartupError as error:
+        typer.echo(f"the service cannot start: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    try:
+        uvicorn.run(
+            create_app(settings, state.store),
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+            access_log=False,
+            # X-Forwarded-For is handled by the service itself (SLIPWAY_TRUSTED_PROXIES).
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        state.close()
 
 
 @cli.callback()

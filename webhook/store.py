@@ -195,6 +195,10 @@ class StoreClosed(RuntimeError):
     """The store was closed; nothing more can be written."""
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer Slipway (its schema version is unknown here)."""
+
+
 class NotFound(LookupError):
     """No row with that id."""
 
@@ -381,7 +385,7 @@ def _migrate(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT version FROM schema_version").fetchone()
     version = row[0] if row else 0
     if version > len(MIGRATIONS):
-        raise RuntimeError(
+        raise SchemaTooNew(
             f"database schema version {version} is newer than this code knows "
             f"({len(MIGRATIONS)}): run the newer Slipway version or restore a backup"
         )
