@@ -18,7 +18,13 @@ from components.compose_stack.plan import ImagePlan, ServicePlan, StackPlan
 from components.compose_stack.report import ComposeTranslationError, HostFacts, Report
 from components.compose_stack.settings import container_args
 from components.compose_stack.support import BUILD_KEYS, DEPLOY_KEYS, SERVICE_KEYS, TOP_LEVEL_KEYS
-from components.compose_stack.values import copy_keys, host_entry, parse_duration, to_mib
+from components.compose_stack.values import (
+    copy_keys,
+    host_entry,
+    parse_duration,
+    to_mib,
+    unescape,
+)
 
 __all__ = [
     "ComposeTranslationError",
@@ -35,7 +41,7 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
     Raises ComposeTranslationError listing every setting that cannot be deployed.
     """
     report = Report()
-    top = report.check("top-level", TOP_LEVEL_KEYS, model)
+    top = report.check("top-level", TOP_LEVEL_KEYS, unescape(model))
     networks = [
         networking.network(key, spec or {}, report)
         for key, spec in (top.get("networks") or {}).items()

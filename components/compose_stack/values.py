@@ -13,6 +13,21 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
+def unescape(value: Any) -> Any:
+    """Undo `docker compose config`'s `$` → `$$` escaping in every string, keys included.
+
+    Compose's model holds the literal `$`; its JSON output doubles it so that the output is
+    a valid Compose file again. What reaches the engine is the single `$`.
+    """
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    if isinstance(value, Mapping):
+        return {unescape(k): unescape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unescape(v) for v in value]
+    return value
+
+
 def parse_duration(text: str | int | float) -> float:
     """Seconds in a Compose/Go duration (`1m30s`, `500ms`, `10s`, or a number of seconds)."""
     if isinstance(text, int | float):

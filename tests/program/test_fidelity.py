@@ -1,0 +1,51 @@
+"""Issue 13, Compose fidelity: each behaviour that differed from `docker compose up`.
+
+The Compose files go through Docker Compose itself (`docker compose config`), the
+translation and the component, under Pulumi's mocks; the assertions are on what the docker
+provider would receive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.program.harness import ProgramRun, run_program
+
+
+def deploy(tmp_path: Path, compose: str, **files: str) -> ProgramRun:
+    """Run the program for `compose` (project `p`) with extra project `files` next to it."""
+    (tmp_path / "compose.yml").write_text(compose)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    config = {
+        "slipway:composeFiles": [str(tmp_path / "compose.yml")],
+        "slipway:composeProject": "p",
+    }
+    return run_program("fidelity", config)
+
+
+def container(run: ProgramRun, name: str = "p-s-1") -> dict:
+    return run.container(name).inputs
+
+
+def test_literal_dollars_reach_the_engine_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PASS", "p@ss$word")
+    run = deploy(
+        tmp_path,
+        """
+services:
+  s:
+    image: busybox
+    command: ["sh", "-c", "echo $$HOME"]
+    environment: {PW: "${PASS}", LIT: "a$$b"}
+    env_file: [app.env]
+    labels: {price: "5$$"}
+    healthcheck: {test: ["CMD-SHELL", "test $$PPID"]}
+""",
+        **{"app.env": "FROM_FILE='x$y'\n"},
+    )
+    s = container(run)
+    assert s["command"] == ["sh", "-c", "echo $HOME"]
+    assert sorted(s["envs"]) == ["FROM_FILE=x$y", "LIT=a$b", "PW=p@ss$word"]
+    assert {"label": "price", "value": "5$"} in s["labels"]
+    assert s["healthcheck"]["tests"] == ["CMD-SHELL", "test $PPID"]
