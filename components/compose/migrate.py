@@ -141,9 +141,10 @@ def _config(project: Project, files: list[Path], blame: Path) -> dict:
             files, project_name=project.project_name, project_directory=project.project_dir
         )
     except ComposeConfigError as exc:
-        raise MigrationError(
-            f"Docker Compose `config` rejects the files: {exc.detail.strip()}", file=blame
-        ) from exc
+        said = (
+            exc.reason if exc.silent else f"Docker Compose `config` rejects the files: {exc.reason}"
+        )
+        raise MigrationError(said, file=blame) from exc
 
 
 def migrate(project: Project, *, write: bool = True, backup: bool = True) -> list[FileResult]:

@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from components.compose import cli
 from components.compose.plan import Planner
@@ -27,7 +26,7 @@ services:
 
 def _run(*argv: str | Path) -> tuple[int, str]:
     buffer = io.StringIO()
-    code = cli.run([str(a) for a in argv], Console(file=buffer, width=200, highlight=False))
+    code = cli.run([str(a) for a in argv], buffer)
     return code, buffer.getvalue()
 
 
@@ -78,13 +77,10 @@ def test_check_exits_1_while_extends_is_used_and_writes_nothing(tmp_path: Path) 
     assert _run("migrate", "--check", path)[0] == cli.EXIT_OK
 
 
-def test_diff_prints_a_unified_diff_and_writes_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
+def test_diff_prints_a_unified_diff_and_writes_nothing(tmp_path: Path) -> None:
     path = _write(tmp_path, BASE)
-    code, _ = _run("migrate", "--diff", path)
+    code, diff = _run("migrate", "--diff", path)
     assert code == cli.EXIT_OK
-    diff = capsys.readouterr().out
     assert "-    extends: base  # reuse the base" in diff
     assert "+    <<: *base  # reuse the base" in diff
     _untouched(path, BASE)
