@@ -9,7 +9,7 @@ NODE_STAMP := tools/node_modules/.installed
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 STACK ?= dev
 
-.PHONY: venv lock tools test lint up serve bench clean
+.PHONY: venv lock tools toolchain engine test lint up down serve bench clean
 
 # .venv is made anew from the dev lock (runtime + test tools, every file checked by hash)
 # whenever the lock changes, so it holds exactly what the lock says and nothing else.
@@ -32,19 +32,33 @@ venv: $(VENV_STAMP)
 lock: $(VENV_STAMP)
 	$(PY) scripts/lock.py $(if $(UPGRADE),--upgrade)
 
-tools: $(NODE_STAMP)
+## make tools: the pinned Pulumi CLI and providers (built once per machine into
+## ~/.cache/slipway, see docs/toolchain.md), the Node test tools, and a Docker engine with
+## the local base image. Each part is skipped when it is already there.
+tools: toolchain $(NODE_STAMP) engine
+
+toolchain:
+	@bash scripts/toolchain.sh build
+
+engine:
+	@bash scripts/docker-engine.sh start
+	@bash scripts/with-toolchain.sh bash scripts/base-image.sh
 
 ## make test: create .venv, install everything the tests need, run the whole suite.
-test: $(VENV_STAMP) $(NODE_STAMP)
-	$(PY) -m pytest
+test: $(VENV_STAMP) tools
+	bash scripts/with-toolchain.sh $(PY) -m pytest
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 ## make up: the main job: deploy the $(STACK) stack with the Pulumi CLI.
-up: $(VENV_STAMP)
-	@bash scripts/up.sh $(STACK)
+up: $(VENV_STAMP) toolchain engine
+	@bash scripts/with-toolchain.sh bash scripts/up.sh $(STACK)
+
+## make down: destroy the $(STACK) stack (its containers, networks and volumes).
+down: $(VENV_STAMP) toolchain engine
+	@bash scripts/with-toolchain.sh bash scripts/up.sh $(STACK) --destroy
 
 ## make serve: run the webhook service locally with a generated development secret.
 serve: $(VENV_STAMP)

@@ -1,0 +1,205 @@
+"""One stack operation in a process of its own: `python -m webhook.runners.stack_process`.
+
+The project's Pulumi program (`__main__.py` of a checkout) runs *inline* through the
+Automation API: the Python SDK serves it to the CLI itself, so no Pulumi language host is
+needed, and each deployment's program runs in a fresh interpreter. A commit whose program
+crashes, hangs or imports other module versions cannot touch the service's process, and
+two commits never share imported modules.
+
+Two ways to talk:
+- `--protocol text` (`make up`, `make down`): the CLI's own output on stdout, a summary at
+  the end, one clear line on stderr when it fails;
+- `--protocol json` (`webhook.runners.automation`, the service): one JSON object per line
+  on stdout, `{"output": line}`, `{"event": raw engine event}`, then `{"result": ...}` or
+  `{"error": {"kind": "locked" | "command" | "program", "message": ..., "holder": ...}}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+from pulumi.automation import events as auto_events
+
+from webhook.health import HealthPolicy, check_health, parse_health_checks
+from webhook.runners.base import lock_holder
+
+OPERATIONS = ("up", "preview", "refresh", "destroy", "outputs", "export", "import", "config", "tag")
+
+
+def project_program(work_dir: Path) -> Callable[[], None]:
+    """The checkout's `__main__.py` as an inline Pulumi program (run with `work_dir` as cwd)."""
+
+    def run() -> None:
+        runpy.run_path(str(work_dir / "__main__.py"), run_name="__main__")
+
+    return run
+
+
+def keep_raw_events() -> None:
+    """Make every parsed engine event carry the JSON it came from (`event.raw`), so that the
+    parent can rebuild it exactly with `EngineEvent.from_json`."""
+    original = auto_events.EngineEvent.from_json.__func__
+
+    def from_json(cls, data: dict) -> auto_events.EngineEvent:
+        event = original(cls, data)
+        event.raw = data
+        return event
+
+    auto_events.EngineEvent.from_json = classmethod(from_json)
+
+
+class Reply:
+    """Writes the chosen protocol to stdout (one writer: the CLI calls back from threads)."""
+
+    def __init__(self, protocol: str) -> None:
+        self.protocol = protocol
+        self._lock = threading.Lock()
+
+    def _send(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            sys.stdout.write(json.dumps(record, default=str) + "\n")
+            sys.stdout.flush()
+
+    def output(self, chunk: str) -> None:
+        for line in chunk.splitlines():
+            if not line.strip():
+                continue
+            if self.protocol == "json":
+                self._send({"output": line.rstrip()})
+            else:
+                with self._lock:
+                    print(line.rstrip(), flush=True)
+
+    def event(self, event: Any) -> None:
+        if self.protocol == "json":
+            self._send({"event": getattr(event, "raw", None)})
+
+    def result(self, value: Any) -> None:
+        if self.protocol == "json":
+            self._send({"result": value})
+        elif value not in (None, {}, []):
+            print(json.dumps(value, indent=2, default=str), flush=True)
+
+    def error(self, kind: str, message: str, holder: str | None = None) -> None:
+        if self.protocol == "json":
+            self._send({"error": {"kind": kind, "message": message, "holder": holder}})
+        else:
+            print(
+                f"error: {message.strip().splitlines()[-1] if message.strip() else kind}",
+                file=sys.stderr,
+            )
+
+
+def open_stack(stack: str, work_dir: Path, project: str) -> auto.Stack:
+    """Select (or create) `stack` with the checkout's program inline and its Pulumi.yaml."""
+    opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir))
+    return auto.create_or_select_stack(
+        stack, project_name=project, program=project_program(work_dir), opts=opts
+    )
+
+
+def plain_outputs(outputs: Any) -> dict[str, Any]:
+    """`OutputMap` (name -> OutputValue) to name -> value."""
+    return {name: getattr(value, "value", value) for name, value in (outputs or {}).items()}
+
+
+def perform(operation: str, stack: auto.Stack, args: argparse.Namespace, reply: Reply) -> Any:
+    """Run one operation; its result is what `Reply.result` sends."""
+    common = {"on_output": reply.output, "color": "never"}
+    if operation == "up":
+        result = stack.up(message=args.message, on_event=reply.event, **common)
+        outputs = plain_outputs(result.outputs)
+        done = {"outputs": outputs, "changes": result.summary.resource_changes}
+        if args.check_health:
+            done["health"] = health_after_up(outputs, reply)
+        return done
+    if operation == "preview":
+        result = stack.preview(message=args.message, on_event=reply.event, **common)
+        return {"changes": {str(op): n for op, n in (result.change_summary or {}).items()}}
+    if operation == "refresh":
+        result = stack.refresh(**common)
+        return {"changes": result.summary.resource_changes}
+    if operation == "destroy":
+        result = stack.destroy(**common)
+        return {"changes": result.summary.resource_changes}
+    if operation == "outputs":
+        return plain_outputs(stack.outputs())
+    if operation == "export":
+        exported = stack.export_stack()
+        return {"version": exported.version, "deployment": exported.deployment}
+    if operation == "import":
+        state = json.load(sys.stdin)
+        stack.import_stack(auto.Deployment(state.get("version"), state.get("deployment")))
+        return None
+    if operation == "config":
+        values = json.load(sys.stdin)
+        stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()})
+        return None
+    if operation == "tag":
+        stack.set_tag(args.key, args.value)
+        return None
+    raise ValueError(f"unknown operation {operation!r}")
+
+
+# `make up`'s check: quicker than the service's default policy, the same probes.
+MAKE_UP_HEALTH = HealthPolicy(interval_seconds=1.0, consecutive_passes=2, deadline_seconds=60.0)
+
+
+def health_after_up(outputs: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """Probe the stack's `healthChecks` output until healthy or the deadline; the report."""
+    report = check_health(
+        parse_health_checks(outputs.get("healthChecks")), MAKE_UP_HEALTH, reply.output
+    )
+    return {"healthy": report.healthy, "summary": report.summary}
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m webhook.runners.stack_process")
+    parser.add_argument("operation", choices=OPERATIONS)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--work-dir", type=Path, default=Path.cwd())
+    parser.add_argument("--project", default="slipway")
+    parser.add_argument("--message", default=None)
+    parser.add_argument("--protocol", choices=("text", "json"), default="text")
+    parser.add_argument("--check-health", action="store_true", help="up: probe healthChecks")
+    parser.add_argument("--key", default=None)
+    parser.add_argument("--value", default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    work_dir = args.work_dir.resolve()
+    reply = Reply(args.protocol)
+    keep_raw_events()
+    os.chdir(work_dir)  # the program reads its Compose files relative to the checkout
+    sys.path.insert(0, str(work_dir))  # ... and imports `components` from it
+    try:
+        stack = open_stack(args.stack, work_dir, args.project)
+        result = perform(args.operation, stack, args, reply)
+        reply.result(result)
+    except auto.errors.ConcurrentUpdateError as error:
+        reply.error("locked", str(error), lock_holder(str(error)))
+        return 3
+    except auto.errors.CommandError as error:
+        reply.error("command", str(error))
+        return 2
+    except Exception as error:  # the program or the SDK failed before the CLI said anything
+        reply.error("program", f"{type(error).__name__}: {error}")
+        return 2
+    if isinstance(result, dict) and result.get("health", {}).get("healthy") is False:
+        return 4
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
