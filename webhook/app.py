@@ -12,6 +12,7 @@ from starlette.routing import Route
 from webhook.api import deployments, health
 from webhook.hooks import GitHubHook
 from webhook.metrics import Metrics
+from webhook.poll import missed_delivery_poll
 from webhook.queue import DeploymentQueue
 from webhook.ratelimit import RateLimiter
 from webhook.settings import Settings
@@ -79,13 +80,18 @@ def create_app(
         queue = service_queue(settings, store, observer=feedback)
     metrics = Metrics(queue_depth=queue.depth)
     metrics.registry.register(DeploymentCollector(store))  # deployment outcomes
+    poller = missed_delivery_poll(settings, store, queue, metrics.registry)  # None when off
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         queue.start()
+        if poller is not None:
+            poller.start()
         try:
             yield
         finally:
+            if poller is not None:
+                await poller.stop()
             queue.stop()
             if feedback is not None:
                 feedback.close()
@@ -103,6 +109,7 @@ def create_app(
     app.state.store = store
     app.state.queue = queue
     app.state.metrics = metrics
+    app.state.poller = poller
     app.state.api_limiter = RateLimiter(settings.api_limit, "api")
     hook = GitHubHook(settings, store, queue, metrics, RateLimiter(settings.hook_limit, "hook"))
     app.hook = hook

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         default="",
         description="the service's public base URL, for log links on GitHub",
     )
+    poll_interval_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="how often the deployed branch's head is checked with git ls-remote, "
+        "to deploy pushes whose webhook delivery was lost; 0 turns the poll off",
+    )
 
     @property
     def repository(self) -> str | None:

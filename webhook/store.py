@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from webhook.dedupe import POLL_EVENT, found_by_poll, poll_key, queued_deploy
 from webhook.states import (
     ACTIVE_STATES,
     DeploymentKind,
@@ -283,6 +284,10 @@ def _record_delivery(
             _select_deployment(conn, existing.deployment_id) if existing.deployment_id else None
         )
         return DeliveryOutcome(existing, deployment, duplicate=True)
+    if new is not None and new.kind == DeploymentKind.DEPLOY:
+        polled = found_by_poll(conn, new.stack, new.sha)
+        if polled is not None:  # a late delivery of a push the poll queued already
+            return _link_delivery(conn, delivery_id, polled, at)
     if new is not None and new.delivery_id is None:
         new = replace(new, delivery_id=delivery_id)
     deployment = _insert_deployment(conn, new, at) if new is not None else None
@@ -300,6 +305,20 @@ def _record_delivery(
         delivery_id, event, action, status, detail, deployment_id, received_at, at, attempts
     )
     return DeliveryOutcome(delivery, deployment, duplicate=False)
+
+
+def _link_delivery(
+    conn: sqlite3.Connection, delivery_id: str, deployment_id: int, at: str
+) -> DeliveryOutcome:
+    """Record a delivery as a duplicate of the deployment the poll queued for its commit."""
+    detail = f"commit already queued by the poll as deployment {deployment_id}"
+    conn.execute(
+        "UPDATE deliveries SET status=?, detail=?, deployment_id=?, updated_at=? WHERE id=?",
+        (DeliveryStatus.PROCESSED, detail, deployment_id, at, delivery_id),
+    )
+    delivery = _select_delivery(conn, delivery_id)
+    assert delivery is not None
+    return DeliveryOutcome(delivery, _select_deployment(conn, deployment_id), duplicate=True)
 
 
 def _mark_delivery_failed(conn: sqlite3.Connection, delivery_id: str, detail: str) -> None:
@@ -728,6 +747,22 @@ class Store:
 
         return op
 
+    async def queue_missed_commit_async(
+        self, stack: str, sha: str, ref: str, reason: str
+    ) -> Deployment | None:
+        """The poll's write: record a deploy of `sha` unless any path queued it before
+        (webhook.dedupe); None when it did."""
+
+        def op(conn: sqlite3.Connection) -> Deployment | None:
+            if queued_deploy(conn, stack, sha) is not None:
+                return None
+            new = NewDeployment(DeploymentKind.DEPLOY, stack, sha, ref, reason)
+            key = poll_key(stack, sha)
+            status = DeliveryStatus.PROCESSED
+            return _record_delivery(conn, key, POLL_EVENT, "", status, reason, new).deployment
+
+        return await self.write_async(op)
+
     def get_delivery(self, delivery_id: str) -> Delivery | None:
         return _select_delivery(self._reader(), delivery_id)
 
@@ -824,6 +859,30 @@ class Store:
             " WHERE state = 'succeeded' AND kind IN ('deploy', 'rollback') GROUP BY stack"
         )
         return {r[0]: r[1] for r in rows}
+
+    def stacks(self) -> list[str]:
+        """Every stack that has deployments, by name (an index skip-scan: one probe each)."""
+        rows = self._reader().execute(
+            "WITH RECURSIVE s(stack) AS (SELECT min(stack) FROM deployments UNION ALL"
+            " SELECT (SELECT min(stack) FROM deployments WHERE stack > s.stack) FROM s"
+            " WHERE s.stack IS NOT NULL) SELECT stack FROM s WHERE stack IS NOT NULL"
+        )
+        return [r[0] for r in rows]
+
+    def state_histories(self, deployment_ids: Iterable[int]) -> dict[int, list[StateChange]]:
+        """The state histories of several deployments in one query (a page of the list)."""
+        ids = list(deployment_ids)
+        found: dict[int, list[StateChange]] = {i: [] for i in ids}
+        if not ids:
+            return found
+        rows = self._reader().execute(
+            "SELECT deployment_id, state, note, at FROM deployment_states"
+            f" WHERE deployment_id IN ({','.join('?' * len(ids))}) ORDER BY deployment_id, id",
+            ids,
+        )
+        for r in rows:
+            found[r[0]].append(StateChange(r[0], DeploymentState(r[1]), r[2], r[3]))
+        return found
 
     def state_history(self, deployment_id: int) -> list[StateChange]:
         rows = self._reader().execute(
