@@ -15,7 +15,13 @@ from components.deploy_service.caddy import (
     render_caddyfile,
 )
 
-app = typer.Typer(add_completion=False, no_args_is_help=True)
+# Plain click output (no rich panels, no colour codes): the same in a terminal, a CI log, a pipe.
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
 
 
 @app.callback()

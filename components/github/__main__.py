@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from components.compose.files import write_atomically
-from components.github.workflow import WorkflowSpec, render_workflow
+from components.github.workflow import WorkflowSpec, WorkflowSpecError, render_workflow
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     spec = WorkflowSpec(
         branch=args.branch, environment=args.environment, test_command=args.test_command
     )
-    text = render_workflow(spec)
+    try:
+        text = render_workflow(spec)
+    except WorkflowSpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.write:
         write_atomically(args.write, text)
         print(f"wrote {args.write}", file=sys.stderr)

@@ -4,15 +4,13 @@ in a terminal, a CI log and a pipe, each naming the problem and the fix, with it
 from __future__ import annotations
 
 import io
-import os
-import pty
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from components.compose import cli
+from tests.cli_runs import run_cli, run_everywhere
 
 from .test_cli import BASE
 
@@ -22,31 +20,6 @@ BROKEN_PLANNER = (
     "Planner._insert_merge = lambda self, node, anchor: None; "
     "from components.compose.cli import run; sys.exit(run())"
 )
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _run(argv: list[str], env: dict[str, str], terminal: bool) -> tuple[int, str]:
-    """Run with stdout and stderr on a pipe, or on a pseudo-terminal; both streams, merged."""
-    env = {**os.environ, **env}
-    if not terminal:
-        done = subprocess.run(
-            argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        return done.returncode, done.stdout.decode()
-    parent, child = pty.openpty()
-    process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=child, stderr=child)
-    os.close(child)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(parent, 4096)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(parent)
-    return process.wait(timeout=60), b"".join(chunks).decode().replace("\r\n", "\n")
 
 
 def _silent_compose(tmp_path: Path) -> str:
@@ -99,12 +72,7 @@ def test_errors_are_one_plain_message_alike_in_a_terminal_a_ci_log_and_a_pipe(
     make, code, fragments = CASES[case]
     command, env = make(tmp_path)
     argv = [*command, "migrate", str(compose_file)]
-    ci = {**env, "CI": "true", "GITHUB_ACTIONS": "true", "FORCE_COLOR": "1"}
-    runs = {
-        "pipe": _run(argv, env, terminal=False),
-        "terminal": _run(argv, env, terminal=True),
-        "ci-log": _run(argv, ci, terminal=False),
-    }
+    runs = run_everywhere(argv, env)
     assert len(set(runs.values())) == 1, runs
     exit_code, output = runs["pipe"]
     assert exit_code == code, output
@@ -117,7 +85,7 @@ def test_errors_are_one_plain_message_alike_in_a_terminal_a_ci_log_and_a_pipe(
 
 def test_success_lines_are_plain_text_too(tmp_path: Path, compose_file: Path) -> None:
     argv = [sys.executable, "-m", "components.compose", "migrate", "--diff", str(compose_file)]
-    pipe, terminal = _run(argv, {}, terminal=False), _run(argv, {}, terminal=True)
+    pipe, terminal = run_cli(argv, {}), run_cli(argv, {}, terminal=True)
     assert pipe == terminal
     assert pipe[0] == cli.EXIT_OK
     assert f"✓ {compose_file}: would migrate 1 service(s) (web)" in pipe[1]
