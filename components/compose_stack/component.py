@@ -9,7 +9,13 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from components.compose_stack.plan import Mount, ServicePlan, StackPlan, Upload
+from components.compose_stack.plan import (
+    Mount,
+    ServicePlan,
+    StackPlan,
+    Upload,
+    anonymous_volume_name,
+)
 
 TYPE_TOKEN = "slipway:compose:Stack"
 
@@ -108,9 +114,6 @@ class ComposeStack(pulumi.ComponentResource):
                 {"name": self._networks[a.network], "aliases": list(a.aliases), **a.args}
                 for a in service.networks
             ]
-        volumes = [self._mount(m, plan) for m in service.mounts]
-        if volumes:
-            args["volumes"] = volumes
         uploads = [_upload(u) for u in service.uploads]
         if uploads:
             args["uploads"] = uploads
@@ -126,12 +129,18 @@ class ComposeStack(pulumi.ComponentResource):
                 name=container_name,
                 image=image_ref,
                 **args,
+                **self._mounts(service, plan, container_name),
                 opts=self._child(depends_on=after),
             )
             for replica, container_name in enumerate(service.container_names, start=1)
         ]
 
-    def _mount(self, mount: Mount, plan: StackPlan) -> dict:
+    def _mounts(self, service: ServicePlan, plan: StackPlan, container: str) -> dict:
+        """The `volumes` input of one container (anonymous volumes are per container)."""
+        volumes = [self._mount(m, plan, container) for m in service.mounts]
+        return {"volumes": volumes} if volumes else {}
+
+    def _mount(self, mount: Mount, plan: StackPlan, container: str) -> dict:
         if mount.kind == "volume":
             return {
                 "volume_name": self._volumes[mount.source],
@@ -139,7 +148,8 @@ class ComposeStack(pulumi.ComponentResource):
                 "read_only": mount.read_only,
             }
         if mount.kind == "anonymous":
-            return {"container_path": mount.container_path}
+            name = anonymous_volume_name(container, str(mount.container_path))
+            return {"volume_name": self._volumes[name], "container_path": mount.container_path}
         if mount.kind == "bind":
             bind = {
                 "host_path": mount.source,
@@ -149,10 +159,10 @@ class ComposeStack(pulumi.ComponentResource):
             if mount.selinux_relabel:
                 bind["selinux_relabel"] = mount.selinux_relabel
             return bind
-        container = mount.source
+        source = mount.source
         if mount.kind == "from_service":
-            container = plan.service(mount.source).container_names[0]
-        return {"from_container": container, "read_only": mount.read_only}
+            source = plan.service(mount.source).container_names[0]
+        return {"from_container": source, "read_only": mount.read_only}
 
 
 def _upload(upload: Upload) -> dict:

@@ -8,6 +8,8 @@ containers) stay symbolic so that the component can wire real resource outputs.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +28,17 @@ class VolumePlan:
     name: str
     external: bool
     args: dict[str, Any] = field(default_factory=dict)
+
+
+def anonymous_volume_name(container: str, target: str) -> str:
+    """The Docker volume that holds `container`'s anonymous volume at `target`.
+
+    Deterministic, so a replacement container mounts the same volume again (Compose re-attaches
+    anonymous volumes when it recreates a container); readable, with a hash for uniqueness.
+    """
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", target).strip("-") or "root"
+    digest = hashlib.sha256(target.encode()).hexdigest()[:8]
+    return f"{container}_{slug}-{digest}"
 
 
 @dataclass(frozen=True)

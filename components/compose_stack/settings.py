@@ -56,7 +56,9 @@ def container_args(
     spec: Mapping[str, Any], deploy: Mapping[str, Any], where: str, report: Report
 ) -> dict[str, Any]:
     """docker.Container keywords for `spec` (networks, mounts and files come separately)."""
-    args: dict[str, Any] = {}
+    # Like Compose, never delete a container's anonymous volumes (an image's own VOLUMEs):
+    # the provider's default would remove them, with their data, on every replacement.
+    args: dict[str, Any] = {"remove_volumes": False}
     copy_keys(spec, args, _DIRECT)
     for key in (
         "command",

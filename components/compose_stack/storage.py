@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.compose_stack.plan import Dependency, Mount, ServicePlan, Upload, VolumePlan
+from components.compose_stack.plan import (
+    Dependency,
+    Mount,
+    ServicePlan,
+    Upload,
+    VolumePlan,
+    anonymous_volume_name,
+)
 from components.compose_stack.report import HostFacts, Report
 from components.compose_stack.support import VOLUME_KEYS
 from components.compose_stack.values import is_within, labels, octal, strings
@@ -25,6 +32,17 @@ def volume(key: str, spec: Mapping[str, Any], report: Report) -> VolumePlan:
     if spec.get("labels"):
         args["labels"] = labels(spec["labels"])
     return VolumePlan(key=key, name=name, external=False, args=args)
+
+
+def anonymous_volumes(plan: ServicePlan) -> list[VolumePlan]:
+    """One managed volume per anonymous volume (`- /path`) and container of `plan`."""
+    targets = [m.container_path for m in plan.mounts if m.kind == "anonymous"]
+    out = []
+    for container in plan.container_names:
+        for target in targets:
+            name = anonymous_volume_name(container, str(target))
+            out.append(VolumePlan(key=name, name=name, external=False, args={"name": name}))
+    return out
 
 
 def mounts(

@@ -48,7 +48,9 @@ SERVICE_KEYS: dict[str, Rule] = {
     "ports": Rule(T, "container `ports` (ranges expanded)"),
     "expose": Rule(N, "every port is reachable on the project's networks anyway"),
     "volumes": Rule(
-        T, "`volumes` (named, anonymous, bind), `uploads` for read-only project files, `tmpfs`"
+        T,
+        "`volumes` (named; anonymous ones become a managed volume per container; bind), "
+        "`uploads` for read-only project files, `tmpfs`",
     ),
     "volumes_from": Rule(T, "`volumes` with `from_container`"),
     "tmpfs": Rule(T, "container `tmpfs`"),

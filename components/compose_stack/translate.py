@@ -55,6 +55,8 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
         name: _service(name, spec, project, files, facts, report)
         for name, spec in raw_services.items()
     }
+    for plan in services.values():
+        volumes.extend(storage.anonymous_volumes(plan))
     networking.apply_links(raw_services, services, report)
     lifecycle.mark_waited_dependencies(services, report)
     lifecycle.check_container_references(services, report)

@@ -49,3 +49,31 @@ services:
     assert sorted(s["envs"]) == ["FROM_FILE=x$y", "LIT=a$b", "PW=p@ss$word"]
     assert {"label": "price", "value": "5$"} in s["labels"]
     assert s["healthcheck"]["tests"] == ["CMD-SHELL", "test $PPID"]
+
+
+def _volume_names(run: ProgramRun) -> list[str]:
+    return sorted(r.inputs["name"] for r in run.of_type("docker:index/volume:Volume"))
+
+
+def test_anonymous_volumes_are_managed_volumes_that_outlive_a_replacement(tmp_path: Path) -> None:
+    compose = """
+services:
+  s:
+    image: postgres:{tag}
+    scale: 2
+    volumes: ["/var/lib/postgresql/data"]
+"""
+    first = deploy(tmp_path, compose.format(tag="16"))
+    second = deploy(tmp_path, compose.format(tag="17"))  # a new image replaces the containers
+    names = _volume_names(first)
+    assert names == _volume_names(second)
+    assert len(names) == 2  # one per container, as Compose gives each container its own
+    for run in (first, second):
+        for replica, volume in zip(("p-s-1", "p-s-2"), names, strict=True):
+            s = container(run, replica)
+            assert s["volumes"] == [
+                {"volumeName": volume, "containerPath": "/var/lib/postgresql/data"}
+            ]
+            assert volume.startswith(f"{replica}_var-lib-postgresql-data-")
+            # An image's own VOLUMEs stay on the host when the container is replaced.
+            assert s["removeVolumes"] is False
