@@ -13,6 +13,7 @@ from webhook.clients import client_address
 from webhook.metrics import Metrics
 from webhook.queue import DeploymentQueue, QueueUnavailable
 from webhook.ratelimit import RateLimiter
+from webhook.readiness import readiness_json
 from webhook.settings import Settings
 from webhook.states import DeploymentKind
 from webhook.store import DeliveryStatus, Deployment, NewDeployment, NotFound, Store
@@ -243,15 +244,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health.get("/readyz")
-async def readyz(store: StoreDep, response: Response) -> dict[str, str]:
-    """Readiness: the database takes a write."""
+@health.get("/readyz", responses={503: {"description": "the database takes no write"}})
+async def readyz(store: StoreDep, queue: QueueDep, response: Response) -> dict[str, Any]:
+    """Readiness: the database takes a write (else 503); `degraded` lists what keeps
+    deployments from running (no repository, a missing command), each with its fix."""
     try:
         at = await store.check_writable_async()
     except Exception as error:
         response.status_code = 503
         return {"status": "unavailable", "error": f"database not writable: {error}"}
-    return {"status": "ready", "checked_at": at}
+    problems = getattr(queue, "problems", None)  # optional part of the queue contract
+    return readiness_json(problems() if problems is not None else [], at)
 
 
 @health.get("/metrics")

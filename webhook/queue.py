@@ -17,6 +17,8 @@ Contract (also in docs/webhook.md, "Queue contract"):
   crash (`Store.mark_interrupted()`, then re-take `queued` rows); `stop()` at shutdown.
 - `depth()` is the number of deployments accepted but not yet finished (exported as the
   `slipway_queue_depth` metric); it must be cheap and thread-safe.
+- Optional: `problems()`, a list of `webhook.readiness.Problem` (what keeps deployments from
+  running now), shown by `/readyz` and read by the deploy client.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import queue
 import threading
 from typing import Protocol, runtime_checkable
 
+from webhook.readiness import NO_REPOSITORY, Problem
 from webhook.states import DeploymentState
 from webhook.store import Store
 
@@ -56,7 +59,8 @@ RECENT = 1000
 class RecordingQueue:
     """The default queue when no orchestrator is plugged in. The request is already
     recorded (its `queued` row); this worker notes each id it is handed and leaves the
-    deployment `queued`, so that an orchestrator started later finds it.
+    deployment `queued`, so that an orchestrator started later finds it. Its `depth` counts
+    them all (none finishes here), and `problems` says that nothing deploys.
     """
 
     def __init__(self, store: Store) -> None:
@@ -83,8 +87,11 @@ class RecordingQueue:
         self._enqueue(deployment_id)
 
     def depth(self) -> int:
-        """Requests handed over and not yet noted by the worker."""
+        """Deployments handed over since start (found queued, or submitted): all still wait."""
         return self._depth
+
+    def problems(self) -> list[Problem]:
+        return [NO_REPOSITORY]
 
     def stop(self, timeout: float = 10.0) -> None:
         thread, self._thread = self._thread, None
@@ -101,5 +108,3 @@ class RecordingQueue:
         while (deployment_id := self._pending.get()) is not None:
             self.recorded.append(deployment_id)
             del self.recorded[:-RECENT]  # bounded: the service may run for months
-            with self._lock:
-                self._depth -= 1

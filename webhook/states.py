@@ -36,17 +36,20 @@ TRANSITIONS: dict[DeploymentState, frozenset[DeploymentState]] = {
     S.ROLLED_BACK: frozenset(),
     S.ROLLBACK_FAILED: frozenset(),
     S.SUPERSEDED: frozenset(),
-    S.INTERRUPTED: frozenset(),
+    S.INTERRUPTED: frozenset({S.FAILED}),
 }
-"""Which state may follow which. RUNNING → SUCCEEDED is for previews (nothing to verify)."""
+"""Which state may follow which. RUNNING → SUCCEEDED is for previews (nothing to verify);
+INTERRUPTED → FAILED when the recovery at the next start failed (the note says why)."""
 
 ACTIVE_STATES = frozenset({S.RUNNING, S.VERIFYING, S.ROLLING_BACK})
 """States that mean work was in progress: found at startup, they become INTERRUPTED."""
 
 FINAL_STATES = frozenset(state for state, following in TRANSITIONS.items() if not following) | {
-    S.FAILED
+    S.FAILED,
+    S.INTERRUPTED,
 }
-"""States after which no more work is expected (FAILED may still be rolled back)."""
+"""States after which no more work is expected (FAILED may still be rolled back, INTERRUPTED
+become FAILED when its recovery fails)."""
 
 
 class InvalidTransition(ValueError):

@@ -173,7 +173,7 @@ def test_recording_queue_notes_requests_and_picks_up_old_ones(tmp_path: Path) ->
         queue.stop()
         assert queue.recorded == [left_over.id, fresh.id]
         assert store.get_deployment(fresh.id).state is S.QUEUED
-        assert queue.depth() == 0
+        assert queue.depth() == 2  # both still wait: slipway_queue_depth shows them
 
 
 def test_event_loop_writes_batch_and_a_failure_stays_alone(store: Store) -> None:

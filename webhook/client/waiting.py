@@ -19,7 +19,9 @@ from webhook.client.api import ApiError, DeployApi, Deployment
 from webhook.client.retrying import GaveUp
 from webhook.states import TRANSITIONS, DeploymentState
 
-TERMINAL_STATES = frozenset(str(state) for state, following in TRANSITIONS.items() if not following)
+TERMINAL_STATES = frozenset(
+    str(state) for state, following in TRANSITIONS.items() if not following
+) | {str(DeploymentState.INTERRUPTED)}  # only its recovery at the next start may mark it failed
 SUCCEEDED = str(DeploymentState.SUCCEEDED)
 FAILED = str(DeploymentState.FAILED)
 SUPERSEDED = str(DeploymentState.SUPERSEDED)

@@ -11,6 +11,7 @@ from webhook.checkout import GitMirror
 from webhook.orchestrator.config import OrchestratorSettings
 from webhook.orchestrator.observer import DeploymentObserver
 from webhook.orchestrator.pipeline import Pipeline
+from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.recovery import Recovery
 from webhook.orchestrator.service import Orchestrator
 from webhook.queue import DeploymentQueue, RecordingQueue
@@ -37,8 +38,9 @@ def build_orchestrator(
         runner = AutomationRunner()
     mirror = GitMirror(settings.repo_url, settings.state_dir)
     config = orchestrator_settings or OrchestratorSettings()
-    pipeline = Pipeline(store, mirror, runner, config, observer)
-    return Orchestrator(store, pipeline, Recovery(store, mirror, runner, observer))
+    preflight = Preflight.for_runner(runner)  # the commands the runner and the mirror need
+    pipeline = Pipeline(store, mirror, runner, config, observer, preflight)
+    return Orchestrator(store, pipeline, Recovery(store, mirror, runner, observer, preflight))
 
 
 def service_queue(

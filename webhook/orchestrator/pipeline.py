@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tenacity import (
@@ -26,6 +26,7 @@ from webhook.health import HealthConfigError, check_health, parse_health_checks
 from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, tell
+from webhook.orchestrator.preflight import Preflight
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
 from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import Deployment, Store
@@ -47,11 +48,16 @@ class Pipeline:
     runner: StackRunner
     settings: OrchestratorSettings
     observer: DeploymentObserver | None = None
+    preflight: Preflight = field(default_factory=Preflight)
 
     def run(self, deployment: Deployment, cancel: threading.Event) -> None:
         """Run one `queued` deployment to a final state. `cancel` is set when the shutdown
         grace period ran out (the job has then been recorded `interrupted` already)."""
         journal = Journal(self.store, deployment, self.observer)
+        blocker = self.preflight.blocker()
+        if blocker is not None:  # refused before anything runs: say what to install
+            journal.state(S.FAILED, f"not started, the stack was not touched: {blocker.message()}")
+            return
         if deployment.kind == DeploymentKind.PREVIEW:
             self._preview(journal, cancel)
         else:

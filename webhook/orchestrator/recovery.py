@@ -1,26 +1,51 @@
 """Crash recovery at start: interrupted jobs, stale stack locks, pending operations.
 
 A lock file on a self-managed backend is removed only when this host wrote it and the
-process that wrote it is gone; any other lock is reported and left alone.
+process that wrote it is gone; any other lock is reported and left alone. Whatever one
+stack's recovery raises is recorded on its deployment (`failed`, with the reason) and logged
+once; the service starts anyway and `problems` tells `/readyz` what is degraded.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from webhook.checkout import CheckoutError, GitMirror
+from webhook.checkout import GitMirror
+from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, tell
-from webhook.runners.base import RunnerError, StackRunner, clear_pending_operations
+from webhook.orchestrator.preflight import Preflight
+from webhook.readiness import Problem
+from webhook.runners.base import StackRunner, clear_pending_operations
 from webhook.runners.locks import LockFile, process_alive, read_lock
 from webhook.states import DeploymentState
 from webhook.store import Deployment, Store
 
+logger = logging.getLogger("slipway.orchestrator")
+
 INTERRUPTED_NOTE = (
     "the service stopped while this was running; see docs/runbook.md 'Recover from interrupted'"
 )
+RECOVERY_FIX = (
+    "clear the stack's pending operations by hand (`pulumi stack export`, drop "
+    "`pending_operations`, `pulumi stack import`), then deploy again: docs/runbook.md "
+    "'Recover from interrupted'"
+)
+
+
+class RecoveryBlocked(RuntimeError):
+    """A prerequisite of recovery is missing (the message says which and the fix)."""
+
+
+def describe(error: BaseException) -> str:
+    """One line for an error of any kind: its own message, the type when unexpected."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, RuntimeError) and text:  # ours: CheckoutError, RunnerError, ...
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 RAN_STATES = frozenset(DeploymentState) - {
@@ -80,17 +105,61 @@ class Recovery:
     mirror: GitMirror
     runner: StackRunner
     observer: DeploymentObserver | None = None
+    preflight: Preflight = field(default_factory=Preflight)
+    problems: list[Problem] = field(default_factory=list)
+    """What went wrong during the last `run` (shown by `/readyz` until the next start)."""
 
     def run(self) -> list[Deployment]:
         """Mark active jobs interrupted, then clean each affected stack; return them."""
         interrupted = self.store.mark_interrupted(INTERRUPTED_NOTE)
-        removed = self.mirror.remove_stale_worktrees()
+        removed = self._remove_worktrees()
         for deployment in interrupted:
             self.store.append_log(deployment.id, f"state: interrupted ({INTERRUPTED_NOTE})")
             tell(self.observer, "state_changed", deployment, INTERRUPTED_NOTE)
         for stack, deployment in stacks_to_recover(self.store).items():
-            self._recover_stack(stack, deployment, removed)
+            try:
+                blocker = self.preflight.blocker()
+                if blocker is not None:
+                    raise RecoveryBlocked(blocker.problem)
+                self._recover_stack(stack, deployment, removed)
+            except Exception as error:
+                self._failed(deployment, describe(error))
         return interrupted
+
+    def _remove_worktrees(self) -> list[str]:
+        try:
+            return self.mirror.remove_stale_worktrees()
+        except Exception as error:
+            reason = describe(error)
+            logger.warning("recovery: could not remove old worktrees: %s", reason)
+            self.problems.append(
+                Problem(
+                    "recovery",
+                    f"old worktrees under {self.mirror.worktrees_dir} could not be removed "
+                    f"({reason})",
+                    "remove that directory while the service is stopped",
+                    blocks_deploys=False,
+                )
+            )
+            return []
+
+    def _failed(self, deployment: Deployment, reason: str) -> None:
+        """Record that recovering `deployment`'s stack failed; log it once, no traceback."""
+        note = f"recovery failed: {reason}; {RECOVERY_FIX}"
+        logger.warning("recovery of deployment %s failed: %s", deployment.id, reason)
+        self.problems.append(
+            Problem(
+                "recovery",
+                f"recovery of stack {deployment.stack} after deployment {deployment.id} was "
+                f"interrupted failed: {reason}",
+                RECOVERY_FIX,
+                blocks_deploys=False,
+            )
+        )
+        try:
+            Journal(self.store, deployment, self.observer).state(DeploymentState.FAILED, note)
+        except Exception as error:  # the store itself failing: nothing more to record
+            logger.warning("could not record it on deployment %s: %s", deployment.id, error)
 
     def _recover_stack(self, stack: str, deployment: Deployment, removed: list[str]) -> None:
         def log(line: str) -> None:
@@ -103,15 +172,9 @@ class Recovery:
             log("recovery: pending operations not cleared while the stack is locked")
             return
         sha = deployment.rolled_back_to if deployment.rolled_back_to else deployment.sha
-        try:
-            with self.mirror.worktree(sha, f"recovery-{deployment.id}") as tree:
-                session = self.runner.open(stack, tree)
-                cleared, count = clear_pending_operations(session.export_state())
-                if count:
-                    session.import_state(cleared)
-                    log(f"recovery: cleared {count} pending operation(s) of stack {stack}")
-        except (CheckoutError, RunnerError) as error:
-            log(
-                f"recovery: could not check stack {stack} for pending operations: {error}; "
-                "run `pulumi stack export | pulumi stack import` by hand (docs/runbook.md)"
-            )
+        with self.mirror.worktree(sha, f"recovery-{deployment.id}") as tree:
+            session = self.runner.open(stack, tree)
+            cleared, count = clear_pending_operations(session.export_state())
+            if count:
+                session.import_state(cleared)
+                log(f"recovery: cleared {count} pending operation(s) of stack {stack}")

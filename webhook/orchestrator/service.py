@@ -16,6 +16,7 @@ from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.recovery import Recovery
 from webhook.orchestrator.worker import StackWorker
 from webhook.queue import QueueUnavailable
+from webhook.readiness import Problem
 from webhook.states import DeploymentState
 from webhook.store import NotFound, Store
 
@@ -64,6 +65,11 @@ class Orchestrator:
 
     def depth(self) -> int:
         return len(self._outstanding)
+
+    def problems(self) -> list[Problem]:
+        """What keeps deployments from running now (for `/readyz`): missing commands,
+        recoveries that failed at start."""
+        return [*self.pipeline.preflight.problems(), *self.recovery.problems]
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop taking work; let running jobs finish within the grace period (`timeout`,

@@ -1,0 +1,67 @@
+"""What keeps the service from deploying, as `/readyz` and the deploy client show it.
+
+A `Problem` names what is wrong and the fix. The queue reports its problems (no repository
+configured, a missing command, a recovery that failed); nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+RUNBOOK = "docs/runbook.md"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One degraded part: `check` is a stable name, `problem` and `fix` are for people."""
+
+    check: str
+    problem: str
+    fix: str
+    blocks_deploys: bool = True
+
+    def message(self) -> str:
+        return f"{self.problem}; {self.fix}"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+NO_REPOSITORY = Problem(
+    "repository",
+    "SLIPWAY_REPO_URL is not set, so nothing deploys: requests are recorded and stay queued",
+    "set SLIPWAY_REPO_URL to the repository to deploy and restart the service; the queued "
+    f"requests run then ({RUNBOOK})",
+)
+
+COMMANDS = {
+    "pulumi": Problem(
+        "pulumi_cli",
+        "the Pulumi CLI (`pulumi`) is not on the service's PATH",
+        "install it (https://www.pulumi.com/docs/install/) into a directory on the service's "
+        "PATH, or add its directory to PATH (docs/install.md), then deploy again",
+    ),
+    "git": Problem(
+        "git",
+        "`git` is not on the service's PATH",
+        "install git (Debian: apt-get install git), then deploy again",
+    ),
+}
+
+
+def missing_commands(
+    commands: Sequence[str], path: str | None, which: Callable[..., str | None]
+) -> list[Problem]:
+    """A Problem for each of `commands` that `which(name, path=path)` does not find."""
+    return [COMMANDS[name] for name in commands if which(name, path=path) is None]
+
+
+def readiness_json(problems: Sequence[Problem], checked_at: str) -> dict[str, Any]:
+    """The body of a 200 `/readyz`: `ready`, or `degraded` with each problem and its fix."""
+    return {
+        "status": "degraded" if problems else "ready",
+        "checked_at": checked_at,
+        "degraded": [problem.as_json() for problem in problems],
+    }
