@@ -22,6 +22,15 @@ class ComposeTranslationError(Exception):
 
 
 @dataclass(frozen=True)
+class FileInfo:
+    """Mode and owner of a regular file (None: unknown, the provider's default applies)."""
+
+    mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+
+
+@dataclass(frozen=True)
 class HostFacts:
     """What translation may know about the machine running Pulumi, injected for purity."""
 
@@ -29,6 +38,13 @@ class HostFacts:
     is_file: Callable[[str], bool] = lambda _path: False
     environ: Mapping[str, str] = field(default_factory=dict)
     remote_docker_host: bool = False
+    file_info: Callable[[str], FileInfo | None] | None = None  # None: from `is_file` only
+
+    def stat(self, path: str) -> FileInfo | None:
+        """The regular file at `path` on this machine, or None."""
+        if self.file_info is not None:
+            return self.file_info(path)
+        return FileInfo() if self.is_file(path) else None
 
 
 @dataclass

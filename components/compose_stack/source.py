@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from components.compose.docker_compose import compose_config
 from components.compose.source import MigrationError, load_source
 from components.compose.source import services_using_extends as extends_in
 from components.compose_stack.plan import StackPlan
+from components.compose_stack.report import FileInfo
 from components.compose_stack.translate import HostFacts, translate_model
 
 MIGRATE_COMMAND = "python -m components.compose migrate"
@@ -42,6 +44,17 @@ def extends_warnings(files: Sequence[Path]) -> list[str]:
     return warnings
 
 
+def file_info(path: str) -> FileInfo | None:
+    """Mode and owner of the regular file `path`, or None when it is not one."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return FileInfo(mode=stat.S_IMODE(found.st_mode), uid=found.st_uid, gid=found.st_gid)
+
+
 def load_stack_plan(
     files: Sequence[Path],
     *,
@@ -59,6 +72,7 @@ def load_stack_plan(
     facts = HostFacts(
         project_dir=str(paths[0].parent),
         is_file=os.path.isfile,
+        file_info=file_info,
         environ=dict(os.environ),
         remote_docker_host=remote_docker_host,
     )

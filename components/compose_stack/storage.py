@@ -13,7 +13,7 @@ from components.compose_stack.plan import (
     VolumePlan,
     anonymous_volume_name,
 )
-from components.compose_stack.report import HostFacts, Report
+from components.compose_stack.report import FileInfo, HostFacts, Report
 from components.compose_stack.support import VOLUME_KEYS
 from components.compose_stack.values import is_within, labels, octal, strings
 
@@ -106,9 +106,11 @@ def _bind(
             where, f"volumes: {target} bind.create_host_path", "Docker creates a missing host path"
         )
     in_project = is_within(source, facts.project_dir)
-    if in_project and read_only and facts.is_file(source):
-        # A read-only project file is shipped with the deployment, so it works on remote hosts too.
-        plan.uploads.append(Upload(target=target, source=source))
+    info = facts.stat(source) if in_project and read_only else None
+    if info is not None and not plan.args.get("read_only"):
+        # A read-only project file is shipped with the deployment (remote hosts too), with
+        # the mode and owner it has here, as a bind mount would show them.
+        plan.uploads.append(Upload(target=target, source=source, **_same_mode(info)))
         return
     if in_project and facts.remote_docker_host:
         report.warnings.append(
@@ -119,6 +121,28 @@ def _bind(
     plan.mounts.append(Mount("bind", target, source, read_only, bind.get("selinux")))
 
 
+def _same_mode(info: FileInfo) -> dict[str, str]:
+    """Upload keywords that give the copy the mode and owner of the file it copies."""
+    out = {}
+    if info.mode is not None:
+        out["permissions"] = f"{info.mode:o}"
+    if info.uid is not None:
+        out["owner"] = str(info.uid)
+    if info.gid is not None:
+        out["group"] = str(info.gid)
+    return out
+
+
+def _requested_mode(ref: Mapping[str, Any]) -> dict[str, str]:
+    """`uid`, `gid` and `mode` of a secret/config reference (default mode 0444, as Compose)."""
+    out = {"permissions": octal(ref["mode"]) if ref.get("mode") is not None else "444"}
+    if ref.get("uid") is not None:
+        out["owner"] = str(ref["uid"])
+    if ref.get("gid") is not None:
+        out["group"] = str(ref["gid"])
+    return out
+
+
 def files(
     plan: ServicePlan,
     spec: Mapping[str, Any],
@@ -127,60 +151,95 @@ def files(
     where: str,
     report: Report,
 ) -> None:
-    """Secrets and configs: Compose bind-mounts them outside Swarm; Slipway uploads them."""
+    """Secrets and configs, as Compose does outside Swarm.
+
+    A `file` one is the host file, read-only, with its own mode and owner (the reference's
+    `uid`/`gid`/`mode` are ignored, with a warning); Slipway uploads a copy with that mode and
+    owner (a bind mount in a `read_only` service, where nothing can be copied in). An
+    `environment` or `content` one is written into the container with the reference's
+    `uid`/`gid`/`mode` (default 0444); a `read_only` service cannot have one.
+    """
     for kind, default_dir in (("secrets", "/run/secrets"), ("configs", "")):
         for ref in spec.get(kind) or []:
             ref = {"source": ref} if isinstance(ref, str) else ref
-            source = ref["source"]
-            top = top_files[kind].get(source)
-            target = ref.get("target") or source
-            if not target.startswith("/"):
-                target = f"{default_dir}/{target}"
-            owner = {"owner": str(ref["uid"])} if ref.get("uid") is not None else {}
-            group = {"group": str(ref["gid"])} if ref.get("gid") is not None else {}
-            mode = {"permissions": octal(ref["mode"])} if ref.get("mode") is not None else {}
-            secret = kind == "secrets"
-            if top is None or top.get("external"):
-                report.reject(
-                    where,
-                    f"{kind}: {source}",
-                    f"only `file`, `environment` or `content` {kind} exist outside Swarm: "
-                    "define it at top level",
-                )
-            elif top.get("file") and not facts.is_file(top["file"]):
-                report.reject(
-                    where,
-                    f"{kind}: {source}",
-                    f"{top['file']} is not a file on this machine: create it or fix `file`",
-                )
-            elif top.get("file"):
-                plan.uploads.append(
-                    Upload(target, source=top["file"], secret=secret, **owner, **group, **mode)
-                )
-            elif top.get("environment"):
-                variable = top["environment"]
-                if variable not in facts.environ:
-                    report.reject(
-                        where,
-                        f"{kind}: {source}",
-                        f"environment variable {variable} is not set where Pulumi runs: export it",
-                    )
-                    continue
-                plan.uploads.append(
-                    Upload(
-                        target,
-                        content=facts.environ[variable],
-                        secret=True,
-                        **owner,
-                        **group,
-                        **mode,
-                    )
-                )
-            elif top.get("content") is not None:
-                plan.uploads.append(
-                    Upload(target, content=top["content"], secret=secret, **owner, **group, **mode)
-                )
-            else:
-                report.reject(
-                    where, f"{kind}: {source}", "give it a `file`, `environment` or `content`"
-                )
+            _file(
+                plan,
+                kind,
+                default_dir,
+                ref,
+                top_files[kind].get(ref["source"]),
+                facts,
+                where,
+                report,
+            )
+
+
+def _file(
+    plan: ServicePlan,
+    kind: str,
+    default_dir: str,
+    ref: Mapping[str, Any],
+    top: Mapping[str, Any] | None,
+    facts: HostFacts,
+    where: str,
+    report: Report,
+) -> None:
+    source = ref["source"]
+    target = ref.get("target") or source
+    if not target.startswith("/"):
+        target = f"{default_dir}/{target}"
+    secret = kind == "secrets"
+    key = f"{kind}: {source}"
+    if top is None or top.get("external"):
+        report.reject(
+            where,
+            key,
+            f"only `file`, `environment` or `content` {kind} exist outside Swarm: "
+            "define it at top level",
+        )
+        return
+    if top.get("file"):
+        info = facts.stat(top["file"])
+        if info is None:
+            report.reject(
+                where, key, f"{top['file']} is not a file on this machine: create it or fix `file`"
+            )
+            return
+        if any(ref.get(k) is not None for k in ("uid", "gid", "mode")):
+            report.warn(
+                where,
+                f"{key} uid/gid/mode",
+                "outside Swarm Compose mounts the file with its own mode and owner; "
+                "set them on the file (chmod/chown)",
+            )
+        if plan.args.get("read_only"):
+            plan.mounts.append(Mount("bind", target, top["file"], read_only=True))
+        else:
+            plan.uploads.append(
+                Upload(target, source=top["file"], secret=secret, **_same_mode(info))
+            )
+        return
+    if plan.args.get("read_only") and (top.get("environment") or top.get("content") is not None):
+        report.reject(
+            where,
+            key,
+            "a `read_only` service cannot have a file written into it (Compose refuses it too): "
+            "use a `file` one",
+        )
+        return
+    if top.get("environment"):
+        variable = top["environment"]
+        if variable not in facts.environ:
+            report.reject(
+                where,
+                key,
+                f"environment variable {variable} is not set where Pulumi runs: export it",
+            )
+            return
+        content, secret = facts.environ[variable], True
+    elif top.get("content") is not None:
+        content = top["content"]
+    else:
+        report.reject(where, key, "give it a `file`, `environment` or `content`")
+        return
+    plan.uploads.append(Upload(target, content=content, secret=secret, **_requested_mode(ref)))

@@ -107,8 +107,16 @@ SERVICE_KEYS: dict[str, Rule] = {
     "storage_opt": Rule(T, "container `storage_opts`"),
     "stop_signal": Rule(T, "container `stop_signal`"),
     "stop_grace_period": Rule(T, "`stop_timeout` and `destroy_grace_seconds` (seconds)"),
-    "secrets": Rule(T, "file or environment secrets uploaded to /run/secrets/<target>"),
-    "configs": Rule(T, "file, content or environment configs uploaded to their target"),
+    "secrets": Rule(
+        T,
+        "uploaded to /run/secrets/<target>: `file` ones with the file's mode and owner, "
+        "`environment` ones with `uid`/`gid`/`mode` (default 0444)",
+    ),
+    "configs": Rule(
+        T,
+        "uploaded to their target: `file` ones with the file's mode and owner, `content` and "
+        "`environment` ones with `uid`/`gid`/`mode` (default 0444)",
+    ),
     "attach": Rule(N, "only changes which logs `docker compose up` prints"),
     "develop": Rule(W, "`docker compose watch` is a development loop, not a deployment"),
     "annotations": Rule(X, "pulumi-docker cannot set OCI annotations: remove them"),

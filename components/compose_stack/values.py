@@ -49,7 +49,8 @@ def number_text(value: float | int | str) -> str:
 
 
 def octal(mode: str | int) -> str:
-    return mode if isinstance(mode, str) else f"{mode:o}"
+    """A file mode as octal digits (`0440` and 288 both give `440`)."""
+    return f"{int(mode, 8) if isinstance(mode, str) else mode:o}"
 
 
 def strings(mapping: Mapping[str, Any]) -> dict[str, str]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from components.compose_stack import ComposeTranslationError
 from tests.program.harness import ProgramRun, run_program
 
 
@@ -77,3 +80,90 @@ services:
             assert volume.startswith(f"{replica}_var-lib-postgresql-data-")
             # An image's own VOLUMEs stay on the host when the container is replaced.
             assert s["removeVolumes"] is False
+
+
+def _upload(s: dict, target: str) -> dict:
+    return next(u for u in s["uploads"] if u["file"] == target)
+
+
+def test_read_only_project_file_keeps_its_mode_and_owner(tmp_path: Path) -> None:
+    compose = """
+services:
+  s:
+    image: busybox
+    entrypoint: ["/usr/local/bin/entry.sh"]
+    volumes: ["./entry.sh:/usr/local/bin/entry.sh:ro", "./site.conf:/etc/site.conf:ro"]
+"""
+    (tmp_path / "entry.sh").write_text("#!/bin/sh\nexec sleep 1\n")
+    (tmp_path / "entry.sh").chmod(0o750)
+    (tmp_path / "site.conf").write_text("x\n")
+    (tmp_path / "site.conf").chmod(0o604)
+    s = container(deploy(tmp_path, compose))
+    stat = (tmp_path / "entry.sh").stat()
+    assert _upload(s, "/usr/local/bin/entry.sh") == {
+        "file": "/usr/local/bin/entry.sh",
+        "content": "#!/bin/sh\nexec sleep 1\n",
+        "permissions": "750",  # executable, as the bind mount of `docker compose up` shows it
+        "owner": str(stat.st_uid),
+        "group": str(stat.st_gid),
+    }
+    assert _upload(s, "/etc/site.conf")["permissions"] == "604"
+
+
+def test_secrets_and_configs_like_compose_outside_swarm(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TOKEN", "t0k")
+    compose = """
+services:
+  s:
+    image: busybox
+    secrets:
+      - {source: pw, mode: 0400, uid: "1000"}
+      - token
+    configs:
+      - {source: motd, target: /etc/motd, uid: "7", gid: "8", mode: 0440}
+secrets:
+  pw: {file: ./pw.txt}
+  token: {environment: TOKEN}
+configs:
+  motd: {content: hello}
+"""
+    (tmp_path / "pw.txt").write_text("secret\n")
+    (tmp_path / "pw.txt").chmod(0o640)
+    run = deploy(tmp_path, compose)
+    s = container(run)
+    stat = (tmp_path / "pw.txt").stat()
+    # A `file` secret: the file's own mode and owner; the reference's are ignored, warned.
+    password = _upload(s, "/run/secrets/pw")
+    assert (password["permissions"], password["owner"], password["group"]) == (
+        "640",
+        str(stat.st_uid),
+        str(stat.st_gid),
+    )
+    assert any("secrets: pw uid/gid/mode" in w and "is ignored" in w for w in run.warnings)
+    # Written secrets and configs: the reference's uid/gid/mode, default mode 0444.
+    token = _upload(s, "/run/secrets/token")
+    assert token["permissions"] == "444" and "owner" not in token
+    motd = _upload(s, "/etc/motd")
+    assert (motd["permissions"], motd["owner"], motd["group"]) == ("440", "7", "8")
+
+
+def test_read_only_service_mounts_file_secrets_and_refuses_written_ones(tmp_path: Path) -> None:
+    compose = """
+services:
+  s:
+    image: busybox
+    read_only: true
+    secrets: [pw]
+    volumes: ["./site.conf:/etc/site.conf:ro"]
+secrets:
+  pw: {file: ./pw.txt}
+"""
+    (tmp_path / "pw.txt").write_text("secret\n")
+    (tmp_path / "site.conf").write_text("x\n")
+    s = container(deploy(tmp_path, compose))
+    # Docker cannot copy files into a read-only root file system: bind mounts, as Compose.
+    assert "uploads" not in s
+    assert sorted(v["containerPath"] for v in s["volumes"]) == ["/etc/site.conf", "/run/secrets/pw"]
+    assert all(v["readOnly"] for v in s["volumes"])
+    with pytest.raises(ComposeTranslationError, match="a `read_only` service cannot have a file"):
+        deploy(tmp_path, compose.replace("file: ./pw.txt", "environment: HOME"))

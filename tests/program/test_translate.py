@@ -303,7 +303,7 @@ def test_secrets_and_configs_are_uploaded() -> None:
     assert service.uploads == [
         Upload("/run/secrets/db_password", source="/srv/app/pw.txt", secret=True),
         Upload("/run/secrets/api_token", content="s3cret", secret=True, permissions="400"),
-        Upload("/etc/nginx.conf", content="server {}"),
+        Upload("/etc/nginx.conf", content="server {}", permissions="444"),  # Compose's default
     ]
 
 
