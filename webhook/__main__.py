@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -43,6 +44,14 @@ def load_settings(**overrides: object) -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="listen address [SLIPWAY_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="listen port [SLIPWAY_PORT]")] = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="local use (make serve): generate a webhook secret and an API token when "
+            "neither the environment nor .env sets them, kept in the state directory",
+        ),
+    ] = False,
 ) -> None:
     """Run the webhook service with uvicorn."""
     import uvicorn
@@ -51,6 +60,8 @@ def serve(
     from webhook.logs import configure_logging
     from webhook.startup import StartupError, open_state_dir
 
+    if dev:
+        _provide_dev_values()
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level)
     try:  # before anything touches the state directory, and before the port is bound
@@ -74,6 +85,22 @@ def serve(
         )
     finally:
         state.close()
+
+
+def _provide_dev_values() -> None:
+    """Put the development secret and token into the environment; say where each comes from."""
+    from webhook.devvalues import provide
+    from webhook.startup import EXIT_STATE_DIR_UNUSABLE, unusable
+
+    try:
+        values, lines = provide()
+    except OSError as error:
+        message = unusable("for the development values", error)
+        typer.echo(f"the service cannot start: {message}", err=True)
+        raise typer.Exit(EXIT_STATE_DIR_UNUSABLE) from None
+    os.environ.update(values)
+    for line in lines:
+        typer.echo(line, err=True)
 
 
 @cli.callback()
