@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
+from components.compose_stack import lifecycle
 from components.compose_stack.plan import (
     Mount,
     ServicePlan,
@@ -102,9 +103,13 @@ class ComposeStack(pulumi.ComponentResource):
 
     def _service(self, service: ServicePlan, plan: StackPlan) -> list[docker.Container]:
         image, image_ref = self._image(service)
-        after: list[pulumi.Resource] = [image]
+        after: list[pulumi.Input[pulumi.Resource]] = [image]
         for dependency in service.depends_on:
-            after.extend(self._containers[dependency.service])
+            containers = self._containers[dependency.service]
+            if dependency.condition == "completed":
+                after.extend(_succeeded(c, dependency.service) for c in containers)
+            else:
+                after.extend(containers)
         args = dict(service.args)
         if service.network_mode_service:
             owner = plan.service(service.network_mode_service)
@@ -163,6 +168,17 @@ class ComposeStack(pulumi.ComponentResource):
         if mount.kind == "from_service":
             source = plan.service(mount.source).container_names[0]
         return {"from_container": source, "read_only": mount.read_only}
+
+
+def _succeeded(job: docker.Container, service: str) -> pulumi.Output[docker.Container]:
+    """`job`, once it has exited with 0: a dependant waits for it, and fails otherwise."""
+
+    def check(values: list) -> docker.Container:
+        name, code = values
+        lifecycle.check_job_exit(service, name, code)
+        return job
+
+    return pulumi.Output.all(job.name, job.exit_code).apply(check)
 
 
 def _upload(upload: Upload) -> dict:

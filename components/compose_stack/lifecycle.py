@@ -18,6 +18,25 @@ _CONDITIONS = {
 }
 
 
+class JobFailedError(Exception):
+    """A `service_completed_successfully` dependency exited with a non-zero code."""
+
+
+def check_job_exit(service: str, container: str, code: int | None) -> None:
+    """Raise JobFailedError when `container` of job `service` did not exit with 0.
+
+    Compose does not start the dependants of a failed job; neither does Slipway. `None` is
+    an exit code not known yet (a preview).
+    """
+    if code is None or code == 0:
+        return
+    raise JobFailedError(
+        f"service `{service}`: container {container} exited with code {code}, so the services "
+        f"that wait for it to complete successfully are not started; see "
+        f"`docker logs {container}`, fix it and deploy again"
+    )
+
+
 def dependencies(plan: ServicePlan, spec: Mapping[str, Any], where: str, report: Report) -> None:
     """A service's `depends_on` as plan dependencies."""
     for service, dep in (spec.get("depends_on") or {}).items():

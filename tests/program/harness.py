@@ -72,10 +72,19 @@ class ProgramRun:
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    """Echo inputs as outputs, with the computed attributes the program reads."""
+    """Echo inputs as outputs, with the computed attributes the program reads.
+
+    A container that runs to completion (`mustRun: false`) exits with `exit_codes[name]`
+    (default 0), as the provider reports it after waiting for it.
+    """
+
+    def __init__(self, exit_codes: Mapping[str, int] | None = None) -> None:
+        self.exit_codes = dict(exit_codes or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
+        if args.typ == "docker:index/container:Container" and args.inputs.get("mustRun") is False:
+            outputs["exitCode"] = self.exit_codes.get(args.inputs["name"], 0)
         if args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = (
                 "sha256:" + hashlib.sha256(args.inputs["name"].encode()).hexdigest()
@@ -169,14 +178,18 @@ def run_program(
     *,
     secret_keys: tuple[str, ...] = (),
     program: Path = REPO_ROOT / "__main__.py",
+    exit_codes: Mapping[str, int] | None = None,
+    run: ProgramRun | None = None,
 ) -> ProgramRun:
-    """Run `program` for `stack` with `config` (full keys, e.g. `slipway:composeFiles`)."""
-    run = ProgramRun()
+    """Run `program` for `stack` with `config` (full keys, e.g. `slipway:composeFiles`);
+    `exit_codes` are those of run-to-completion containers, by container name. Records into
+    `run` when given (to see what was declared before the program failed)."""
+    run = ProgramRun() if run is None else run
     logger = logging.getLogger(f"slipway.program.{stack}")
     logger.propagate = False
     handler = _WarningCollector(run)
     logger.addHandler(handler)
-    mocks = _Mocks()
+    mocks = _Mocks(exit_codes)
     # A fresh root stack per run: otherwise set_mocks keeps the previous run's stack, its
     # exports, and everything they reference (each further run gets slower).
     pulumi_settings.ROOT.set(None)

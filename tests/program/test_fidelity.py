@@ -167,3 +167,40 @@ secrets:
     assert all(v["readOnly"] for v in s["volumes"])
     with pytest.raises(ComposeTranslationError, match="a `read_only` service cannot have a file"):
         deploy(tmp_path, compose.replace("file: ./pw.txt", "environment: HOME"))
+
+
+JOB_STACK = """
+services:
+  migrate:
+    image: busybox
+    command: ["false"]
+  app:
+    image: busybox
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+"""
+
+
+def _deploy_job(tmp_path: Path, exit_code: int, run: ProgramRun) -> ProgramRun:
+    (tmp_path / "compose.yml").write_text(JOB_STACK)
+    config = {
+        "slipway:composeFiles": [str(tmp_path / "compose.yml")],
+        "slipway:composeProject": "p",
+    }
+    return run_program("fidelity", config, exit_codes={"p-migrate-1": exit_code}, run=run)
+
+
+def _names(run: ProgramRun) -> set[str]:
+    return {r.inputs["name"] for r in run.of_type("docker:index/container:Container")}
+
+
+def test_a_failed_job_stops_its_dependants(tmp_path: Path) -> None:
+    succeeded = _deploy_job(tmp_path, 0, ProgramRun())
+    assert _names(succeeded) == {"p-migrate-1", "p-app-1"}
+    app = succeeded.container("p-app-1")
+    assert succeeded.container("p-migrate-1").urn in app.dependencies
+    failed = ProgramRun()
+    with pytest.raises(Exception, match=r"p-migrate-1 exited with code 3") as error:
+        _deploy_job(tmp_path, 3, failed)
+    assert "docker logs p-migrate-1" in str(error.value)
+    assert _names(failed) == {"p-migrate-1"}  # Compose does not start `app` either
