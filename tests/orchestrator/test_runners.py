@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
 from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
-from pulumi.automation._output import OutputValue
 
 from webhook.checkout import GitMirror
-from webhook.runners.automation import (
-    AutomationRunner,
-    AutomationSession,
-    file_backend_root,
-    line_splitter,
-    link_virtualenv,
-    plain_outputs,
-    up_arguments,
-)
+from webhook.runners.automation import AutomationRunner, file_backend_root
 from webhook.runners.base import (
     RunnerError,
     StackLockedError,
@@ -38,29 +27,6 @@ DIY_LOCKED = (
     "  file:///srv/state/.pulumi/locks/organization/slipway/dev/1f0c.json: created by "
     "alice@laptop (pid 4242) at 2026-11-23T20:00:00Z"
 )
-
-
-def test_up_arguments_name_the_commit_and_disable_color():
-    args = up_arguments("slipway #7: deploy abc123", print)
-    assert args["message"] == "slipway #7: deploy abc123"
-    assert args["color"] == "never"
-    assert callable(args["on_output"])
-
-
-def test_line_splitter_streams_one_line_at_a_time():
-    seen: list[str] = []
-    forward = line_splitter(seen.append)
-    forward("Updating (dev)\n\n     Type  Name\n")
-    forward("  + docker:Container web created  \n")
-    assert seen == ["Updating (dev)", "     Type  Name", "  + docker:Container web created"]
-
-
-def test_plain_outputs_unwraps_output_values():
-    outputs = {
-        "healthChecks": OutputValue([{"url": "http://x"}], False),
-        "t": OutputValue("s", True),
-    }
-    assert plain_outputs(outputs) == {"healthChecks": [{"url": "http://x"}], "t": "s"}
 
 
 def test_concurrent_update_becomes_stack_locked_with_the_holder():
@@ -117,23 +83,6 @@ def test_lock_dir_only_for_self_managed_backends():
     assert cloud.backend_lock_dir("dev") is None
 
 
-@pytest.mark.pulumi_cli
-def test_automation_runner_previews_the_real_project(repo_root: Path, tmp_path: Path):
-    """Needs the Pulumi CLI: select a stack on a copy of this project and preview it."""
-    work = tmp_path / "project"
-    shutil.copytree(repo_root, work, ignore=shutil.ignore_patterns(".venv", ".git", "tools"))
-    runner = AutomationRunner(
-        env_vars={
-            "PULUMI_BACKEND_URL": f"file://{tmp_path / 'backend'}",
-            "PULUMI_CONFIG_PASSPHRASE": "test",
-        }
-    )
-    session = runner.open("dev", work)
-    lines: list[str] = []
-    assert isinstance(session.preview("test preview", lines.append), dict)
-    assert lines
-
-
 # -- the local process runner: really starts the commit's app
 
 
@@ -185,64 +134,3 @@ def test_local_runner_reports_a_held_lock_like_the_diy_backend(
     with mirror.worktree(sha, "a") as tree, pytest.raises(StackLockedError) as caught:
         local_runner.open("dev", tree).up("deploy", lambda _: None)
     assert caught.value.holder == "bob@ops (pid 1)"
-
-
-class RecordingStack:
-    """Stands in for `pulumi.automation.Stack`: records calls, replays CLI behaviour."""
-
-    def __init__(self, fail_with: Exception | None = None) -> None:
-        self.calls: list[tuple[str, dict]] = []
-        self.fail_with = fail_with
-
-    def up(self, **kwargs):
-        self.calls.append(("up", kwargs))
-        kwargs["on_output"]("Updating (dev)\n  + web created\n")
-        if self.fail_with:
-            raise self.fail_with
-        return SimpleNamespace(outputs={"healthChecks": OutputValue([{"url": "http://x"}], False)})
-
-    def preview(self, **kwargs):
-        self.calls.append(("preview", kwargs))
-        return SimpleNamespace(change_summary={"create": 2})
-
-    def set_tag(self, key, value):
-        self.calls.append(("set_tag", {key: value}))
-
-
-def test_automation_session_up_streams_lines_and_returns_plain_outputs():
-    stack = RecordingStack()
-    lines: list[str] = []
-    outputs = AutomationSession(stack, supports_tags=True).up("slipway #1 deploy abc", lines.append)
-    assert outputs == {"healthChecks": [{"url": "http://x"}]}
-    assert lines == ["Updating (dev)", "  + web created"]
-    name, kwargs = stack.calls[0]
-    assert (name, kwargs["message"], kwargs["color"]) == ("up", "slipway #1 deploy abc", "never")
-
-
-def test_automation_session_maps_a_lock_conflict_during_up():
-    conflict = auto_errors.create_command_error(CommandResult("", DIY_LOCKED, 255))
-    session = AutomationSession(RecordingStack(fail_with=conflict), supports_tags=True)
-    with pytest.raises(StackLockedError, match="alice@laptop"):
-        session.up("m", lambda _: None)
-
-
-def test_automation_session_preview_passes_engine_events_and_tags_only_where_supported():
-    stack = RecordingStack()
-    events: list = []
-    session = AutomationSession(stack, supports_tags=False)
-    assert session.preview("m", lambda _: None, on_event=events.append) == {"create": 2}
-    assert stack.calls[0][1]["on_event"] == events.append
-    assert session.set_tag("slipway:healthy-sha", "abc") is False
-    assert AutomationSession(stack, supports_tags=True).set_tag("slipway:healthy-sha", "abc")
-    assert stack.calls[-1] == ("set_tag", {"slipway:healthy-sha": "abc"})
-
-
-def test_worktree_gets_the_service_virtualenv_unless_it_has_one(tmp_path: Path):
-    venv = tmp_path / "venv"
-    venv.mkdir()
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    assert link_virtualenv(fresh, venv)
-    assert (fresh / ".venv").resolve() == venv
-    assert not link_virtualenv(fresh, venv)  # already there: left alone
-    assert not link_virtualenv(tmp_path / "other", None)

@@ -1,85 +1,51 @@
-"""The dev stack with the real Pulumi CLI and Docker engine (skipped where they are absent).
+"""The demo stack on the real Pulumi CLI, the real docker provider and a real Docker engine.
 
-These run `pulumi preview` and `pulumi up`/`destroy` of the `dev` stack on a throw-away
-local file backend, exactly as `make up` does, then check the containers with `docker`.
+`up` runs as `make up` runs it (the program inline, in `webhook.runners.stack_process`);
+refresh, outputs and destroy go through the `pulumi` CLI itself, which needs no program.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.real_stack import docker_inspect
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 
 
-@pytest.fixture
-def pulumi_env(tmp_path: Path) -> dict[str, str]:
-    backend = tmp_path / "state"
-    backend.mkdir()
-    return {
-        **os.environ,
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": "test-only",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
+def test_preview_up_noop_refresh_destroy_of_the_demo_stack(real_stack) -> None:
+    preview = real_stack.stack_process("preview")
+    assert preview.returncode == 0, preview.stderr + preview.stdout
+    assert real_stack.last_json(preview)["changes"]["create"] >= 8
+    assert docker_inspect("{{.Name}}", real_stack.container("web")) == ""  # preview made nothing
+
+    up = real_stack.stack_process("up", "--check-health")
+    assert up.returncode == 0, up.stderr + up.stdout
+    summary = real_stack.last_json(up)
+    assert summary["health"]["healthy"] is True
+    assert summary["outputs"]["services"] == {
+        service: real_stack.container(service) for service in ("db", "web", "worker")
     }
+    answer = httpx.get(real_stack.health_url, timeout=5)
+    assert answer.status_code == 200 and "ok release=dev" in answer.text
+    # web was created only once db was healthy (depends_on: service_healthy)
+    assert docker_inspect("{{.State.Health.Status}}", real_stack.container("db")) == "healthy"
+    assert docker_inspect("{{.State.Running}}", real_stack.container("worker")) == "true"
 
+    again = real_stack.stack_process("up")
+    assert again.returncode == 0, again.stderr + again.stdout
+    changes = real_stack.last_json(again)["changes"]
+    assert set(changes) == {"same"}, f"a second up changed something: {changes}"
 
-def _pulumi(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["pulumi", *args, "--non-interactive"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    refresh = real_stack.pulumi("refresh", "--yes", "--skip-preview")
+    assert refresh.returncode == 0, refresh.stderr + refresh.stdout
+    outputs = real_stack.pulumi("stack", "output", "--json")
+    assert json.loads(outputs.stdout)["healthChecks"][0]["url"] == real_stack.health_url
 
-
-def test_preview_of_the_dev_stack(repo_root: Path, pulumi_env: dict[str, str]) -> None:
-    assert _pulumi(["stack", "select", "--create", "dev"], pulumi_env, repo_root).returncode == 0
-    preview = _pulumi(["preview", "--stack", "dev", "--json"], pulumi_env, repo_root)
-    assert preview.returncode == 0, preview.stderr
-    steps = json.loads(preview.stdout)["steps"]
-    containers = [s for s in steps if s["newState"]["type"] == "docker:index/container:Container"]
-    assert len(containers) == 5
-
-
-def test_up_creates_the_containers_and_destroy_removes_them(
-    repo_root: Path, pulumi_env: dict[str, str], tmp_path: Path
-) -> None:
-    # The sample app's images are not published; a stack of public images is deployed instead.
-    config_file = tmp_path / "Pulumi.realtest.yaml"
-    fixture = Path(__file__).parent / "fixtures" / "real-stack.yml"
-    config_file.write_text(f"config:\n  slipway:composeFiles:\n    - {fixture}\n")
-    stack = ["--stack", "realtest", "--config-file", str(config_file)]
-    assert _pulumi(["stack", "init", "realtest"], pulumi_env, repo_root).returncode == 0
-    try:
-        up = _pulumi(["up", *stack, "--yes"], pulumi_env, repo_root)
-        assert up.returncode == 0, up.stderr
-        outputs = _pulumi(
-            ["stack", "output", "--json", "--stack", "realtest"], pulumi_env, repo_root
-        )
-        services = json.loads(outputs.stdout)["services"]
-        assert services == {"cache": "slipway-realtest-cache-1", "web": "slipway-realtest-web-1"}
-        health = _docker_inspect("{{.State.Health.Status}}", services["cache"])
-        assert health == "healthy"  # `web` was created only after `cache` became healthy
-        assert _docker_inspect("{{.State.Running}}", services["web"]) == "true"
-    finally:
-        destroy = _pulumi(["destroy", *stack, "--yes"], pulumi_env, repo_root)
-        assert destroy.returncode == 0, destroy.stderr
-    assert _docker_inspect("{{.Name}}", services["web"]) == ""
-
-
-def _docker_inspect(template: str, container: str) -> str:
-    result = subprocess.run(
-        ["docker", "inspect", "-f", template, container],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.stdout.strip()
+    destroy = real_stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert destroy.returncode == 0, destroy.stderr + destroy.stdout
+    assert docker_inspect("{{.Name}}", real_stack.container("web")) == ""
+    assert docker_inspect("{{.Name}}", f"{real_stack.project}_db-data") == ""

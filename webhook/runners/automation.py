@@ -1,46 +1,37 @@
-"""The production StackRunner: the Pulumi Automation API on the job's worktree.
+"""The production StackRunner: the Pulumi Automation API, one child process per operation.
 
-The program runs with the service's own virtualenv (linked into the worktree as `.venv`):
-a commit that changes requirements.txt needs the service's virtualenv updated first.
+Each operation (`up`, `preview`, outputs, state export/import, config, tags) runs
+`python -m webhook.runners.stack_process ... --protocol json` with the service's own
+interpreter and code, on the job's worktree. The commit's program runs inline in that
+child (no Pulumi language host needed), so a program that crashes or leaks memory ends
+with its process, and two commits never share imported modules. Why, and what the child
+says on stdout: webhook/runners/stack_process.py and docs/architecture.md.
 
-Thin on purpose: argument building and result conversion are plain functions that the
-tests check without the Pulumi CLI; everything else is one Automation API call.
+The parsing of the child's lines is plain functions that the tests check without the CLI.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pulumi import automation as auto
+from pulumi.automation.events import EngineEvent
 
-from webhook.runners.base import OnEvent, OnOutput, mapped_automation_errors
+from webhook.runners.base import OnEvent, OnOutput, RunnerError, StackLockedError
 
-
-def up_arguments(message: str, on_output: OnOutput) -> dict[str, Any]:
-    """Keyword arguments of `Stack.up`: a message naming the commit, plain output lines."""
-    return {"message": message, "on_output": line_splitter(on_output), "color": "never"}
-
-
-def line_splitter(on_output: OnOutput) -> OnOutput:
-    """The CLI hands over chunks that may hold several lines; pass on one line at a time."""
-
-    def forward(chunk: str) -> None:
-        for line in chunk.splitlines():
-            if line.strip():
-                on_output(line.rstrip())
-
-    return forward
-
-
-def plain_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
-    """`OutputMap` (name -> OutputValue) to name -> value; secrets stay in, never logged."""
-    return {name: getattr(value, "value", value) for name, value in outputs.items()}
+# The checkout of the service itself: the child imports its own modules from here, never
+# from the worktree (an old commit's copy of this package may not speak the same protocol).
+SERVICE_ROOT = Path(__file__).resolve().parents[2]
+_STDERR_KEPT = 40  # lines of the child's stderr kept for an error message
 
 
 def file_backend_root(backend_url: str | None) -> Path | None:
@@ -54,81 +45,148 @@ def file_backend_root(backend_url: str | None) -> Path | None:
     return Path(os.path.expanduser(path if parts.netloc != "~" else f"~{path}"))
 
 
-def running_virtualenv() -> Path | None:
-    """The virtualenv this service runs in (it has the program's requirements), if any."""
-    return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+@dataclass
+class ChildReply:
+    """What one child process said: its result, or the error it reported."""
+
+    result: Any = None
+    error: dict[str, Any] | None = None
+    finished: bool = False
 
 
-def link_virtualenv(work_dir: Path, venv: Path | None, name: str = ".venv") -> bool:
-    """Make `work_dir/<name>` (Pulumi.yaml: `virtualenv: .venv`) point at `venv`, so a fresh
-    worktree does not build its own virtualenv on every deployment. True if linked."""
-    target = work_dir / name
-    if venv is None or target.exists() or target.is_symlink():
-        return False
-    target.symlink_to(venv, target_is_directory=True)
-    return True
+def handle_line(
+    line: str, reply: ChildReply, on_output: OnOutput | None, on_event: OnEvent | None
+) -> None:
+    """Dispatch one JSON line of the child's protocol; anything else is passed on as output
+    (a program may print to stdout)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        if on_output and line.strip():
+            on_output(line.rstrip())
+        return
+    if "output" in record:
+        if on_output:
+            on_output(record["output"])
+    elif "event" in record:
+        if on_event and record["event"] is not None:
+            on_event(EngineEvent.from_json(record["event"]))
+    elif "result" in record:
+        reply.result, reply.finished = record["result"], True
+    elif "error" in record:
+        reply.error, reply.finished = record["error"], True
+
+
+def raise_for(reply: ChildReply, returncode: int, stderr_tail: str) -> None:
+    """Turn a child's reported error (or its silent death) into the runner's errors."""
+    if reply.error is not None:
+        if reply.error.get("kind") == "locked":
+            raise StackLockedError(reply.error.get("holder"), reply.error.get("message", ""))
+        raise RunnerError(str(reply.error.get("message", "")).strip() or "stack operation failed")
+    if returncode != 0 or not reply.finished:
+        detail = stderr_tail.strip() or "no output"
+        raise RunnerError(f"the stack process exited with code {returncode}: {detail}")
 
 
 @dataclass
 class AutomationSession:
-    stack: auto.Stack
-    supports_tags: bool
+    """One stack on one worktree; every method is one child process."""
+
+    stack: str
+    work_dir: Path
+    env: Mapping[str, str]
+    project: str = "slipway"
+    supports_tags: bool = True
+    python: str = sys.executable
+
+    def command(self, operation: str, *extra: str) -> list[str]:
+        return [
+            self.python, "-m", "webhook.runners.stack_process", operation,
+            "--stack", self.stack, "--work-dir", str(self.work_dir),
+            "--project", self.project, "--protocol", "json", *extra,
+        ]  # fmt: skip
+
+    def run(
+        self,
+        operation: str,
+        *extra: str,
+        stdin: Any = None,
+        on_output: OnOutput | None = None,
+        on_event: OnEvent | None = None,
+    ) -> Any:
+        """Run one operation in a child process; its result, or RunnerError."""
+        process = subprocess.Popen(
+            self.command(operation, *extra),
+            cwd=SERVICE_ROOT,
+            env=dict(self.env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        stderr_tail: deque[str] = deque(maxlen=_STDERR_KEPT)
+        drain = threading.Thread(target=stderr_tail.extend, args=(process.stderr,), daemon=True)
+        drain.start()
+        assert process.stdin is not None and process.stdout is not None
+        if stdin is not None:
+            process.stdin.write(json.dumps(stdin))
+        process.stdin.close()
+        reply = ChildReply()
+        for line in process.stdout:
+            handle_line(line, reply, on_output, on_event)
+        returncode = process.wait()
+        drain.join(timeout=5)
+        raise_for(reply, returncode, "".join(stderr_tail))
+        return reply.result
 
     def set_config(self, values: Mapping[str, str]) -> None:
-        with mapped_automation_errors():
-            self.stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()})
+        self.run("config", stdin=dict(values))
 
     def up(self, message: str, on_output: OnOutput) -> dict[str, Any]:
-        with mapped_automation_errors():
-            result = self.stack.up(**up_arguments(message, on_output))
-        return plain_outputs(result.outputs)
+        return self.run("up", "--message", message, on_output=on_output)["outputs"]
 
     def preview(
         self, message: str, on_output: OnOutput, on_event: OnEvent | None = None
     ) -> dict[str, int]:
-        with mapped_automation_errors():
-            result = self.stack.preview(**up_arguments(message, on_output), on_event=on_event)
-        return {str(op): count for op, count in (result.change_summary or {}).items()}
+        result = self.run("preview", "--message", message, on_output=on_output, on_event=on_event)
+        return result["changes"]
 
     def outputs(self) -> dict[str, Any]:
-        with mapped_automation_errors():
-            return plain_outputs(self.stack.outputs())
+        return self.run("outputs")
 
     def export_state(self) -> dict[str, Any]:
-        with mapped_automation_errors():
-            exported = self.stack.export_stack()
-        return {"version": exported.version, "deployment": dict(exported.deployment or {})}
+        return self.run("export")
 
     def import_state(self, state: Mapping[str, Any]) -> None:
-        with mapped_automation_errors():
-            self.stack.import_stack(auto.Deployment(state.get("version"), state.get("deployment")))
+        self.run("import", stdin=dict(state))
 
     def set_tag(self, key: str, value: str) -> bool:
         if not self.supports_tags:
             return False
-        with mapped_automation_errors():
-            self.stack.set_tag(key, value)
+        self.run("tag", "--key", key, "--value", value)
         return True
 
 
 @dataclass
 class AutomationRunner:
-    """Opens stacks with `LocalWorkspace` on the worktree (the project's Pulumi.yaml)."""
+    """Opens stacks on a worktree; operations run in child processes (see module doc)."""
 
     env_vars: Mapping[str, str] = field(default_factory=dict)
     project: str = "slipway"
-    program_venv: Path | None = field(default_factory=running_virtualenv)
 
     @property
     def backend_url(self) -> str | None:
         return self.env_vars.get("PULUMI_BACKEND_URL") or os.environ.get("PULUMI_BACKEND_URL")
 
     def open(self, stack: str, work_dir: Path) -> AutomationSession:
-        link_virtualenv(work_dir, self.program_venv)
-        opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir), env_vars=dict(self.env_vars))
-        with mapped_automation_errors():
-            selected = auto.create_or_select_stack(stack, work_dir=str(work_dir), opts=opts)
-        return AutomationSession(selected, supports_tags=self.backend_lock_dir(stack) is None)
+        return AutomationSession(
+            stack=stack,
+            work_dir=work_dir,
+            env={**os.environ, **self.env_vars},
+            project=self.project,
+        )
 
     def backend_lock_dir(self, stack: str) -> Path | None:
         """`<backend>/.pulumi/locks/organization/<project>/<stack>` on a file:// backend."""

@@ -30,7 +30,7 @@ from pulumi import automation as auto
 from pulumi.automation import events as auto_events
 
 from webhook.health import HealthPolicy, check_health, parse_health_checks
-from webhook.runners.base import lock_holder
+from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "outputs", "export", "import", "config", "tag")
 
@@ -184,13 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(work_dir)  # the program reads its Compose files relative to the checkout
     sys.path.insert(0, str(work_dir))  # ... and imports `components` from it
     try:
-        stack = open_stack(args.stack, work_dir, args.project)
-        result = perform(args.operation, stack, args, reply)
+        with mapped_automation_errors():
+            stack = open_stack(args.stack, work_dir, args.project)
+            result = perform(args.operation, stack, args, reply)
         reply.result(result)
-    except auto.errors.ConcurrentUpdateError as error:
-        reply.error("locked", str(error), lock_holder(str(error)))
+    except StackLockedError as error:
+        reply.error("locked", error.detail or str(error), error.holder)
         return 3
-    except auto.errors.CommandError as error:
+    except RunnerError as error:
         reply.error("command", str(error))
         return 2
     except Exception as error:  # the program or the SDK failed before the CLI said anything

@@ -1,0 +1,117 @@
+"""Helpers for tests on the real parts: a copy of the project, its own stack and backend.
+
+Each test deploys the demo stack (stacks/demo) under a Compose project name of its own, on
+a free loopback port and a throw-away file backend, so tests never touch `make up`'s `dev`
+stack or each other. Everything runs with the toolchain `make test` put on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_NOT_COPIED = shutil.ignore_patterns(
+    ".venv", ".git", "node_modules", "var", ".pulumi-state", "bench", "tests", "docs", "__pycache__"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RealStack:
+    """A stack of the demo app in a copy of the project (`work`) with its own backend."""
+
+    work: Path
+    stack: str
+    project: str
+    port: int
+    env: dict[str, str]
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/cgi-bin/healthz"
+
+    def container(self, service: str) -> str:
+        return f"{self.project}-{service}-1"
+
+    def stack_process(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        """`python -m webhook.runners.stack_process ARGS --stack STACK` in the copy."""
+        return subprocess.run(
+            [sys.executable, "-m", "webhook.runners.stack_process", *args, "--stack", self.stack,
+             "--work-dir", str(self.work)],
+            cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=timeout,
+            check=False,
+        )  # fmt: skip
+
+    def pulumi(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        """The Pulumi CLI itself on this stack (no program: refresh, destroy, outputs, ...)."""
+        return subprocess.run(
+            ["pulumi", *args, "--stack", self.stack, "--non-interactive"],
+            cwd=self.work, env=self.env, capture_output=True, text=True, timeout=timeout,
+            check=False,
+        )  # fmt: skip
+
+    def last_json(self, result: subprocess.CompletedProcess) -> dict:
+        """The JSON summary that `stack_process --protocol text` prints last."""
+        text = result.stdout
+        return json.loads(text[text.rindex("\n{") + 1 :] if "\n{" in text else text)
+
+
+def make_real_stack(tmp_path: Path, compose_file: str = "stacks/demo/compose.yml") -> RealStack:
+    """Copy the project into `tmp_path/work`, give it a stack config of its own."""
+    work = tmp_path / "work"
+    shutil.copytree(REPO_ROOT, work, ignore=_NOT_COPIED)
+    suffix = uuid.uuid4().hex[:8]
+    stack, project, port = f"t{suffix}", f"slipway-t{suffix}", free_port()
+    (work / f"Pulumi.{stack}.yaml").write_text(
+        "config:\n"
+        f"  slipway:composeFiles:\n    - {compose_file}\n"
+        f"  slipway:composeProject: {project}\n"
+        "  slipway:healthChecks:\n"
+        f"    - url: http://127.0.0.1:{port}/cgi-bin/healthz\n"
+        "      status: 200\n"
+        "      timeoutSeconds: 3\n"
+    )
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    env = {
+        **os.environ,
+        "PULUMI_BACKEND_URL": f"file://{backend}",
+        "PULUMI_CONFIG_PASSPHRASE": "test-only-passphrase",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "DEMO_WEB_PORT": str(port),
+    }
+    return RealStack(work=work, stack=stack, project=project, port=port, env=env)
+
+
+def docker_inspect(template: str, name: str) -> str:
+    """`docker inspect -f TEMPLATE NAME`, or "" when there is no such object."""
+    result = subprocess.run(
+        ["docker", "inspect", "-f", template, name],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def remove_project_containers(project: str) -> None:
+    """Best-effort cleanup of everything a test's Compose project left on the engine."""
+    listed = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"name=^{project}-"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    ids = listed.stdout.split()
+    if ids:
+        subprocess.run(["docker", "rm", "-fv", *ids], capture_output=True, timeout=60, check=False)
