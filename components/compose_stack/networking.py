@@ -108,8 +108,13 @@ def apply_links(raw: Mapping[str, Any], services: dict[str, ServicePlan], report
             ]
 
 
-def port(entry: Mapping[str, Any], where: str, report: Report) -> dict[str, Any] | None:
-    """One `ports` entry (long syntax, as Compose resolves it) as a pulumi-docker port."""
+def ports(entry: Mapping[str, Any], where: str, report: Report) -> list[dict[str, Any]]:
+    """One `ports` entry (long syntax, as Compose resolves it) as pulumi-docker ports.
+
+    Without `host_ip`, Compose lets Docker publish on every address, IPv4 and IPv6; the
+    provider would bind 0.0.0.0 only, so the port is published on 0.0.0.0 and on `::`
+    (Docker gives both the same host port).
+    """
     published = str(entry.get("published") or "")
     if "-" in published:
         report.reject(
@@ -117,7 +122,7 @@ def port(entry: Mapping[str, Any], where: str, report: Report) -> dict[str, Any]
             f"ports: {published}:{entry['target']}",
             "a host port range for one container port: pick one host port",
         )
-        return None
+        return []
     out: dict[str, Any] = {
         "internal": int(entry["target"]),
         "protocol": entry.get("protocol", "tcp"),
@@ -125,5 +130,5 @@ def port(entry: Mapping[str, Any], where: str, report: Report) -> dict[str, Any]
     if published:
         out["external"] = int(published)
     if entry.get("host_ip"):
-        out["ip"] = entry["host_ip"]
-    return out
+        return [{**out, "ip": entry["host_ip"]}]
+    return [{**out, "ip": "0.0.0.0"}, {**out, "ip": "::"}]

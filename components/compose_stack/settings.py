@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.compose_stack import lifecycle
-from components.compose_stack.networking import port
+from components.compose_stack.networking import ports
 from components.compose_stack.report import Report
 from components.compose_stack.values import (
     copy_keys,
@@ -77,7 +77,7 @@ def container_args(
     if spec.get("labels"):
         args["labels"] = labels(spec["labels"])
     if spec.get("ports"):
-        args["ports"] = [p for p in (port(p, where, report) for p in spec["ports"]) if p]
+        args["ports"] = [p for entry in spec["ports"] for p in ports(entry, where, report)]
     if spec.get("tmpfs"):
         args["tmpfs"] = dict(_tmpfs_entry(t) for t in spec["tmpfs"])
     if spec.get("extra_hosts"):

@@ -45,7 +45,9 @@ SERVICE_KEYS: dict[str, Rule] = {
     "label_file": Rule(R, "merged into `labels` by Compose"),
     "extends": Rule(R, "resolved by Compose; the program warns: run the migration"),
     "profiles": Rule(R, "only services of active profiles (`slipway:profiles`) are declared"),
-    "ports": Rule(T, "container `ports` (ranges expanded)"),
+    "ports": Rule(
+        T, "container `ports`; without `host_ip` published on 0.0.0.0 and `::`, like Compose"
+    ),
     "expose": Rule(N, "every port is reachable on the project's networks anyway"),
     "volumes": Rule(
         T,

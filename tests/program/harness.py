@@ -193,6 +193,10 @@ def run_program(
     # A fresh root stack per run: otherwise set_mocks keeps the previous run's stack, its
     # exports, and everything they reference (each further run gets slower).
     pulumi_settings.ROOT.set(None)
+    # And no RPC, output or error left by a previous run that failed (as pulumi's own
+    # `@pulumi.runtime.test` does).
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_mocks(
         mocks,
         project=PROJECT,

@@ -204,3 +204,21 @@ def test_a_failed_job_stops_its_dependants(tmp_path: Path) -> None:
         _deploy_job(tmp_path, 3, failed)
     assert "docker logs p-migrate-1" in str(error.value)
     assert _names(failed) == {"p-migrate-1"}  # Compose does not start `app` either
+
+
+def test_published_ports_listen_on_ipv4_and_ipv6_like_compose(tmp_path: Path) -> None:
+    compose = """
+services:
+  s:
+    image: nginx
+    ports: ["8080:80", "127.0.0.1:8443:443", "[::1]:9000:9000", "53:53/udp"]
+"""
+    s = container(deploy(tmp_path, compose))
+    assert s["ports"] == [
+        {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "0.0.0.0"},
+        {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "::"},
+        {"internal": 443, "external": 8443, "protocol": "tcp", "ip": "127.0.0.1"},
+        {"internal": 9000, "external": 9000, "protocol": "tcp", "ip": "::1"},
+        {"internal": 53, "external": 53, "protocol": "udp", "ip": "0.0.0.0"},
+        {"internal": 53, "external": 53, "protocol": "udp", "ip": "::"},
+    ]

@@ -50,7 +50,8 @@ def test_ports_hosts_ulimits_and_capabilities() -> None:
         }
     )
     assert service.args["ports"] == [
-        {"internal": 80, "external": 8080, "protocol": "tcp"},
+        {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "0.0.0.0"},
+        {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "::"},
         {"internal": 53, "ip": "127.0.0.1", "protocol": "udp"},
     ]
     assert service.args["hosts"] == [{"host": "db", "ip": "10.0.0.5"}, {"host": "v6", "ip": "::1"}]
