@@ -151,6 +151,17 @@ def healthcheck(check: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_POLICIES = {
+    "": "no",
+    "no": "no",
+    "none": "no",
+    "on-failure": "on-failure",
+    "unless-stopped": "unless-stopped",
+    "always": "always",
+    "any": "always",
+}
+
+
 def restart(
     spec: Mapping[str, Any],
     deploy: Mapping[str, Any],
@@ -158,24 +169,35 @@ def restart(
     where: str,
     report: Report,
 ) -> None:
-    """`restart` or `deploy.restart_policy` as `restart` and `max_retry_count`."""
-    policy = deploy.get("restart_policy") or {}
-    value = spec.get("restart")
-    if value is None and policy:
-        value = {"none": "no", "on-failure": "on-failure", "any": "always"}.get(
-            policy.get("condition", "any"), "always"
-        )
-        if policy.get("max_attempts") is not None:
-            value = f"{value}:{policy['max_attempts']}"
-        for key in ("delay", "window"):
-            if key in policy:
+    """`restart`, or `deploy.restart_policy` (which wins, as in Compose), as `restart` and
+    `max_retry_count`. A policy without `condition` is no policy, as in Compose."""
+    key = "restart"
+    condition, _, count = str(spec.get("restart") or "").partition(":")
+    retries = int(count or 0)
+    if "restart_policy" in deploy:
+        key = "deploy.restart_policy"
+        policy = deploy["restart_policy"] or {}
+        condition, retries = str(policy.get("condition") or ""), policy.get("max_attempts") or 0
+        for option in ("delay", "window"):
+            if option in policy:
                 report.warn(
                     where,
-                    f"deploy.restart_policy.{key}",
+                    f"deploy.restart_policy.{option}",
                     "Docker restarts with its own back-off on one host",
                 )
-    value = str(value or "no")
-    name, _, retries = value.partition(":")
+    name = _POLICIES.get(condition)
+    if name is None:
+        report.reject(
+            where, f"{key}: {condition}", "use no, on-failure, unless-stopped or always (any)"
+        )
+        return
     args["restart"] = name
-    if retries:
+    if retries and name != "on-failure":
+        report.reject(
+            where,
+            f"{key} max attempts with {condition or 'no condition'}",
+            "Docker counts restarts only with on-failure: use `condition: on-failure` "
+            "(`restart: on-failure:N`) or remove the count",
+        )
+    elif retries:
         args["max_retry_count"] = int(retries)

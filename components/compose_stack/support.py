@@ -59,7 +59,9 @@ SERVICE_KEYS: dict[str, Rule] = {
     "networks": Rule(T, "`networks_advanced` with the service name and aliases as DNS aliases"),
     "network_mode": Rule(T, "`network_mode` (`service:x` becomes `container:<x's container>`)"),
     "links": Rule(T, "link aliases become network aliases of the linked service"),
-    "restart": Rule(T, "`restart` and `max_retry_count`"),
+    "restart": Rule(
+        T, "`restart` and `max_retry_count` (a count only with on-failure, as the engine)"
+    ),
     "healthcheck": Rule(
         T, "`healthcheck` (test, interval, timeout, retries, start period/interval)"
     ),
@@ -165,7 +167,11 @@ BUILD_KEYS: dict[str, Rule] = {
 DEPLOY_KEYS: dict[str, Rule] = {
     "replicas": Rule(T, "that many containers, `<project>-<service>-<n>`"),
     "resources": Rule(T, "limits: `memory`, `cpus`; reservations: `memory_reservation`, devices"),
-    "restart_policy": Rule(T, "`restart` and `max_retry_count` (delay/window warned)"),
+    "restart_policy": Rule(
+        T,
+        "wins over `restart`; `condition` as `restart` (none: no policy), `max_attempts` as "
+        "`max_retry_count` with on-failure only; delay/window warned",
+    ),
     "mode": Rule(W, "one host: `global` means one container"),
     "placement": Rule(W, "one host: no placement"),
     "endpoint_mode": Rule(W, "one host: Docker DNS is used"),

@@ -222,3 +222,34 @@ services:
         {"internal": 53, "external": 53, "protocol": "udp", "ip": "0.0.0.0"},
         {"internal": 53, "external": 53, "protocol": "udp", "ip": "::"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "restart", "retries"),
+    [
+        ("deploy: {restart_policy: {max_attempts: 0}}", "no", None),  # no condition: no policy
+        ("deploy: {restart_policy: {delay: 5s}}", "no", None),
+        (
+            "restart: always\n    deploy: {restart_policy: {condition: on-failure}}",
+            "on-failure",
+            None,
+        ),
+        ("restart: 'no'\n    deploy: {restart_policy: {condition: any}}", "always", None),
+        ("deploy: {restart_policy: {condition: on-failure, max_attempts: 4}}", "on-failure", 4),
+        ("restart: on-failure:3", "on-failure", 3),
+        ("restart: unless-stopped", "unless-stopped", None),
+    ],
+)
+def test_restart_policy_like_compose(tmp_path: Path, settings: str, restart, retries) -> None:
+    s = container(deploy(tmp_path, f"services:\n  s:\n    image: busybox\n    {settings}\n"))
+    assert (s["restart"], s.get("maxRetryCount")) == (restart, retries)
+
+
+def test_a_retry_count_without_on_failure_is_refused_like_the_engine(tmp_path: Path) -> None:
+    compose = (
+        "services:\n  s:\n    image: busybox\n    deploy: {restart_policy: {max_attempts: 3}}\n"
+    )
+    with pytest.raises(
+        ComposeTranslationError, match="Docker counts restarts only with on-failure"
+    ):
+        deploy(tmp_path, compose)

@@ -123,9 +123,9 @@ def test_restart_policies() -> None:
     args = _one({"restart": "on-failure:5"})[0].args
     assert (args["restart"], args["max_retry_count"]) == ("on-failure", 5)
     assert _one({})[0].args["restart"] == "no"
-    deploy = {"restart_policy": {"condition": "any", "max_attempts": 2, "delay": "5s"}}
+    deploy = {"restart_policy": {"condition": "on-failure", "max_attempts": 2, "delay": "5s"}}
     service, plan = _one({"deploy": deploy})
-    assert (service.args["restart"], service.args["max_retry_count"]) == ("always", 2)
+    assert (service.args["restart"], service.args["max_retry_count"]) == ("on-failure", 2)
     assert any("restart_policy.delay" in w for w in plan.warnings)
 
 
