@@ -41,30 +41,30 @@ LOCKS = (
 )
 
 
-def _lines(path: Path) -> list[str]:
+def requirement_lines(path: Path) -> list[str]:
     """The requirement lines of a file, without comments, blanks and line continuations."""
     text = path.read_text().replace("\\\n", " ")
     lines = (re.sub(r"(^|\s)#.*", "", line).split() for line in text.splitlines())
     return [" ".join(words) for words in lines if words]
 
 
-def _inputs(path: Path) -> list[Path]:
+def input_files(path: Path) -> list[Path]:
     """`path` and every file it includes with `-r` or `-c`, in order."""
     found = [path]
-    for line in _lines(path):
+    for line in requirement_lines(path):
         option, _, target = line.partition(" ")
         if option in ("-r", "-c"):
-            found += _inputs(path.parent / target)
+            found += input_files(path.parent / target)
     return found
 
 
 def fingerprint(lock: Lock, root: Path = REPO) -> str:
     """SHA-256 of the requirement lines of every input of `lock` (comments do not count)."""
     digest = hashlib.sha256()
-    files = _inputs(root / lock.source) + [root / c for c in lock.constraints]
+    files = input_files(root / lock.source) + [root / c for c in lock.constraints]
     for path in files:
         digest.update(f"{path.relative_to(root)}\n".encode())
-        digest.update("\n".join(_lines(path)).encode() + b"\n\n")
+        digest.update("\n".join(requirement_lines(path)).encode() + b"\n\n")
     return digest.hexdigest()
 
 
@@ -95,7 +95,7 @@ def canonical(name: str) -> str:
 def pins(path: Path) -> dict[str, tuple[str, frozenset[str]]]:
     """A lock's packages: normalised name → (version, hashes)."""
     found = {}
-    for line in _lines(path):
+    for line in requirement_lines(path):
         name, _, rest = line.partition("==")
         version, *options = rest.split()
         hashes = frozenset(o.removeprefix("--hash=") for o in options if o.startswith("--hash="))
@@ -106,6 +106,8 @@ def pins(path: Path) -> dict[str, tuple[str, frozenset[str]]]:
 def compile_lock(lock: Lock, upgrade: bool) -> None:
     """Resolve one lock with uv (keeping its current pins unless `upgrade`), then stamp it."""
     uv = Path(sys.executable).parent / "uv"
+    if not uv.exists():
+        sys.exit(f"{uv} is missing: run `make venv` (uv comes with requirements-dev.lock)")
     command = [str(uv), "pip", "compile", "--quiet", "--generate-hashes"]
     command += ["--python-version", PYTHON_VERSION, "--python-platform", PYTHON_PLATFORM]
     command += [lock.source, "-o", lock.path]

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts.lock import LOCKS, _inputs, _lines, canonical, pins, stale
+from scripts.lock import LOCKS, canonical, input_files, pins, requirement_lines, stale
 
 RUNTIME, DEV, CLIENT = (lock.path for lock in LOCKS)
 
 
 def _copy_inputs(repo_root: Path, target: Path) -> None:
     for lock in LOCKS:
-        for path in [*_inputs(repo_root / lock.source), repo_root / lock.path]:
+        for path in [*input_files(repo_root / lock.source), repo_root / lock.path]:
             copy = target / path.relative_to(repo_root)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, copy)
@@ -67,8 +67,8 @@ def test_every_locked_package_is_pinned_with_hashes(repo_root: Path, lock: str) 
 def test_every_declared_pin_is_what_the_lock_holds(repo_root: Path, lock: str) -> None:
     source = next(entry.source for entry in LOCKS if entry.path == lock)
     locked = pins(repo_root / lock)
-    for path in _inputs(repo_root / source):
-        for line in _lines(path):
+    for path in input_files(repo_root / source):
+        for line in requirement_lines(path):
             if line.startswith("-"):
                 continue
             name, _, version = line.partition("==")
