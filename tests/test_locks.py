@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from scripts.lock import LOCKS, canonical, input_files, pins, requirement_lines, stale
+from scripts.lock import (
+    LOCKS,
+    canonical,
+    compile_lock,
+    input_files,
+    pins,
+    requirement_lines,
+    stale,
+)
 
 RUNTIME, DEV, CLIENT = (lock.path for lock in LOCKS)
 
@@ -86,3 +94,11 @@ def test_runtime_and_client_pins_come_from_one_resolution(repo_root: Path, subse
         n: (v, big.get(n, ("absent",))[0]) for n, (v, h) in small.items() if big.get(n) != (v, h)
     }
     assert not different, f"{subset} differs from {superset}: {different}"
+
+
+def test_make_lock_without_uv_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.executable", str(tmp_path / "bin" / "python"))
+    with pytest.raises(SystemExit, match=r"bin/uv is missing: run `make venv`"):
+        compile_lock(LOCKS[0], upgrade=False)
