@@ -15,6 +15,7 @@ from components.compose_stack.values import (
     labels,
     number_text,
     parse_duration,
+    provider_set_order,
     strings,
     to_mib,
 )
@@ -71,6 +72,9 @@ def container_args(
     ):
         if key in args:
             args[key] = [str(v) for v in args[key]]
+    for key in ("dns", "dns_searches"):
+        if key in args:
+            _check_order(key, args[key], where, report)
     env = spec.get("environment") or {}
     # A variable listed without a value and unset where Compose ran stays unset, as in Compose.
     args["envs"] = [f"{k}={v}" for k, v in sorted(env.items()) if v is not None]
@@ -110,6 +114,20 @@ def container_args(
     lifecycle.restart(spec, deploy, args, where, report)
     _resources(spec, deploy, args, where, report)
     return args
+
+
+def _check_order(key: str, values: list[str], where: str, report: Report) -> None:
+    """`dns` and `dns_search` are ordered (priority, which name wins); the provider keeps
+    them as sets and passes them in its own order: refuse a list it would reorder."""
+    order = provider_set_order(values)
+    if order != values:
+        name = {"dns": "dns", "dns_searches": "dns_search"}[key]
+        report.reject(
+            where,
+            f"{name}: {values}",
+            f"the docker provider keeps `{name}` as a set and would give Docker the order "
+            f"{order}; write them in that order if it suits you, or keep one",
+        )
 
 
 def _tmpfs_entry(entry: str) -> tuple[str, str]:

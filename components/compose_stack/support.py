@@ -72,9 +72,11 @@ SERVICE_KEYS: dict[str, Rule] = {
     "hostname": Rule(T, "container `hostname`"),
     "domainname": Rule(T, "container `domainname`"),
     "container_name": Rule(T, "container `name` (only with one replica)"),
-    "dns": Rule(T, "container `dns`"),
+    "dns": Rule(T, "container `dns`; an order the provider's set would change is rejected"),
     "dns_opt": Rule(T, "container `dns_opts`"),
-    "dns_search": Rule(T, "container `dns_searches`"),
+    "dns_search": Rule(
+        T, "container `dns_searches`; an order the provider's set would change is rejected"
+    ),
     "extra_hosts": Rule(T, "container `hosts`"),
     "cap_add": Rule(T, "`capabilities.adds`"),
     "cap_drop": Rule(T, "`capabilities.drops`"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -80,3 +81,13 @@ def host_entry(entry: str) -> dict[str, str]:
     if not sep:
         host, _, ip = entry.partition(":")
     return {"host": host, "ip": ip}
+
+
+def provider_set_order(values: list[str]) -> list[str]:
+    """The order in which the docker provider passes a string *set* to Docker.
+
+    The Terraform SDK keeps sets as a map from a hash code (CRC-32 of the string) to the
+    value and lists them sorted by that code *as text*; the given order is lost.
+    """
+    unique = list(dict.fromkeys(values))
+    return sorted(unique, key=lambda v: str(zlib.crc32(v.encode())))

@@ -253,3 +253,30 @@ def test_a_retry_count_without_on_failure_is_refused_like_the_engine(tmp_path: P
         ComposeTranslationError, match="Docker counts restarts only with on-failure"
     ):
         deploy(tmp_path, compose)
+
+
+def test_dns_order_the_provider_would_change_is_refused(tmp_path: Path) -> None:
+    # The provider hands Docker its sets sorted by the CRC-32 of each value, as text.
+    kept = container(deploy(tmp_path, DNS_STACK.format(dns="[1.1.1.1, 8.8.8.8]", search="[x.lan]")))
+    assert (kept["dns"], kept["dnsSearches"]) == (["1.1.1.1", "8.8.8.8"], ["x.lan"])
+    with pytest.raises(ComposeTranslationError) as refused:
+        deploy(
+            tmp_path, DNS_STACK.format(dns="[8.8.8.8, 1.1.1.1]", search="[a.example, b.example]")
+        )
+    assert refused.value.problems == [
+        "service `s`: `dns: ['8.8.8.8', '1.1.1.1']` is not supported: the docker provider keeps "
+        "`dns` as a set and would give Docker the order ['1.1.1.1', '8.8.8.8']; write them in "
+        "that order if it suits you, or keep one",
+        "service `s`: `dns_search: ['a.example', 'b.example']` is not supported: the docker "
+        "provider keeps `dns_search` as a set and would give Docker the order ['b.example', "
+        "'a.example']; write them in that order if it suits you, or keep one",
+    ]
+
+
+DNS_STACK = """
+services:
+  s:
+    image: busybox
+    dns: {dns}
+    dns_search: {search}
+"""
