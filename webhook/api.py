@@ -121,10 +121,24 @@ deployments = APIRouter(
     prefix="/deployments",
     tags=["deployments"],
     dependencies=[Depends(rate_limit), Depends(require_token)],
+    responses={
+        401: {"description": "missing or wrong bearer token, or no SLIPWAY_API_TOKEN set"},
+        429: {"description": "too many requests from this client; see Retry-After"},
+    },
 )
+NOT_FOUND = {404: {"description": "no such deployment"}}
+REFUSED = {503: {"description": "the queue refused the deployment (starting or stopping)"}}
 
 
-@deployments.post("", status_code=202)
+@deployments.post(
+    "",
+    status_code=202,
+    responses={
+        200: {"description": "a repeated Idempotency-Key: the same deployment again"},
+        409: {"description": "the Idempotency-Key was used for another sha"},
+        **REFUSED,
+    },
+)
 def request_deployment(
     body: DeployRequest,
     response: Response,
@@ -173,7 +187,7 @@ def list_deployments(
     return {"items": [deployment_json(d) for d in items], "next": following}
 
 
-@deployments.get("/{deployment_id}")
+@deployments.get("/{deployment_id}", responses=NOT_FOUND)
 def get_deployment(deployment_id: int, store: StoreDep) -> dict[str, Any]:
     """One deployment with its state history."""
     deployment = _find(store, deployment_id)
@@ -184,7 +198,7 @@ def get_deployment(deployment_id: int, store: StoreDep) -> dict[str, Any]:
     return {**deployment_json(deployment), "history": history}
 
 
-@deployments.get("/{deployment_id}/log")
+@deployments.get("/{deployment_id}/log", responses=NOT_FOUND)
 def get_log(
     deployment_id: int,
     store: StoreDep,
@@ -201,7 +215,11 @@ def get_log(
     }
 
 
-@deployments.post("/{deployment_id}/rollback", status_code=202)
+@deployments.post(
+    "/{deployment_id}/rollback",
+    status_code=202,
+    responses={**NOT_FOUND, 409: {"description": "nothing to roll back to"}, **REFUSED},
+)
 def rollback(
     deployment_id: int,
     response: Response,

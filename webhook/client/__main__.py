@@ -7,7 +7,8 @@
 
 Exit codes: 0 done (deployment succeeded / healthy); 1 the deployment ended in another
 state, or the URLs stayed unhealthy; 2 bad arguments or environment; 3 the service could not
-be reached or refused the request; 4 no final state before --timeout.
+be reached or refused the request; 4 no final state before --timeout; 5 (with --wait) the
+service recorded the request but cannot run deployments now, and said why (GET /readyz).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from webhook.client.waiting import SUCCEEDED, WaitPolicy, WaitTimeout, wait_for_
 from webhook.health import HealthConfigError, HealthPolicy, check_health, parse_health_checks
 
 EXIT_OK, EXIT_NOT_SUCCEEDED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+EXIT_CANNOT_DEPLOY = 5
 _SHA = re.compile(r"[0-9a-f]{7,40}")
 
 
@@ -148,6 +150,16 @@ def _rollback(session: Session, args: argparse.Namespace) -> int:
 
 
 def _finish(session: Session, deployment: Deployment, wait: bool) -> int:
+    blockers = session.api.blocking_problems()
+    if blockers:  # e.g. `make serve` without SLIPWAY_REPO_URL: waiting would only time out
+        message = (
+            f"deployment {deployment.id} is recorded, but the service cannot run deployments "
+            f"now: {' | '.join(blockers)}"
+        )
+        if wait:
+            session.out.error(message)
+            return EXIT_CANNOT_DEPLOY
+        session.out.line(f"warning: {message}")
     if not wait:
         return EXIT_OK
     final = wait_for_final(

@@ -149,6 +149,21 @@ class DeployApi:
     def rollback(self, deployment_id: int) -> Deployment:
         return parse_deployment(self._call("POST", f"/deployments/{deployment_id}/rollback"))
 
+    def blocking_problems(self) -> list[str]:
+        """What the service says keeps deployments from running (`GET /readyz`, `degraded`
+        entries with `blocks_deploys`), each with its fix; [] when it says nothing (an older
+        service, or no answer: this question is never retried)."""
+        try:
+            body = self._http.get("/readyz").json()
+        except (httpx.HTTPError, ValueError):
+            return []
+        items = body.get("degraded") if isinstance(body, dict) else None
+        return [
+            f"{item.get('problem')}; {item.get('fix')}"
+            for item in items or []
+            if isinstance(item, dict) and item.get("blocks_deploys")
+        ]
+
 
 def _detail(response: httpx.Response) -> str:
     """The server's own explanation (`detail` in FastAPI errors), else the start of the body."""
