@@ -151,6 +151,51 @@ def healthcheck(check: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def argv(args: dict[str, Any], where: str, report: Report) -> None:
+    """Make `entrypoints`/`command` start what Compose starts, within what the provider takes.
+
+    The provider drops an empty entrypoint (Compose's `entrypoint: []` resets the image's)
+    and refuses an empty-string command argument; both are expressed by putting the whole
+    command line in `entrypoints`, which starts the same process. Without a `command`, the
+    image's CMD would be needed, which is unknown when Slipway plans: refused.
+    """
+    entrypoint, command = args.get("entrypoints"), args.get("command") or []
+    reset = entrypoint is not None and entrypoint in ([], [""])
+    if not reset and "" not in command:
+        return
+    if reset and not command:
+        report.reject(
+            where,
+            f"entrypoint: {entrypoint}",
+            "without `command` the image's CMD would run, which Slipway does not know: "
+            "write it as `command`",
+        )
+    elif entrypoint is None:
+        report.reject(
+            where,
+            f"command: {command}",
+            "the docker provider refuses an empty argument in `command`: set `entrypoint` "
+            "too (the image's, or [] if it has none) so the whole command line is passed",
+        )
+    else:
+        args["entrypoints"] = ([] if reset else list(entrypoint)) + list(command)
+        args.pop("command", None)
+
+
+def stop_grace(seconds: float, args: dict[str, Any]) -> None:
+    """`stop_grace_period` in whole seconds, truncated as Compose does.
+
+    The provider takes a `stop_timeout` of 0 as unset (Docker's 10 s); 0 s means "kill at
+    once", so it becomes the stop signal SIGKILL instead.
+    """
+    whole = int(seconds)
+    if whole == 0:
+        args["stop_signal"] = "SIGKILL"
+        return
+    args["stop_timeout"] = whole
+    args["destroy_grace_seconds"] = whole
+
+
 _POLICIES = {
     "": "no",
     "no": "no",

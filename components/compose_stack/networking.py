@@ -100,12 +100,33 @@ def apply_links(raw: Mapping[str, Any], services: dict[str, ServicePlan], report
             if not alias or alias == target:
                 continue
             shared = {a.network for a in services[name].networks}
+            taken = _alias_owners(services, shared, alias, target)
+            if taken:
+                report.reject(
+                    f"service `{name}`",
+                    f"links: {link}",
+                    f"the link alias becomes a network alias of `{target}`, and `{alias}` "
+                    f"already names {', '.join(taken)} on the same network: rename the alias",
+                )
+                continue
             linked.networks = [
                 NetworkAttachment(a.network, (*a.aliases, alias), a.args)
                 if a.network in shared and alias not in a.aliases
                 else a
                 for a in linked.networks
             ]
+
+
+def _alias_owners(
+    services: dict[str, ServicePlan], networks: set[str], alias: str, linked: str
+) -> list[str]:
+    """Services other than `linked` that answer to `alias` on one of `networks`."""
+    return [
+        f"`{plan.name}`"
+        for plan in services.values()
+        if plan.name != linked
+        and any(a.network in networks and alias in a.aliases for a in plan.networks)
+    ]
 
 
 def ports(entry: Mapping[str, Any], where: str, report: Report) -> list[dict[str, Any]]:

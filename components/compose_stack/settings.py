@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,6 +71,7 @@ def container_args(
     ):
         if key in args:
             args[key] = [str(v) for v in args[key]]
+    lifecycle.argv(args, where, report)
     for key in ("dns", "dns_searches"):
         if key in args:
             _check_order(key, args[key], where, report)
@@ -106,9 +106,7 @@ def container_args(
     if spec.get("gpus"):
         _gpus(spec["gpus"], args)
     if spec.get("stop_grace_period"):
-        seconds = math.ceil(parse_duration(spec["stop_grace_period"]))
-        args["stop_timeout"] = seconds
-        args["destroy_grace_seconds"] = seconds
+        lifecycle.stop_grace(parse_duration(spec["stop_grace_period"]), args)
     if spec.get("healthcheck"):
         args["healthcheck"] = lifecycle.healthcheck(spec["healthcheck"])
     lifecycle.restart(spec, deploy, args, where, report)

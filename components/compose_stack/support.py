@@ -39,7 +39,9 @@ SERVICE_KEYS: dict[str, Rule] = {
     "pull_policy": Rule(T, "`build` builds; others pull a docker.RemoteImage"),
     "platform": Rule(T, "image and container `platform`"),
     "command": Rule(T, "container `command`"),
-    "entrypoint": Rule(T, "container `entrypoints`"),
+    "entrypoint": Rule(
+        T, "container `entrypoints`; `[]` with a `command`: the command line as entrypoint"
+    ),
     "environment": Rule(T, "container `envs` (after `env_file` and interpolation)"),
     "env_file": Rule(R, "merged into `environment` by Compose"),
     "label_file": Rule(R, "merged into `labels` by Compose"),
@@ -48,7 +50,12 @@ SERVICE_KEYS: dict[str, Rule] = {
     "ports": Rule(
         T, "container `ports`; without `host_ip` published on 0.0.0.0 and `::`, like Compose"
     ),
-    "expose": Rule(N, "every port is reachable on the project's networks anyway"),
+    "expose": Rule(
+        W,
+        "pulumi-docker cannot expose a port without publishing it (every port is reachable on "
+        "the project's networks anyway); a proxy that reads exposed ports needs its own label, "
+        "e.g. `traefik.http.services.<name>.loadbalancer.server.port`",
+    ),
     "volumes": Rule(
         T,
         "`volumes` (named; anonymous ones become a managed volume per container; bind), "
@@ -58,7 +65,11 @@ SERVICE_KEYS: dict[str, Rule] = {
     "tmpfs": Rule(T, "container `tmpfs`"),
     "networks": Rule(T, "`networks_advanced` with the service name and aliases as DNS aliases"),
     "network_mode": Rule(T, "`network_mode` (`service:x` becomes `container:<x's container>`)"),
-    "links": Rule(T, "link aliases become network aliases of the linked service"),
+    "links": Rule(
+        T,
+        "start order; an alias becomes a network alias of the linked service on the networks "
+        "both share (rejected when it names another service there)",
+    ),
     "restart": Rule(
         T, "`restart` and `max_retry_count` (a count only with on-failure, as the engine)"
     ),
@@ -112,7 +123,9 @@ SERVICE_KEYS: dict[str, Rule] = {
     "security_opt": Rule(T, "container `security_opts`"),
     "storage_opt": Rule(T, "container `storage_opts`"),
     "stop_signal": Rule(T, "container `stop_signal`"),
-    "stop_grace_period": Rule(T, "`stop_timeout` and `destroy_grace_seconds` (seconds)"),
+    "stop_grace_period": Rule(
+        T, "`stop_timeout` and `destroy_grace_seconds` (whole seconds); 0s: stop signal SIGKILL"
+    ),
     "secrets": Rule(
         T,
         "uploaded to /run/secrets/<target>: `file` ones with the file's mode and owner, "

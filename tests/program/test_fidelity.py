@@ -280,3 +280,51 @@ services:
     dns: {dns}
     dns_search: {search}
 """
+
+
+def _service(tmp_path: Path, settings: str) -> dict:
+    return container(deploy(tmp_path, f"services:\n  s:\n    image: busybox\n    {settings}\n"))
+
+
+def test_empty_entrypoint_resets_the_image_entrypoint(tmp_path: Path) -> None:
+    s = _service(tmp_path, "entrypoint: []\n    command: [sleep, '5']")
+    # The provider drops an empty list; the whole command line as entrypoint runs the same.
+    assert (s["entrypoints"], s.get("command")) == (["sleep", "5"], None)
+    with pytest.raises(ComposeTranslationError, match=r"`entrypoint: \[\]` is not supported"):
+        _service(tmp_path, "entrypoint: []")
+
+
+def test_a_command_with_an_empty_argument_reaches_the_process(tmp_path: Path) -> None:
+    s = _service(tmp_path, "entrypoint: [sh, -c]\n    command: ['echo \"[$$0]\"', '']")
+    assert (s["entrypoints"], s.get("command")) == (["sh", "-c", 'echo "[$0]"', ""], None)
+    with pytest.raises(ComposeTranslationError, match="refuses an empty argument in `command`"):
+        _service(tmp_path, "command: [echo, '']")
+
+
+def test_stop_grace_period_zero_stops_at_once(tmp_path: Path) -> None:
+    s = _service(tmp_path, "stop_grace_period: 0s")
+    # stop_timeout 0 is "unset" for the provider (10 s): kill at once instead.
+    assert (s["stopSignal"], s.get("stopTimeout")) == ("SIGKILL", None)
+    s = _service(tmp_path, "stop_grace_period: 2500ms")
+    assert (s["stopTimeout"], s["destroyGraceSeconds"]) == (2, 2)  # truncated, as Compose
+
+
+def test_expose_is_warned_with_what_to_do(tmp_path: Path) -> None:
+    run = deploy(tmp_path, "services:\n  s:\n    image: nginx\n    expose: ['80']\n")
+    assert any("`expose` is ignored" in w and "loadbalancer.server.port" in w for w in run.warnings)
+
+
+def test_a_link_alias_that_names_another_service_is_refused(tmp_path: Path) -> None:
+    compose = """
+services:
+  db: {image: postgres}
+  cache: {image: redis}
+  s:
+    image: busybox
+    links: ["db:cache"]
+"""
+    with pytest.raises(ComposeTranslationError, match=r"`cache` already names `cache`"):
+        deploy(tmp_path, compose)
+    run = deploy(tmp_path, compose.replace("db:cache", "db:database"))
+    aliases = run.container("p-db-1").inputs["networksAdvanced"][0]["aliases"]
+    assert aliases == ["db", "database"]
