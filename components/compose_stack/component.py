@@ -141,9 +141,28 @@ class ComposeStack(pulumi.ComponentResource):
         ]
 
     def _mounts(self, service: ServicePlan, plan: StackPlan, container: str) -> dict:
-        """The `volumes` input of one container (anonymous volumes are per container)."""
-        volumes = [self._mount(m, plan, container) for m in service.mounts]
-        return {"volumes": volumes} if volumes else {}
+        """The `volumes` and `mounts` inputs of one container (anonymous volumes are per
+        container); `mounts` for the options that only it has (nocopy, subpath, propagation)."""
+        volumes = [self._mount(m, plan, container) for m in service.mounts if not m.needs_mount_api]
+        mounts = [self._api_mount(m, container) for m in service.mounts if m.needs_mount_api]
+        return {k: v for k, v in (("volumes", volumes), ("mounts", mounts)) if v}
+
+    def _api_mount(self, mount: Mount, container: str) -> dict:
+        out: dict = {"target": mount.container_path, "read_only": mount.read_only}
+        if mount.kind == "bind":
+            return {
+                **out,
+                "type": "bind",
+                "source": mount.source,
+                "bind_options": {"propagation": mount.propagation},
+            }
+        name = mount.source
+        if mount.kind == "anonymous":
+            name = anonymous_volume_name(container, str(mount.container_path))
+        options = {"no_copy": mount.no_copy} if mount.no_copy else {}
+        if mount.subpath:
+            options["subpath"] = mount.subpath
+        return {**out, "type": "volume", "source": self._volumes[name], "volume_options": options}
 
     def _mount(self, mount: Mount, plan: StackPlan, container: str) -> dict:
         if mount.kind == "volume":

@@ -129,8 +129,14 @@ def dependency_order(services: dict[str, ServicePlan]) -> list[ServicePlan]:
     return ordered
 
 
-def healthcheck(check: Mapping[str, Any]) -> dict[str, Any]:
+def healthcheck(check: Mapping[str, Any], where: str, report: Report) -> dict[str, Any]:
     """A Compose `healthcheck` as the container's `healthcheck` input."""
+    if check.get("start_interval") is not None and check.get("start_period") is None:
+        report.reject(
+            where,
+            "healthcheck.start_interval without start_period",
+            "Compose refuses it (Docker would ignore it): add `start_period`",
+        )
     if check.get("disable"):
         return {"tests": ["NONE"]}
     out: dict[str, Any] = {}

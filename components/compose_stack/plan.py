@@ -64,6 +64,14 @@ class Mount:
     source: str | None = None  # volume key, host path, service or container name
     read_only: bool = False
     selinux_relabel: str | None = None
+    no_copy: bool = False  # `volume.nocopy`: do not copy the image's files into the volume
+    subpath: str | None = None  # `volume.subpath`: mount a folder of the volume
+    propagation: str | None = None  # `bind.propagation`
+
+    @property
+    def needs_mount_api(self) -> bool:
+        """Options only the provider's `mounts` input has (its `volumes` input lacks them)."""
+        return self.no_copy or bool(self.subpath or self.propagation)
 
 
 @dataclass(frozen=True)

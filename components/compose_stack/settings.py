@@ -108,7 +108,9 @@ def container_args(
     if spec.get("stop_grace_period"):
         lifecycle.stop_grace(parse_duration(spec["stop_grace_period"]), args)
     if spec.get("healthcheck"):
-        args["healthcheck"] = lifecycle.healthcheck(spec["healthcheck"])
+        args["healthcheck"] = lifecycle.healthcheck(spec["healthcheck"], where, report)
+    if spec.get("blkio_config"):
+        _blkio(spec["blkio_config"], args, where, report)
     lifecycle.restart(spec, deploy, args, where, report)
     _resources(spec, deploy, args, where, report)
     return args
@@ -126,6 +128,30 @@ def _check_order(key: str, values: list[str], where: str, report: Report) -> Non
             f"the docker provider keeps `{name}` as a set and would give Docker the order "
             f"{order}; write them in that order if it suits you, or keep one",
         )
+
+
+_BLKIO_LIMITS = ("device_read_bps", "device_read_iops", "device_write_bps", "device_write_iops")
+
+
+def _blkio(config: Mapping[str, Any], args: dict[str, Any], where: str, report: Report) -> None:
+    """`blkio_config` limits as `device_read_bps` and friends; weights cannot be set."""
+    for key in ("weight", "weight_device"):
+        if config.get(key):
+            report.reject(
+                where,
+                f"blkio_config.{key}",
+                "pulumi-docker cannot set block IO weights: remove it (limits are supported)",
+            )
+    for key in _BLKIO_LIMITS:
+        if config.get(key):
+            args[key] = [_throttle(d) for d in config[key]]
+
+
+def _throttle(device: Mapping[str, Any]) -> dict[str, Any]:
+    """A `{path, rate}` entry (Compose writes `Path`/`Rate`, the rate in bytes or IO/s)."""
+    path = device.get("path", device.get("Path"))
+    rate = device.get("rate", device.get("Rate"))
+    return {"path": path, "rate": int(rate)}
 
 
 def _tmpfs_entry(entry: str) -> tuple[str, str]:
@@ -191,6 +217,13 @@ def _resources(
     cpus = limits.get("cpus", spec.get("cpus"))
     if cpus is not None:
         args["cpus"] = number_text(cpus)
+        if spec.get("cpu_period") is not None or spec.get("cpu_quota") is not None:
+            report.reject(
+                where,
+                "cpus with cpu_period/cpu_quota",
+                "Docker refuses both (Compose fails to create the container): keep `cpus` "
+                "or `cpu_period`/`cpu_quota`",
+            )
     memory = limits.get("memory", spec.get("mem_limit"))
     if memory is not None:
         args["memory"] = to_mib(memory)

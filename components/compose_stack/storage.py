@@ -54,17 +54,11 @@ def mounts(
         read_only = bool(entry.get("read_only"))
         if kind == "volume":
             options = entry.get("volume") or {}
-            for key in ("nocopy", "subpath"):
-                if options.get(key):
-                    report.reject(
-                        where,
-                        f"volumes: {target} volume.{key}",
-                        "pulumi-docker volume binds cannot set it: remove it",
-                    )
+            extra = {"no_copy": bool(options.get("nocopy")), "subpath": options.get("subpath")}
             if entry.get("source"):
-                plan.mounts.append(Mount("volume", target, entry["source"], read_only))
+                plan.mounts.append(Mount("volume", target, entry["source"], read_only, **extra))
             else:
-                plan.mounts.append(Mount("anonymous", target))
+                plan.mounts.append(Mount("anonymous", target, read_only=read_only, **extra))
         elif kind == "bind":
             _bind(plan, entry, facts, where, report)
         elif kind == "tmpfs":
@@ -95,11 +89,11 @@ def _bind(
     source, target = entry["source"], entry["target"]
     read_only = bool(entry.get("read_only"))
     bind = entry.get("bind") or {}
-    if bind.get("propagation"):
+    if bind.get("propagation") and bind.get("selinux"):
         report.reject(
             where,
-            f"volumes: {target} bind.propagation",
-            "pulumi-docker binds cannot set propagation: remove it",
+            f"volumes: {target} bind.propagation with bind.selinux",
+            "the provider's mounts with propagation cannot relabel: drop one of them",
         )
     if bind.get("create_host_path") is False:
         report.warn(
@@ -118,7 +112,16 @@ def _bind(
             "on the remote Docker host the same path must exist (or make it a read-only file "
             "so that Slipway uploads it)"
         )
-    plan.mounts.append(Mount("bind", target, source, read_only, bind.get("selinux")))
+    plan.mounts.append(
+        Mount(
+            "bind",
+            target,
+            source,
+            read_only,
+            bind.get("selinux"),
+            propagation=bind.get("propagation"),
+        )
+    )
 
 
 def _same_mode(info: FileInfo) -> dict[str, str]:

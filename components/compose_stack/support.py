@@ -59,7 +59,8 @@ SERVICE_KEYS: dict[str, Rule] = {
     "volumes": Rule(
         T,
         "`volumes` (named; anonymous ones become a managed volume per container; bind), "
-        "`uploads` for read-only project files, `tmpfs`",
+        "`mounts` for `volume.nocopy`, `volume.subpath`, `bind.propagation`, `uploads` for "
+        "read-only project files, `tmpfs`",
     ),
     "volumes_from": Rule(T, "`volumes` with `from_container`"),
     "tmpfs": Rule(T, "container `tmpfs`"),
@@ -99,7 +100,12 @@ SERVICE_KEYS: dict[str, Rule] = {
     "mem_limit": Rule(T, "`memory` (MiB, rounded up)"),
     "mem_reservation": Rule(T, "`memory_reservation` (MiB, rounded up)"),
     "memswap_limit": Rule(T, "`memory_swap` (MiB, rounded up; -1 unlimited)"),
-    "cpus": Rule(T, "container `cpus`"),
+    "cpus": Rule(T, "container `cpus` (rejected with `cpu_period`/`cpu_quota`, as Docker)"),
+    "blkio_config": Rule(
+        T,
+        "`device_read_bps`, `device_read_iops`, `device_write_bps`, `device_write_iops`; "
+        "`weight` and `weight_device` rejected",
+    ),
     "cpuset": Rule(T, "container `cpu_set`"),
     "cpu_shares": Rule(T, "container `cpu_shares`"),
     "cpu_quota": Rule(T, "container `cpu_quota`"),
@@ -139,7 +145,6 @@ SERVICE_KEYS: dict[str, Rule] = {
     "attach": Rule(N, "only changes which logs `docker compose up` prints"),
     "develop": Rule(W, "`docker compose watch` is a development loop, not a deployment"),
     "annotations": Rule(X, "pulumi-docker cannot set OCI annotations: remove them"),
-    "blkio_config": Rule(X, "pulumi-docker cannot set block IO limits: remove `blkio_config`"),
     "cpu_count": Rule(X, "Windows-only: use `cpus`"),
     "cpu_percent": Rule(X, "Windows-only: use `cpus`"),
     "cpu_rt_period": Rule(X, "pulumi-docker cannot set realtime CPU: remove it"),

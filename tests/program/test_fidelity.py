@@ -328,3 +328,67 @@ services:
     run = deploy(tmp_path, compose.replace("db:cache", "db:database"))
     aliases = run.container("p-db-1").inputs["networksAdvanced"][0]["aliases"]
     assert aliases == ["db", "database"]
+
+
+def test_blkio_limits_nocopy_subpath_and_propagation_are_deployed(tmp_path: Path) -> None:
+    compose = """
+services:
+  s:
+    image: busybox
+    blkio_config:
+      device_read_bps: [{path: /dev/sda, rate: 12mb}]
+      device_write_iops: [{path: /dev/sda, rate: 30}]
+    volumes:
+      - {type: volume, source: data, target: /data, volume: {nocopy: true, subpath: app}}
+      - {type: volume, target: /cache, volume: {nocopy: true}}
+      - {type: bind, source: /mnt, target: /mnt, read_only: true, bind: {propagation: rslave}}
+      - {type: volume, source: data, target: /plain}
+volumes:
+  data: {}
+"""
+    s = container(deploy(tmp_path, compose))
+    assert s["deviceReadBps"] == [{"path": "/dev/sda", "rate": 12 * 1024 * 1024}]
+    assert s["deviceWriteIops"] == [{"path": "/dev/sda", "rate": 30}]
+    cache = s["mounts"][1]["source"]
+    assert cache.startswith("p-s-1_cache-")
+    assert s["mounts"] == [
+        {
+            "target": "/data",
+            "readOnly": False,
+            "type": "volume",
+            "source": "p_data",
+            "volumeOptions": {"noCopy": True, "subpath": "app"},
+        },
+        {
+            "target": "/cache",
+            "readOnly": False,
+            "type": "volume",
+            "source": cache,
+            "volumeOptions": {"noCopy": True},
+        },
+        {
+            "target": "/mnt",
+            "readOnly": True,
+            "type": "bind",
+            "source": "/mnt",
+            "bindOptions": {"propagation": "rslave"},
+        },
+    ]
+    assert s["volumes"] == [{"volumeName": "p_data", "containerPath": "/plain", "readOnly": False}]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            "healthcheck: {test: [CMD, 'true'], start_interval: 1s}",
+            "`healthcheck.start_interval without start_period` is not supported",
+        ),
+        ("cpus: 0.5\n    cpu_period: 100000", "`cpus with cpu_period/cpu_quota` is not supported"),
+        ("cpu_quota: 50000\n    deploy: {resources: {limits: {cpus: '1'}}}", "cpu_quota"),
+        ("blkio_config: {weight: 300}", "`blkio_config.weight` is not supported"),
+    ],
+)
+def test_what_compose_or_the_engine_refuses_is_refused(tmp_path, settings, message) -> None:
+    with pytest.raises(ComposeTranslationError, match=message):
+        _service(tmp_path, settings)
