@@ -1,5 +1,6 @@
 """The real service for end-to-end tests: uvicorn on a loopback port, the orchestrator with
-the local process runner, GitHub feedback pointed at the fake GitHub."""
+the given runner (local process or the real Automation API), GitHub feedback pointed at the
+fake GitHub."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from webhook.github.client import GitHubClient
 from webhook.github.feedback import FeedbackConfig, FeedbackService
 from webhook.github.retry_policy import RetryPolicy
 from webhook.github.wiring import GitHubFeedback
-from webhook.orchestrator import Orchestrator, build_orchestrator
-from webhook.runners.local_process import LocalProcessRunner
+from webhook.orchestrator import Orchestrator, OrchestratorSettings, build_orchestrator
+from webhook.runners.base import StackRunner
 from webhook.settings import Settings
 from webhook.signature import sign
 from webhook.store import Store
@@ -77,11 +78,12 @@ def live_service(
     *,
     repo: Path,
     state_dir: Path,
-    runner: LocalProcessRunner,
+    runner: StackRunner,
     github_url: str,
     token: str,
     repository: str,
     stack: str = "dev",
+    config: OrchestratorSettings = FAST,
 ) -> Iterator[LiveService]:
     settings = Settings(
         webhook_secret=SECRET,
@@ -99,7 +101,7 @@ def live_service(
         FeedbackService(client, FeedbackConfig(repository, stack, "http://slipway.test")),
         store=store,
     )
-    orchestrator = build_orchestrator(settings, store, runner, FAST, observer=feedback)
+    orchestrator = build_orchestrator(settings, store, runner, config, observer=feedback)
     mirror = orchestrator.pipeline.mirror
     worktree_spy = Spy(mirror.worktree)
     mirror.worktree = worktree_spy  # type: ignore[method-assign]
