@@ -12,6 +12,7 @@ import pytest
 
 from components.deploy_service.caddy import CaddySite, render_caddyfile
 from webhook.orchestrator.config import OrchestratorSettings
+from webhook.startup import EXIT_STATE_DIR_BUSY, EXIT_STATE_DIR_UNUSABLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UNIT = REPO_ROOT / "deploy" / "slipway.service"
@@ -47,6 +48,10 @@ def test_unit_runs_the_service_as_its_own_user_with_state_and_restart() -> None:
     assert service["EnvironmentFile"] == "/etc/slipway/slipway.env"
     assert service["StateDirectory"] == "slipway"
     assert service["Restart"] == "on-failure"
+    # No restart loop on a start that only a person can fix (webhook/__main__.py, startup.py).
+    assert service["RestartPreventExitStatus"].split() == [
+        str(code) for code in (2, EXIT_STATE_DIR_BUSY, EXIT_STATE_DIR_UNUSABLE)
+    ]
     assert service["ProtectSystem"] == "strict"
     # Longer than the service's default shutdown grace, so a running `up` can finish.
     grace = OrchestratorSettings.model_fields["shutdown_grace_seconds"].default
