@@ -120,7 +120,7 @@ class Recovery:
             try:
                 blocker = self.preflight.blocker()
                 if blocker is not None:
-                    raise RecoveryBlocked(blocker.problem)
+                    raise RecoveryBlocked(blocker.message())
                 self._recover_stack(stack, deployment, removed)
             except Exception as error:
                 self._failed(deployment, describe(error))
