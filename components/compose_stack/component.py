@@ -19,6 +19,9 @@ from components.compose_stack.plan import (
 )
 
 TYPE_TOKEN = "slipway:compose:Stack"
+# A label change would replace a network (its containers are attached) or a volume (its data
+# with it): labels are set when they are created and not changed afterwards.
+_LABELS_AT_CREATION = ["labels"]
 
 
 @dataclass
@@ -69,7 +72,9 @@ class ComposeStack(pulumi.ComponentResource):
             )
             return found.name
         resource = docker.Network(
-            f"{self._name}-net-{network.key}", **network.args, opts=self._child()
+            f"{self._name}-net-{network.key}",
+            **network.args,
+            opts=self._child(ignore_changes=_LABELS_AT_CREATION),
         )
         return resource.name
 
@@ -77,7 +82,9 @@ class ComposeStack(pulumi.ComponentResource):
         if volume.external:
             return volume.name  # Docker has no volume lookup in pulumi-docker; used by name
         resource = docker.Volume(
-            f"{self._name}-vol-{volume.key}", **volume.args, opts=self._child()
+            f"{self._name}-vol-{volume.key}",
+            **volume.args,
+            opts=self._child(ignore_changes=_LABELS_AT_CREATION),
         )
         return resource.name
 
@@ -134,6 +141,7 @@ class ComposeStack(pulumi.ComponentResource):
                 name=container_name,
                 image=image_ref,
                 **args,
+                **service.replica_args[replica - 1],
                 **self._mounts(service, plan, container_name),
                 opts=self._child(depends_on=after),
             )

@@ -108,6 +108,7 @@ class ServicePlan:
     wait_healthy: bool = False  # a dependant waits for this service to be healthy
     run_to_completion: bool = False  # a dependant waits for this service to exit
     wait_timeout: int | None = None
+    replica_args: list[dict[str, Any]] = field(default_factory=list)  # per container (labels)
 
 
 @dataclass

@@ -39,6 +39,11 @@ class HostFacts:
     environ: Mapping[str, str] = field(default_factory=dict)
     remote_docker_host: bool = False
     file_info: Callable[[str], FileInfo | None] | None = None  # None: from `is_file` only
+    # For Compose's labels: the files and folder as the stack config names them (stable from
+    # checkout to checkout), and the version of the Compose that resolved them.
+    config_files: tuple[str, ...] = ()
+    working_dir: str | None = None  # None: `project_dir`
+    compose_version: str = ""
 
     def stat(self, path: str) -> FileInfo | None:
         """The regular file at `path` on this machine, or None."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.compose.docker_compose import compose_config
+from components.compose.docker_compose import compose_config, find_compose_command
 from components.compose.source import MigrationError, load_source
 from components.compose.source import services_using_extends as extends_in
 from components.compose_stack.plan import StackPlan
@@ -55,6 +56,27 @@ def file_info(path: str) -> FileInfo | None:
     return FileInfo(mode=stat.S_IMODE(found.st_mode), uid=found.st_uid, gid=found.st_gid)
 
 
+def compose_version() -> str:
+    """`docker compose version --short` of the Compose that resolves the files ("" if unknown)."""
+    try:
+        done = subprocess.run(
+            [*find_compose_command(), "version", "--short"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def shown_path(path: Path, base: Path) -> str:
+    """`path` relative to `base` (the Pulumi project folder) when inside it: the same in every
+    checkout, so labels that show it do not change from one deployment to the next."""
+    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
+
+
 def load_stack_plan(
     files: Sequence[Path],
     *,
@@ -73,6 +95,9 @@ def load_stack_plan(
         project_dir=str(paths[0].parent),
         is_file=os.path.isfile,
         file_info=file_info,
+        config_files=tuple(shown_path(p, Path.cwd()) for p in paths),
+        working_dir=shown_path(paths[0].parent, Path.cwd()),
+        compose_version=compose_version(),
         environ=dict(os.environ),
         remote_docker_host=remote_docker_host,
     )

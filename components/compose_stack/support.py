@@ -78,7 +78,7 @@ SERVICE_KEYS: dict[str, Rule] = {
         T, "`healthcheck` (test, interval, timeout, retries, start period/interval)"
     ),
     "depends_on": Rule(T, "`depends_on`; `service_healthy` sets `wait` on the dependency"),
-    "labels": Rule(T, "container `labels`"),
+    "labels": Rule(T, "container `labels`, with Compose's `com.docker.compose.*` labels"),
     "user": Rule(T, "container `user`"),
     "working_dir": Rule(T, "container `working_dir`"),
     "hostname": Rule(T, "container `hostname`"),

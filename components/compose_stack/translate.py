@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from components.compose_stack import lifecycle, networking, storage
-from components.compose_stack.plan import ImagePlan, ServicePlan, StackPlan
+from components.compose_stack import compose_labels, lifecycle, networking, storage
+from components.compose_stack.plan import ImagePlan, NetworkPlan, ServicePlan, StackPlan, VolumePlan
 from components.compose_stack.report import ComposeTranslationError, HostFacts, Report
 from components.compose_stack.settings import container_args
 from components.compose_stack.support import BUILD_KEYS, DEPLOY_KEYS, SERVICE_KEYS, TOP_LEVEL_KEYS
@@ -55,8 +55,10 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
         name: _service(name, spec, project, files, facts, report)
         for name, spec in raw_services.items()
     }
+    named = {v.key for v in volumes}
     for plan in services.values():
         volumes.extend(storage.anonymous_volumes(plan))
+    _label(project, facts, raw_services, services, networks, volumes, named)
     networking.apply_links(raw_services, services, report)
     lifecycle.mark_waited_dependencies(services, report)
     lifecycle.check_container_references(services, report)
@@ -69,6 +71,40 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
         services=lifecycle.dependency_order(services),
         warnings=report.warnings,
     )
+
+
+def _label(
+    project: str,
+    facts: HostFacts,
+    raw: Mapping[str, Any],
+    services: Mapping[str, ServicePlan],
+    networks: list[NetworkPlan],
+    volumes: list[VolumePlan],
+    named: set[str],
+) -> None:
+    """Compose's bookkeeping labels on every container, network and volume Slipway creates."""
+    version = facts.compose_version
+    base = compose_labels.project_labels(
+        facts.working_dir or facts.project_dir, list(facts.config_files), version
+    )
+    for name, plan in services.items():
+        entries = plan.args.pop("labels", None)
+        depends_on = raw[name].get("depends_on") or {}
+        plan.replica_args = [
+            {
+                "labels": compose_labels.merged(
+                    entries, compose_labels.container_labels(project, name, n, depends_on, base)
+                )
+            }
+            for n in range(1, len(plan.container_names) + 1)
+        ]
+    for resource in (*networks, *volumes):
+        if resource.external:
+            continue
+        kind = "network" if isinstance(resource, NetworkPlan) else "volume"
+        key = resource.key if kind == "network" or resource.key in named else None
+        labels = compose_labels.resource_labels(project, kind, key, version)
+        resource.args["labels"] = compose_labels.merged(resource.args.get("labels"), labels)
 
 
 def _service(

@@ -44,6 +44,7 @@ class Declared:
     provider: str
     secret_inputs: set[str] = field(default_factory=set)  # top-level inputs marked secret
     raw_inputs: dict[str, Any] = field(default_factory=dict)  # as sent, secret wrappers kept
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +124,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     secret_inputs={k for k, v in raw.items() if _is_secret(v)},
                     raw_inputs=raw,
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response

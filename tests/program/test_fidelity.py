@@ -7,12 +7,14 @@ provider would receive.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from components.compose.docker_compose import find_compose_command
 from components.compose_stack import ComposeTranslationError
-from tests.program.harness import ProgramRun, run_program
+from tests.program.harness import Declared, ProgramRun, run_program
 
 
 def deploy(tmp_path: Path, compose: str, **files: str) -> ProgramRun:
@@ -392,3 +394,61 @@ volumes:
 def test_what_compose_or_the_engine_refuses_is_refused(tmp_path, settings, message) -> None:
     with pytest.raises(ComposeTranslationError, match=message):
         _service(tmp_path, settings)
+
+
+def _labels(resource: Declared) -> dict[str, str]:
+    return {e["label"]: e["value"] for e in resource.inputs.get("labels") or []}
+
+
+def test_compose_sees_the_stack_through_its_labels(tmp_path: Path) -> None:
+    compose = """
+services:
+  db:
+    image: postgres
+    volumes: ["data:/var/lib/postgresql/data", "/scratch"]
+  s:
+    image: busybox
+    scale: 2
+    labels: {com.example.team: shop, com.docker.compose.project: spoofed}
+    depends_on: {db: {condition: service_started}}
+volumes:
+  data: {}
+"""
+    run = deploy(tmp_path, compose)
+    version = subprocess.run(
+        [*find_compose_command(), "version", "--short"], capture_output=True, text=True
+    ).stdout.strip()
+    # `docker compose ps/logs -p p` list containers by project, service, number and oneoff.
+    second = _labels(run.container("p-s-2"))
+    files = str(tmp_path / "compose.yml")  # outside the project folder: shown in full
+    assert second == {
+        "com.example.team": "shop",
+        "com.docker.compose.project": "p",
+        "com.docker.compose.service": "s",
+        "com.docker.compose.container-number": "2",
+        "com.docker.compose.oneoff": "False",
+        "com.docker.compose.depends_on": "db:service_started:false",
+        "com.docker.compose.project.working_dir": str(tmp_path),
+        "com.docker.compose.project.config_files": files,
+        "com.docker.compose.version": version,
+    }
+    assert _labels(run.container("p-db-1"))["com.docker.compose.container-number"] == "1"
+    network = run.of_type("docker:index/network:Network")[0]
+    assert _labels(network) == {
+        "com.docker.compose.project": "p",
+        "com.docker.compose.network": "default",
+        "com.docker.compose.version": version,
+    }
+    volumes = {v.inputs["name"]: v for v in run.of_type("docker:index/volume:Volume")}
+    assert _labels(volumes.pop("p_data")) == {
+        "com.docker.compose.project": "p",
+        "com.docker.compose.volume": "data",
+        "com.docker.compose.version": version,
+    }
+    [anonymous] = volumes.values()  # not a volume of the Compose file: no volume key
+    assert _labels(anonymous) == {
+        "com.docker.compose.project": "p",
+        "com.docker.compose.version": version,
+    }
+    # Labels never replace a network or a volume that exists (nor its data).
+    assert network.ignore_changes == anonymous.ignore_changes == ["labels"]

