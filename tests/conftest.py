@@ -85,6 +85,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     reason; with SLIPWAY_REQUIRE_REAL=1 (our CI) a missing part fails them instead."""
     needs_cli = any(item.get_closest_marker("pulumi_cli") for item in items)
     needs_engine = any(item.get_closest_marker("docker_engine") for item in items)
+    needs_browser = any(item.get_closest_marker("browser") for item in items)
     missing: dict[str, str] = {}
     if needs_cli and not shutil.which("pulumi"):
         missing["pulumi_cli"] = (
@@ -96,6 +97,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "needs a running Docker engine (`docker info` failed): run the suite with "
             "`make test`, which starts one (docs/toolchain.md)"
         )
+    if needs_browser:
+        from tests.ui.browser import missing_parts
+
+        if parts := missing_parts():
+            missing["browser"] = "needs headless Chromium and its driver: " + "; ".join(parts)
     require_real = os.environ.get("SLIPWAY_REQUIRE_REAL") == "1"
     for item in items:
         for marker, reason in missing.items():

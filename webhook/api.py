@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from webhook.readiness import readiness_json
 from webhook.settings import Settings
 from webhook.states import DeploymentKind
 from webhook.store import DeliveryStatus, Deployment, NewDeployment, NotFound, Store
+from webhook.ui.auth import cookie_request_valid
 
 # ---- dependencies (FastAPI DI): everything comes from app.state, set by create_app ------
 
@@ -59,9 +61,12 @@ def rate_limit(request: Request, settings: SettingsDep, metrics: MetricsDep) -> 
 
 
 def require_token(
-    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> None:
-    """401 unless `Authorization: Bearer <SLIPWAY_API_TOKEN>` (compared in constant time)."""
+    """401 unless `Authorization: Bearer <SLIPWAY_API_TOKEN>` (compared in constant time),
+    or, from the deployments page, its login cookie with the X-Slipway-CSRF header."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if settings.api_token is None:
         raise HTTPException(
@@ -70,6 +75,10 @@ def require_token(
     scheme, _, token = (authorization or "").partition(" ")
     expected = settings.api_token.get_secret_value().encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        if authorization is None and cookie_request_valid(
+            expected.decode(), request.cookies, request.headers, time.time()
+        ):
+            return
         raise HTTPException(401, "missing or wrong bearer token", headers=challenge)
 
 

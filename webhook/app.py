@@ -17,6 +17,7 @@ from webhook.queue import DeploymentQueue
 from webhook.ratelimit import RateLimiter
 from webhook.settings import Settings
 from webhook.store import Store
+from webhook.ui import install as install_ui
 
 
 class RequestMetrics:
@@ -117,5 +118,6 @@ def create_app(
     app.router.routes.insert(0, Route(GitHubHook.ROUTE, hook, methods=["POST"]))
     app.include_router(deployments)
     app.include_router(health)
+    install_ui(app)  # the deployments page, /ui
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app
