@@ -9,7 +9,7 @@ NODE_STAMP := tools/node_modules/.installed
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 STACK ?= dev
 
-.PHONY: venv lock tools toolchain engine test lint up down serve bench clean
+.PHONY: venv lock tools toolchain engine chromium test lint up down serve bench clean
 
 # .venv is made anew from the dev lock (runtime + test tools, every file checked by hash)
 # whenever the lock changes, so it holds exactly what the lock says and nothing else.
@@ -44,8 +44,12 @@ engine:
 	@bash scripts/docker-engine.sh start
 	@bash scripts/with-toolchain.sh bash scripts/base-image.sh
 
+# Debian's chromium for the browser tests (apt-get when missing and root; else says how).
+chromium:
+	@bash scripts/ensure-chromium.sh
+
 ## make test: create .venv, install everything the tests need, run the whole suite.
-test: $(VENV_STAMP) tools
+test: $(VENV_STAMP) tools chromium
 	bash scripts/with-toolchain.sh $(PY) -m pytest
 
 lint: $(VENV_STAMP)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 DRIVER = Path(__file__).with_name("driver.cjs")
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("SLIPWAY_CHROMIUM", "/usr/bin/chromium"))
 PLAYWRIGHT = Path(__file__).resolve().parents[2] / "tools" / "node_modules" / "playwright-core"
 
 
@@ -27,7 +28,7 @@ def missing_parts() -> list[str]:
     """What this machine lacks to run the browser tests, each with how to get it."""
     missing = []
     if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (run scripts/ensure-chromium.sh, or apt-get install chromium)")
+        missing.append(f"{CHROMIUM} (run scripts/ensure-chromium.sh: apt-get install chromium)")
     if shutil.which("node") is None:
         missing.append("node (apt-get install nodejs)")
     if not PLAYWRIGHT.is_dir():
