@@ -69,6 +69,18 @@ class RealStack:
         return json.loads(text[text.rindex("\n{") + 1 :] if "\n{" in text else text)
 
 
+def pulumi_env(backend: Path) -> dict[str, str]:
+    """The variables a test's Pulumi runs need: a new file backend at `backend`, a
+    passphrase for its secrets, nothing fetched or checked online."""
+    backend.mkdir(parents=True, exist_ok=True)
+    return {
+        "PULUMI_BACKEND_URL": f"file://{backend}",
+        "PULUMI_CONFIG_PASSPHRASE": "test-only-passphrase",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+
+
 def make_real_stack(tmp_path: Path, compose_file: str = "stacks/demo/compose.yml") -> RealStack:
     """Copy the project into `tmp_path/work`, give it a stack config of its own."""
     work = tmp_path / "work"
@@ -84,16 +96,7 @@ def make_real_stack(tmp_path: Path, compose_file: str = "stacks/demo/compose.yml
         "      status: 200\n"
         "      timeoutSeconds: 3\n"
     )
-    backend = tmp_path / "backend"
-    backend.mkdir()
-    env = {
-        **os.environ,
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": "test-only-passphrase",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "DEMO_WEB_PORT": str(port),
-    }
+    env = {**os.environ, **pulumi_env(tmp_path / "backend"), "DEMO_WEB_PORT": str(port)}
     return RealStack(work=work, stack=stack, project=project, port=port, env=env)
 
 

@@ -26,7 +26,13 @@ from tests.github_feedback.conftest import REPO, TOKEN
 from tests.github_feedback.fake_github import FakeGitHub
 from tests.github_feedback.live_service import API_TOKEN, LiveService, live_service
 from tests.github_feedback.test_end_to_end import pull_request, push
-from tests.real_stack import REPO_ROOT, docker_inspect, free_port, remove_project_containers
+from tests.real_stack import (
+    REPO_ROOT,
+    docker_inspect,
+    free_port,
+    pulumi_env,
+    remove_project_containers,
+)
 from webhook.orchestrator import OrchestratorSettings
 from webhook.runners.automation import AutomationRunner
 from webhook.states import DeploymentKind, DeploymentState
@@ -101,14 +107,7 @@ class Loop:
 def loop(tmp_path: Path, fake_github: FakeGitHub, octokit_examples_dir: Path) -> Iterator[Loop]:
     suffix = uuid.uuid4().hex[:8]
     repo = DemoRepo.create(tmp_path / "repo", f"e{suffix}", f"slipway-e{suffix}", free_port())
-    backend = tmp_path / "backend"
-    backend.mkdir()
-    env = {
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": "e2e-only",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-    }
+    env = pulumi_env(tmp_path / "backend")
     runner = AutomationRunner(env_vars=env)
     with live_service(
         repo=repo.path,
@@ -144,6 +143,7 @@ def test_bad_releases_are_rolled_back_to_the_last_healthy_commit(loop: Loop) -> 
     assert any("health: unhealthy" in line for line in loop.log(second.id))
     assert loop.release() == "ok release=r1"  # the old release answers again
     # the tag is never moved by a release that failed its checks
+    assert not [line for line in loop.log(second.id) if f"healthy-sha={bad1}" in line]
     assert loop.pulumi("stack", "tag", "get", "slipway:healthy-sha").stdout.strip() == r1
 
     bad2 = loop.repo.crashing("bad2")
@@ -166,6 +166,14 @@ def test_bad_releases_are_rolled_back_to_the_last_healthy_commit(loop: Loop) -> 
     assert by_hand.kind == DeploymentKind.ROLLBACK and by_hand.sha == r1
     assert by_hand.state == S.SUCCEEDED, loop.log(by_hand.id)
     assert loop.release() == "ok release=r1"
+
+
+def test_a_first_release_that_fails_its_checks_is_never_tagged_healthy(loop: Loop) -> None:
+    bad = loop.wait(loop.push(loop.repo.unhealthy("bad")))
+    assert bad.state == S.FAILED and bad.rolled_back_to is None, loop.log(bad.id)
+    assert any("nothing to roll back to" in line for line in loop.log(bad.id))
+    tag = loop.pulumi("stack", "tag", "get", "slipway:healthy-sha")
+    assert tag.returncode != 0 and tag.stdout.strip() == "", tag.stdout
 
 
 def test_a_burst_of_pushes_deploys_only_the_newest(loop: Loop) -> None:
