@@ -21,7 +21,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from . import render
 from .resolve import Resolver, ServiceRef, is_tagged, keyed_mapping, merge_value, plain
-from .rules import Merge, entry_key, rule_for
+from .rules import ONE_OR_LIST, Merge, entry_key, rule_for
 from .source import (
     MigrationError,
     Source,
@@ -313,7 +313,9 @@ class Planner:
         if base is None:
             return  # nothing inherited: the child's value stands
         if rule.merge is Merge.REPLACE or isinstance(child, str | int | float | bool):
-            if rule.merge is not Merge.REPLACE and isinstance(base, dict | list):
+            if rule.merge is not Merge.REPLACE and (
+                isinstance(base, dict | list) or path in ONE_OR_LIST
+            ):
                 self._write_value(path, entry, merge_value(base, child, path), "forms differ")
             return
         if child is None:

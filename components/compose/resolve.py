@@ -16,7 +16,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
 from .paths import rebase, rebase_volume
-from .rules import Merge, entry_key, keyed_to_mapping, rule_for
+from .rules import Merge, entry_key, keyed_to_mapping, normal_form, rule_for
 from .source import MigrationError, Source, own_value
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -233,6 +233,7 @@ def merge_value(base: object, child: object, path: tuple[str, ...]) -> object:
     rule = rule_for(path, child)
     if rule.merge is Merge.REPLACE or child is None or isinstance(child, TaggedScalar):
         return plain(child)
+    base, child = normal_form(path, base), normal_form(path, child)
     if rule.merge is Merge.KEYED:
         if isinstance(base, list) and isinstance(child, list):
             child_keys = {entry_key(item) for item in child}

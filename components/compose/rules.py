@@ -36,6 +36,14 @@ _NESTED_ANCHOR = "nested `<<: *anchor` inside the child's mapping"
 _ITEMS_WRITTEN = "base items written before the child's items (YAML cannot join lists)"
 _KEYED = "nested `<<: *anchor` when both are mappings, else base entries written out"
 _REPLACE = "the child's value as written (merge keys replace it too)"
+_ONE_OR_LIST = "as a list: base items, then the child's (a single string is a one-item list)"
+_BUILD = "as a mapping (`build: ./dir` is `{context: ./dir}`), merged key by key"
+
+# Keys Compose takes as one string or a list of them (`dns: 8.8.8.8`): `extends` appends
+# the child's items to the base's whichever form each side is written in.
+ONE_OR_LIST: frozenset[tuple[str, ...]] = frozenset(
+    {("dns",), ("dns_search",), ("env_file",), ("label_file",), ("tmpfs",)}
+)
 
 # Service-relative key paths; `*` matches any key at that level.
 RULES: dict[str, Rule] = {
@@ -55,7 +63,20 @@ RULES: dict[str, Rule] = {
     "build.extra_hosts": Rule(Merge.KEYED, _KEYED),
     "build.additional_contexts": Rule(Merge.KEYED, _KEYED),
     "deploy.labels": Rule(Merge.KEYED, _KEYED),
+    "build": Rule(Merge.MAPPING, _BUILD),
+    **{path[0]: Rule(Merge.SEQUENCE, _ONE_OR_LIST) for path in ONE_OR_LIST},
 }
+
+
+def normal_form(path: tuple[str, ...], value: object) -> object:
+    """`value` in the form Compose merges it in: a list for the ONE_OR_LIST keys, a mapping
+    for `build` (its string form is the context)."""
+    if path in ONE_OR_LIST and isinstance(value, str):
+        return [value]
+    if path == ("build",) and isinstance(value, str):
+        return {"context": value}
+    return value
+
 
 DEFAULT_MAPPING = Rule(Merge.MAPPING, _NESTED_ANCHOR)
 DEFAULT_SEQUENCE = Rule(Merge.SEQUENCE, _ITEMS_WRITTEN)
