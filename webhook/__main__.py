@@ -58,33 +58,37 @@ def serve(
 
     from webhook.app import create_app
     from webhook.logs import configure_logging
-    from webhook.startup import StartupError, open_state_dir
+    from webhook.startup import EXIT_NOT_LISTENING, StartupError, prepare
 
     if dev:
         _provide_dev_values()
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level)
-    try:  # before anything touches the state directory, and before the port is bound
-        state = open_state_dir(settings)
+    try:  # state dir lock, then the port, then the database: before the app's startup
+        prepared = prepare(settings)
     except StartupError as error:
         typer.echo(f"the service cannot start: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        # X-Forwarded-For is handled by the service itself (SLIPWAY_TRUSTED_PROXIES).
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
     try:
-        uvicorn.run(
-            create_app(settings, state.store),
-            host=settings.host,
-            port=settings.port,
-            loop="uvloop",
-            http="httptools",
-            log_config=None,
-            access_log=False,
-            # X-Forwarded-For is handled by the service itself (SLIPWAY_TRUSTED_PROXIES).
-            proxy_headers=False,
-            server_header=False,
-            timeout_graceful_shutdown=10,
-        )
+        server.run(sockets=[prepared.listener])
     finally:
-        state.close()
+        prepared.close()
+    if not server.started:
+        raise typer.Exit(EXIT_NOT_LISTENING)
 
 
 def _provide_dev_values() -> None:

@@ -1,4 +1,5 @@
-"""What `serve` does before the app exists: lock the state directory, open the database.
+"""What `serve` does before the app exists: lock the state directory, bind the port, check
+that the database can be opened. A start that cannot work stops here and touches nothing.
 
 Each way this can fail becomes a `StartupError`: one message naming the problem and the fix,
 and the exit code documented in docs/webhook.md ("Run it").
@@ -6,13 +7,17 @@ and the exit code documented in docs/webhook.md ("Run it").
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 from webhook.settings import Settings
 from webhook.statelock import StateDirBusy, StateDirLock
 from webhook.store import SchemaTooNew, Store
 
+EXIT_NOT_LISTENING = 3  # also uvicorn's code for a startup that failed
 EXIT_STATE_DIR_BUSY = 4
 EXIT_STATE_DIR_UNUSABLE = 5
 
@@ -26,40 +31,69 @@ class StartupError(Exception):
 
 
 @dataclass
-class StateDir:
-    """The locked state directory and its open database, for the life of the service."""
+class Prepared:
+    """The locked state directory and the bound socket, for the life of the service."""
 
     lock: StateDirLock
-    store: Store
+    listener: socket.socket
 
     def close(self) -> None:
-        self.store.close()
+        self.listener.close()
         self.lock.release()
 
 
-def open_state_dir(settings: Settings) -> StateDir:
-    """Lock the state directory first (nothing touches it before), then open the store."""
-    state_dir = settings.state_dir
+def prepare(settings: Settings) -> Prepared:
+    """Lock the state directory, bind the address, check the database; in this order, so
+    that a second service or a taken port stops before anything else happens."""
+    with ExitStack() as undo:
+        lock = lock_state_dir(settings.state_dir)
+        undo.callback(lock.release)
+        listener = listen_socket(settings.host, settings.port)
+        undo.callback(listener.close)
+        check_database(settings.database_path)
+        undo.pop_all()
+    return Prepared(lock, listener)
+
+
+def lock_state_dir(state_dir: Path) -> StateDirLock:
     try:
-        lock = StateDirLock.acquire(state_dir)
+        return StateDirLock.acquire(state_dir)
     except StateDirBusy as error:
         raise StartupError(str(error), EXIT_STATE_DIR_BUSY) from None
     except OSError as error:
         raise StartupError(unusable(state_dir, error), EXIT_STATE_DIR_UNUSABLE) from None
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """The service's listening socket, bound now (uvicorn serves on it)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        store = Store.open(settings.database_path)
-    except SchemaTooNew as error:
-        lock.release()
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
         raise StartupError(
-            f"cannot open {settings.database_path}: {error}. The database was used by a newer "
-            "Slipway: run that version, or restore a backup made with this one "
-            "(docs/webhook.md, 'Troubleshooting').",
+            f"cannot listen on {host}:{port}: {error.strerror or error}. Stop the process that "
+            "uses it, or choose another address or port (--host/--port, SLIPWAY_HOST/"
+            "SLIPWAY_PORT).",
+            EXIT_NOT_LISTENING,
+        ) from None
+    return sock
+
+
+def check_database(path: Path) -> None:
+    """Open (creating or migrating) and close the database; the app opens it again."""
+    try:
+        Store.open(path).close()
+    except SchemaTooNew as error:
+        raise StartupError(
+            f"cannot open {path}: {error}. The database was used by a newer Slipway: run that "
+            "version, or restore a backup made with this one (docs/webhook.md, "
+            "'Troubleshooting').",
             EXIT_STATE_DIR_UNUSABLE,
         ) from None
-    except (OSError, sqlite3.Error) as error:
-        lock.release()
-        raise StartupError(unusable(state_dir, error), EXIT_STATE_DIR_UNUSABLE) from None
-    return StateDir(lock, store)
+    except (OSError, sqlite3.Error, RuntimeError) as error:  # e.g. WAL refused
+        raise StartupError(unusable(path.parent, error), EXIT_STATE_DIR_UNUSABLE) from None
 
 
 def unusable(state_dir: object, error: BaseException) -> str:

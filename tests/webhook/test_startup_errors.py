@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from pathlib import Path
 
 from tests.webhook.test_settings import run_cli
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import NewDeployment, Store
 
 SECRET = {"SLIPWAY_WEBHOOK_SECRET": "s" * 32}
 
@@ -37,3 +40,23 @@ def test_a_state_directory_that_is_a_file_is_one_message_and_exit_5(tmp_path: Pa
     message = one_message(result.stderr)
     assert message.startswith("the service cannot start: cannot use the state directory var")
     assert "or set SLIPWAY_STATE_DIR" in message
+
+
+def test_a_taken_port_is_one_message_and_exit_3_before_any_startup_work(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "var" / "slipway.db") as store:
+        job = store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "dev", "c" * 40))
+        store.set_state(job.id, DeploymentState.RUNNING)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(tmp_path, "serve", "--port", str(port), **SECRET)
+    assert result.returncode == 3
+    message = one_message(result.stderr)
+    assert message == (
+        f"the service cannot start: cannot listen on 127.0.0.1:{port}: Address already in use. "
+        "Stop the process that uses it, or choose another address or port (--host/--port, "
+        "SLIPWAY_HOST/SLIPWAY_PORT)."
+    )
+    with Store.open(tmp_path / "var" / "slipway.db") as store:  # no recovery ran
+        assert store.get_deployment(job.id).state == DeploymentState.RUNNING
