@@ -91,7 +91,12 @@ def test_web_container_settings(dev: ProgramRun) -> None:
     assert web["command"] == ["gunicorn", "shop.wsgi", "--bind", "0.0.0.0:8000"]
     assert "LOG_LEVEL=warning" in web["envs"]  # the anchor's value overridden, as Compose merges
     assert "WEB_CONCURRENCY=4" in web["envs"]
-    assert _by_label(web["labels"]) == {"com.example.role": "web", "com.example.team": "shop"}
+    labels = _by_label(web["labels"])
+    assert labels["com.docker.compose.service"] == "web"  # Compose's own, so `ps` shows it
+    assert {k: v for k, v in labels.items() if not k.startswith("com.docker.compose.")} == {
+        "com.example.role": "web",
+        "com.example.team": "shop",
+    }
     assert web["logDriver"] == "json-file"
     assert web["logOpts"] == {"max-file": "3", "max-size": "10m"}
     assert [n["name"] for n in web["networksAdvanced"]] == [
@@ -113,16 +118,27 @@ def test_worker_replicas_and_limits(dev: ProgramRun) -> None:
 
 def test_proxy_ports_and_mounts(dev: ProgramRun, repo_root: Path) -> None:
     proxy = dev.container("slipway-dev-proxy-1").inputs
-    assert proxy["ports"] == [
-        {"internal": 80, "external": 80, "protocol": "tcp"},
-        {"internal": 443, "external": 443, "protocol": "tcp"},
+    assert proxy["ports"] == [  # IPv4 and IPv6, as Compose publishes them
+        {"internal": 80, "external": 80, "protocol": "tcp", "ip": "0.0.0.0"},
+        {"internal": 80, "external": 80, "protocol": "tcp", "ip": "::"},
+        {"internal": 443, "external": 443, "protocol": "tcp", "ip": "0.0.0.0"},
+        {"internal": 443, "external": 443, "protocol": "tcp", "ip": "::"},
     ]
     assert proxy["volumes"] == [
         {"volumeName": "slipway-dev_caddy-data", "containerPath": "/data", "readOnly": False}
     ]
     # The read-only project file is shipped as content, so it also works on a remote host.
     caddyfile = (repo_root / "stacks" / "Caddyfile").read_text()
-    assert proxy["uploads"] == [{"file": "/etc/caddy/Caddyfile", "content": caddyfile}]
+    found = (repo_root / "stacks" / "Caddyfile").stat()
+    assert proxy["uploads"] == [
+        {
+            "file": "/etc/caddy/Caddyfile",
+            "content": caddyfile,
+            "permissions": f"{found.st_mode & 0o7777:o}",
+            "owner": str(found.st_uid),
+            "group": str(found.st_gid),
+        }
+    ]
 
 
 def test_healthy_dependency_waits_and_orders_creation(dev: ProgramRun) -> None:
@@ -158,7 +174,8 @@ def test_dev_outputs(dev: ProgramRun) -> None:
     assert dev.outputs["healthChecks"] == [
         {"url": "http://localhost/healthz", "status": 200, "timeoutSeconds": 5}
     ]
-    assert dev.warnings == []
+    # Only `expose` (the provider cannot expose without publishing) is worth a warning.
+    assert [w for w in dev.warnings if "`expose` is ignored" not in w] == []
 
 
 def test_prod_targets_the_ssh_host_and_deploys_both_stacks(prod: ProgramRun) -> None:
@@ -184,10 +201,15 @@ def test_prod_monitoring_settings(prod: ProgramRun, repo_root: Path) -> None:
     assert prometheus.inputs["ports"] == [
         {"internal": 9090, "external": 9090, "ip": "127.0.0.1", "protocol": "tcp"}
     ]
+    config = (repo_root / "stacks" / "prometheus.yml").stat()
     assert prometheus.inputs["uploads"] == [
         {
             "file": "/etc/prometheus/prometheus.yml",
             "content": (repo_root / "stacks" / "prometheus.yml").read_text(),
+            # the mode and owner a read-only bind mount would show
+            "permissions": f"{config.st_mode & 0o7777:o}",
+            "owner": str(config.st_uid),
+            "group": str(config.st_gid),
         }
     ]
     for dependency in ("shop-node-exporter-1", "shop-cadvisor-1"):
