@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -127,6 +128,27 @@ def _alias_owners(
         if plan.name != linked
         and any(a.network in networks and alias in a.aliases for a in plan.networks)
     ]
+
+
+_PROTOCOLS = {"tcp": 0, "udp": 1, "sctp": 2}
+
+
+def in_read_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ports in the order the provider reads them back from Docker (by container port, then
+    protocol, host port and host address, IPv4 first), so that a deployed container shows no
+    difference from its inputs (the provider compares `ports` item by item)."""
+
+    def key(port: dict[str, Any]) -> tuple:
+        address = ipaddress.ip_address(port.get("ip", "0.0.0.0").strip("[]"))
+        return (
+            port["internal"],
+            _PROTOCOLS.get(port["protocol"], 3),
+            port.get("external", 0),
+            address.version,
+            address,
+        )
+
+    return sorted(entries, key=key)
 
 
 def ports(entry: Mapping[str, Any], where: str, report: Report) -> list[dict[str, Any]]:

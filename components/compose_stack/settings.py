@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.compose_stack import lifecycle
-from components.compose_stack.networking import ports
+from components.compose_stack.networking import in_read_order, ports
 from components.compose_stack.report import Report
 from components.compose_stack.values import (
     copy_keys,
@@ -81,7 +81,9 @@ def container_args(
     if spec.get("labels"):
         args["labels"] = labels(spec["labels"])
     if spec.get("ports"):
-        args["ports"] = [p for entry in spec["ports"] for p in ports(entry, where, report)]
+        args["ports"] = in_read_order(
+            [p for entry in spec["ports"] for p in ports(entry, where, report)]
+        )
     if spec.get("tmpfs"):
         args["tmpfs"] = dict(_tmpfs_entry(t) for t in spec["tmpfs"])
     if spec.get("extra_hosts"):

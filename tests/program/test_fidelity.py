@@ -213,16 +213,20 @@ def test_published_ports_listen_on_ipv4_and_ipv6_like_compose(tmp_path: Path) ->
 services:
   s:
     image: nginx
-    ports: ["8080:80", "127.0.0.1:8443:443", "[::1]:9000:9000", "53:53/udp"]
+    ports: ["8080:80", "127.0.0.1:8443:443", "[::1]:9000:9000", "53:53/udp", "53:53/tcp"]
 """
     s = container(deploy(tmp_path, compose))
+    # In the order the provider reads ports back from Docker (container port, protocol,
+    # host port, IPv4 first), or every later deployment would see a change and replace it.
     assert s["ports"] == [
+        {"internal": 53, "external": 53, "protocol": "tcp", "ip": "0.0.0.0"},
+        {"internal": 53, "external": 53, "protocol": "tcp", "ip": "::"},
+        {"internal": 53, "external": 53, "protocol": "udp", "ip": "0.0.0.0"},
+        {"internal": 53, "external": 53, "protocol": "udp", "ip": "::"},
         {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "0.0.0.0"},
         {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "::"},
         {"internal": 443, "external": 8443, "protocol": "tcp", "ip": "127.0.0.1"},
         {"internal": 9000, "external": 9000, "protocol": "tcp", "ip": "::1"},
-        {"internal": 53, "external": 53, "protocol": "udp", "ip": "0.0.0.0"},
-        {"internal": 53, "external": 53, "protocol": "udp", "ip": "::"},
     ]
 
 

@@ -49,10 +49,10 @@ def test_ports_hosts_ulimits_and_capabilities() -> None:
             "sysctls": {"net.core.somaxconn": 1024},
         }
     )
-    assert service.args["ports"] == [
+    assert service.args["ports"] == [  # in the order the provider reads them back
+        {"internal": 53, "ip": "127.0.0.1", "protocol": "udp"},
         {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "0.0.0.0"},
         {"internal": 80, "external": 8080, "protocol": "tcp", "ip": "::"},
-        {"internal": 53, "ip": "127.0.0.1", "protocol": "udp"},
     ]
     assert service.args["hosts"] == [{"host": "db", "ip": "10.0.0.5"}, {"host": "v6", "ip": "::1"}]
     assert service.args["ulimits"] == [
