@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.live_server import serve_on_loopback
-from tests.orchestrator.harness import FAST, WAIT_LIMIT, Harness
+from tests.orchestrator.harness import FAST, WAIT_LIMIT, Harness, make_orchestrator
 from tests.webhook.conftest import SECRET, TOKEN, make_settings
 from webhook.app import create_app
 from webhook.orchestrator import build_orchestrator
@@ -172,3 +172,40 @@ def test_preflight_looks_for_the_runner_commands_on_its_path() -> None:
     assert seen == [("git", "/opt/bin"), ("pulumi", "/opt/bin")]
     assert preflight.blocker() is not None
     assert Preflight().blocker() is None  # a runner that needs nothing from PATH
+
+
+class HeardPreviews:
+    """Stands in for GitHub feedback: which previews were reported done, and why."""
+
+    def __init__(self) -> None:
+        self.previews: list[tuple[int, str | None]] = []
+
+    def state_changed(self, deployment, note: str = "") -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def preview_done(self, deployment, collector, error=None) -> None:  # type: ignore[no-untyped-def]
+        self.previews.append((deployment.id, error))
+
+
+def test_a_refused_preview_is_reported_to_the_pull_request(
+    app_repo, local_runner, tmp_path: Path
+) -> None:
+    observer = HeardPreviews()
+    store, orchestrator = make_orchestrator(
+        app_repo.path, tmp_path / "s", local_runner, observer=observer
+    )
+    orchestrator.pipeline.preflight = Preflight(("pulumi",), str(tmp_path / "empty-path"))
+    orchestrator.start()
+    try:
+        harness = Harness(store, orchestrator, local_runner)
+        preview = harness.request(
+            app_repo.commit_app("one"), kind=DeploymentKind.PREVIEW, pr_number=7
+        )
+        harness.wait_idle()
+        assert harness.states(preview) == ["queued", "failed"]
+    finally:
+        orchestrator.stop(10)
+        store.close()
+    [(heard, error)] = observer.previews
+    assert heard == preview and error is not None
+    assert error.startswith("not started, the stack was not touched: the Pulumi CLI")

@@ -56,7 +56,10 @@ class Pipeline:
         journal = Journal(self.store, deployment, self.observer)
         blocker = self.preflight.blocker()
         if blocker is not None:  # refused before anything runs: say what to install
-            journal.state(S.FAILED, f"not started, the stack was not touched: {blocker.message()}")
+            note = f"not started, the stack was not touched: {blocker.message()}"
+            journal.state(S.FAILED, note)
+            if deployment.kind == DeploymentKind.PREVIEW and self.observer is not None:
+                tell(self.observer, "preview_done", journal.deployment, preview_collector(), note)
             return
         if deployment.kind == DeploymentKind.PREVIEW:
             self._preview(journal, cancel)
