@@ -167,9 +167,6 @@ class RepoSettings:
             return "Validation Failed: events must be a non-empty list"
         return None
 
-    def list_hooks(self, **_: Any) -> Answer:
-        return Answer(200, [self._hook_json(hook_id) for hook_id in self.hooks])
-
     def create_hook(self, body: Any, **_: Any) -> Answer:
         body = body or {}
         stamp = now()

@@ -65,16 +65,10 @@ class RepoState(RepoSettings):
         kind = "Organization" if self.owner_is_org else "User"
         return {"login": self.owner, "id": self.owner_id, "type": kind, "site_admin": False}
 
-    def get_user(self, **_: Any) -> Answer:
-        return Answer(200, {"login": "slipway-bot", "id": 900_001, "type": "User"})
-
     def get_org(self, **_: Any) -> Answer:
         if not self.owner_is_org:
             return not_found()
         return Answer(200, {**self._owner(), "url": f"{self.api_url}/orgs/{self.owner}"})
-
-    def get_owner_user(self, **_: Any) -> Answer:
-        return Answer(200, self._owner())
 
     def get_repo(self, **_: Any) -> Answer:
         full = f"{self.owner}/{self.repo}"
@@ -178,19 +172,6 @@ class RepoState(RepoSettings):
         self.branches[branch].head = sha
         content = None if existed is None else self._content_json(path, branch)
         return {"content": content, "commit": self._git_commit_json(sha)}
-
-    def list_commits(self, query: dict[str, list[str]], **_: Any) -> Answer:
-        branch = self._branch_of(query.get("sha", [None])[0])
-        if branch is None:
-            return not_found("No commit found for SHA")
-        path = query.get("path", [None])[0]
-        found, sha = [], self.branches[branch].head
-        while sha:
-            commit = self.commits[sha]
-            if path is None or any(f["filename"] == path for f in commit.files):
-                found.append(self._commit_json(sha))
-            sha = commit.parent
-        return Answer(200, found)
 
     def get_commit(self, sha: str, **_: Any) -> Answer:
         if sha not in self.commits:

@@ -40,15 +40,12 @@ _ENV = r"/repositories/(?P<rid>\d+)/environments/(?P<env>[^/]+)/secrets"
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (method, re.compile(pattern), handler)
     for method, pattern, handler in [
-        ("GET", r"/user", "get_user"),
         ("GET", r"/orgs/(?P<o>[^/]+)", "get_org"),
-        ("GET", r"/users/(?P<o>[^/]+)", "get_owner_user"),
         ("GET", _R, "get_repo"),
         ("GET", _R + r"/branches/(?P<branch>.+)", "get_branch"),
         ("GET", _R + r"/contents/(?P<path>.+)", "get_contents"),
         ("PUT", _R + r"/contents/(?P<path>.+)", "put_contents"),
         ("DELETE", _R + r"/contents/(?P<path>.+)", "delete_contents"),
-        ("GET", _R + r"/commits", "list_commits"),
         ("GET", _R + r"/commits/(?P<sha>[0-9a-f]{40})", "get_commit"),
         ("GET", _R + r"/actions/secrets/public-key", "get_public_key"),
         ("GET", _R + r"/actions/secrets/(?P<name>[^/]+)", "get_secret"),
@@ -61,7 +58,6 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", _ENV + r"/(?P<name>[^/]+)", "get_env_secret"),
         ("PUT", _ENV + r"/(?P<name>[^/]+)", "put_env_secret"),
         ("DELETE", _ENV + r"/(?P<name>[^/]+)", "delete_env_secret"),
-        ("GET", _R + r"/hooks", "list_hooks"),
         ("POST", _R + r"/hooks", "create_hook"),
         ("GET", _R + r"/hooks/(?P<id>\d+)", "get_hook"),
         ("PATCH", _R + r"/hooks/(?P<id>\d+)", "edit_hook"),
