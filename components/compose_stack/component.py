@@ -181,7 +181,11 @@ class ComposeStack(pulumi.ComponentResource):
             }
         if mount.kind == "anonymous":
             name = anonymous_volume_name(container, str(mount.container_path))
-            return {"volume_name": self._volumes[name], "container_path": mount.container_path}
+            return {
+                "volume_name": self._volumes[name],
+                "container_path": mount.container_path,
+                "read_only": mount.read_only,
+            }
         if mount.kind == "bind":
             bind = {
                 "host_path": mount.source,

@@ -77,7 +77,11 @@ services:
         for replica, volume in zip(("p-s-1", "p-s-2"), names, strict=True):
             s = container(run, replica)
             assert s["volumes"] == [
-                {"volumeName": volume, "containerPath": "/var/lib/postgresql/data"}
+                {
+                    "volumeName": volume,
+                    "containerPath": "/var/lib/postgresql/data",
+                    "readOnly": False,
+                }
             ]
             assert volume.startswith(f"{replica}_var-lib-postgresql-data-")
             # An image's own VOLUMEs stay on the host when the container is replaced.
@@ -456,3 +460,8 @@ volumes:
     }
     # Labels never replace a network or a volume that exists (nor its data).
     assert network.ignore_changes == anonymous.ignore_changes == ["labels"]
+
+
+def test_a_read_only_anonymous_volume_stays_read_only(tmp_path: Path) -> None:
+    s = _service(tmp_path, "volumes: [{type: volume, target: /seed, read_only: true}]")
+    assert [v["readOnly"] for v in s["volumes"]] == [True]
