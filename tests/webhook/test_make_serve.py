@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.webhook.conftest import signed_delivery
+from tests.webhook.test_settings import run_cli
 from webhook.devvalues import provide
 from webhook.runners.local_process import free_loopback_port as free_port
 
@@ -113,3 +114,17 @@ def test_a_generated_value_is_kept_for_the_next_start(
     again, lines = provide({})
     assert again == first and len(first["SLIPWAY_API_TOKEN"]) == 64
     assert "using the one generated earlier, a development API token kept in" in lines[1]
+
+
+def test_a_state_directory_that_cannot_hold_the_values_is_one_message_and_exit_5(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "var").write_text("a file where the state directory should be")
+    result = run_cli(tmp_path, "serve", "--dev")
+    assert result.returncode == 5
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "the service cannot start: cannot use the state directory for the development values: "
+    )
+    assert line.endswith("or set SLIPWAY_STATE_DIR.")
