@@ -106,7 +106,9 @@ def _bind(
         # the mode and owner it has here, as a bind mount would show them.
         plan.uploads.append(Upload(target=target, source=source, **_same_mode(info)))
         return
-    if in_project and facts.remote_docker_host:
+    if info is not None:
+        _warn_checkout_bind(where, source, target, report)
+    elif in_project and facts.remote_docker_host:
         report.warnings.append(
             f"{where}: bind mount {source} -> {target} refers to this machine's project folder; "
             "on the remote Docker host the same path must exist (or make it a read-only file "
@@ -121,6 +123,17 @@ def _bind(
             bind.get("selinux"),
             propagation=bind.get("propagation"),
         )
+    )
+
+
+def _warn_checkout_bind(where: str, source: str, target: str, report: Report) -> None:
+    """A project file that a `read_only` service gets as a bind mount (nothing can be copied
+    into a read-only container): the path must stay on the Docker host."""
+    report.warnings.append(
+        f"{where}: {source} -> {target} is bind-mounted (a `read_only` service cannot get a "
+        "copy): the path must exist on the Docker host for as long as the container runs, "
+        "which a deploy service's checkout does not; drop `read_only` to ship a copy, or "
+        "put the file in the image or a volume"
     )
 
 
@@ -216,6 +229,8 @@ def _file(
                 "set them on the file (chmod/chown)",
             )
         if plan.args.get("read_only"):
+            if is_within(top["file"], facts.project_dir):
+                _warn_checkout_bind(where, top["file"], target, report)
             plan.mounts.append(Mount("bind", target, top["file"], read_only=True))
         else:
             plan.uploads.append(

@@ -166,9 +166,12 @@ secrets:
 """
     (tmp_path / "pw.txt").write_text("secret\n")
     (tmp_path / "site.conf").write_text("x\n")
-    s = container(deploy(tmp_path, compose))
+    run = deploy(tmp_path, compose)
+    s = container(run)
     # Docker cannot copy files into a read-only root file system: bind mounts, as Compose.
     assert "uploads" not in s
+    warned = [w for w in run.warnings if "is bind-mounted (a `read_only` service" in w]
+    assert len(warned) == 2  # the checkout holding them goes away after a deployment
     assert sorted(v["containerPath"] for v in s["volumes"]) == ["/etc/site.conf", "/run/secrets/pw"]
     assert all(v["readOnly"] for v in s["volumes"])
     with pytest.raises(ComposeTranslationError, match="a `read_only` service cannot have a file"):
