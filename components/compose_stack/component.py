@@ -140,8 +140,7 @@ class ComposeStack(pulumi.ComponentResource):
                 f"{self._name}-{service.name}-{replica}",
                 name=container_name,
                 image=image_ref,
-                **args,
-                **service.replica_args[replica - 1],
+                **{**args, **service.replica_args[replica - 1]},
                 **self._mounts(service, plan, container_name),
                 opts=self._child(depends_on=after),
             )

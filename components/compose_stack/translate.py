@@ -60,6 +60,7 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
         volumes.extend(storage.anonymous_volumes(plan))
     _label(project, facts, raw_services, services, networks, volumes, named)
     networking.apply_links(raw_services, services, report)
+    lifecycle.share_namespaces(services, report)
     lifecycle.mark_waited_dependencies(services, report)
     lifecycle.check_container_references(services, report)
     if report.problems:
@@ -88,7 +89,7 @@ def _label(
         facts.working_dir or facts.project_dir, list(facts.config_files), version
     )
     for name, plan in services.items():
-        entries = plan.args.pop("labels", None)
+        entries = plan.args.get("labels")  # the file's own; `replica_args` has them all
         depends_on = raw[name].get("depends_on") or {}
         plan.replica_args = [
             {

@@ -14,6 +14,7 @@ import pytest
 
 from components.compose.docker_compose import find_compose_command
 from components.compose_stack import ComposeTranslationError
+from components.config import ConfigError
 from tests.program.harness import Declared, ProgramRun, run_program
 
 
@@ -468,3 +469,10 @@ volumes:
 def test_a_read_only_anonymous_volume_stays_read_only(tmp_path: Path) -> None:
     s = _service(tmp_path, "volumes: [{type: volume, target: /seed, read_only: true}]")
     assert [v["readOnly"] for v in s["volumes"]] == [True]
+
+
+def test_the_deploy_service_guard_still_sees_the_files_labels(tmp_path: Path) -> None:
+    # Compose's labels are added per container; the file's own stay in the service's args.
+    compose = "services:\n  s:\n    image: busybox\n    labels: {io.slipway.role: deploy-service}\n"
+    with pytest.raises(ConfigError, match=r"carries the label io\.slipway\.role=deploy-service"):
+        deploy(tmp_path, compose)
