@@ -106,6 +106,7 @@ def test_the_rollback_button_queues_a_rollback_after_confirmation(
 
     browser.call("click", selector="#rollback-open")
     browser.call("fill", selector="#rollback-reason", value="checkout broken")
+    browser.screenshot(IMAGES / "rollback-confirm.png")
     browser.call("click", selector="#rollback-confirm")
     url = browser.call("waitUrl", pattern=rf"/ui/deployments/(?!{bad}$)\d+$")  # the new one
     new_id = int(url.rsplit("/", 1)[1])

@@ -14,6 +14,7 @@ from tests.ui.seed import seed_history, sha_of
 from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment
 from webhook.ui.auth import CSRF_HEADER, SESSION_COOKIE
+from webhook.ui.live import LiveStreams
 
 S = DeploymentState
 
@@ -157,3 +158,37 @@ def test_the_live_log_streams_lines_and_states_until_the_job_ends(
     assert "line one" not in body  # already on the page
     assert '"line two"' in body and '"state": "running"' in body
     assert '"state": "succeeded"' in body and "event: end" in body
+
+
+def test_a_reconnecting_live_log_goes_on_after_the_last_event_id(start_service: ServiceFactory):
+    service = start_service()
+    store = service.store
+    job = store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "dev", "d" * 40))
+    store.append_log(job.id, "seen before the reconnect", "after the reconnect")
+    store.set_state(job.id, S.RUNNING, "deploying")
+    store.set_state(job.id, S.SUCCEEDED, "healthy")
+    first = store.read_log(job.id)[0].seq
+    time.sleep(2.1)  # settled (TAIL_SECONDS): the stream ends after the lines
+    client = _signed_in(service)
+    url = f"/ui/deployments/{job.id}/events?after=0"
+    body = client.get(url, headers={"Last-Event-ID": str(first)}).text  # settled: it ends
+    assert "seen before" not in body and '"after the reconnect"' in body
+    assert "event: end" in body
+
+
+def test_log_out_needs_the_pages_csrf_token(start_service: ServiceFactory):
+    service = start_service()
+    client = _signed_in(service)
+    csrf = _csrf(client.get("/ui").text)
+    assert client.post("/ui/logout", data={"csrf": "0" * 64}).status_code == 403
+    out = client.post("/ui/logout", data={"csrf": csrf})
+    assert out.status_code == 303 and 'slipway_session=""' in out.headers["set-cookie"]
+    client.cookies.clear()
+    assert client.get("/ui").status_code == 303
+
+
+def test_live_logs_are_bounded():
+    streams = LiveStreams(limit=2)
+    assert streams.try_open() and streams.try_open() and not streams.try_open()
+    streams.close()
+    assert streams.try_open()

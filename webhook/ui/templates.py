@@ -27,7 +27,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; mar
 dt { color: var(--muted); } dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line);
-  vertical-align: top; } th { color: var(--muted); font-weight: 600; }
+  vertical-align: top; } th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 td.note { color: var(--muted); max-width: 28rem; }
 .state { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: 12px;
   font-weight: 600; color: #fff; background: var(--off); white-space: nowrap; }
