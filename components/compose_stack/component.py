@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from components.compose_stack import lifecycle
+from components.compose_stack import images, lifecycle
 from components.compose_stack.plan import (
     Mount,
     ServicePlan,
@@ -91,14 +91,16 @@ class ComposeStack(pulumi.ComponentResource):
     def _image(self, service: ServicePlan) -> tuple[pulumi.Resource, pulumi.Output[str]]:
         resource_name = f"{self._name}-{service.name}-image"
         if service.image.build is not None:
-            built = docker.Image(
+            digest = images.context_digest(Path(service.image.build["context"]))
+            built = docker.RemoteImage(
                 resource_name,
-                image_name=service.image.name,
-                build=service.image.build,
-                skip_push=True,
+                name=images.tagged_name(service.image.name, digest),
+                build=docker.RemoteImageBuildArgs(**images.build_arguments(service.image.build)),
+                triggers={"context": digest},
+                keep_locally=True,  # a rollback to an earlier commit finds its image still here
                 opts=self._child(),
             )
-            return built, built.repo_digest  # the local image ID: changes with every rebuild
+            return built, built.image_id
         pulled = docker.RemoteImage(
             resource_name,
             name=service.image.name,

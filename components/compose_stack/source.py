@@ -12,7 +12,7 @@ from components.compose.docker_compose import compose_config, find_compose_comma
 from components.compose.source import MigrationError, load_source
 from components.compose.source import services_using_extends as extends_in
 from components.compose_stack.plan import StackPlan
-from components.compose_stack.report import FileInfo
+from components.compose_stack.report import ComposeTranslationError, FileInfo
 from components.compose_stack.translate import HostFacts, translate_model
 
 MIGRATE_COMMAND = "python -m components.compose migrate"
@@ -102,5 +102,23 @@ def load_stack_plan(
         remote_docker_host=remote_docker_host,
     )
     plan = translate_model(model, project, facts)
+    missing = missing_build_contexts(plan)
+    if missing:
+        raise ComposeTranslationError(missing)
     plan.warnings[:0] = extends_warnings(paths)
     return plan
+
+
+def missing_build_contexts(plan: StackPlan) -> list[str]:
+    """A problem for each `build.context` that is not a folder here: the provider sends the
+    context from this machine to the engine, also to a remote Docker host."""
+    problems = []
+    for service in plan.services:
+        context = (service.image.build or {}).get("context")
+        if context and "://" not in context and not os.path.isdir(context):
+            problems.append(
+                f"service `{service.name}`: `build.context` {context} is not a folder on this "
+                "machine: the image is built from it; check the path (relative to the first "
+                "Compose file) or that the checkout holds it"
+            )
+    return problems

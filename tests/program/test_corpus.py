@@ -7,6 +7,7 @@ either declares a container per service replica, or fails with the documented er
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,28 @@ def _expected_containers(service: dict) -> int:
     return deploy.get("replicas", service.get("scale", 1))
 
 
+def _with_build_contexts(entry: dict, corpus_dir: Path, tmp_path: Path) -> list[str]:
+    """The entry's main files in a copy whose build contexts exist: the corpus keeps only
+    Compose files, and Slipway refuses a build context that is not a folder."""
+    copy = tmp_path / entry["dir"]
+    shutil.copytree(corpus_dir / entry["dir"], copy)
+    files = [str(copy / f) for f in entry["main"]]
+    try:
+        model = compose_config(files, project_name="corpus", profiles=())
+    except Exception:
+        return files  # the program reports Compose's own refusal
+    for service in model["services"].values():
+        context = (service.get("build") or {}).get("context")
+        if context and "://" not in context:
+            Path(context).mkdir(parents=True, exist_ok=True)
+    return files
+
+
 @pytest.mark.parametrize("entry", corpus_entries())
-def test_corpus_entry_is_declared_or_rejected_clearly(entry: dict, corpus_dir: Path) -> None:
-    files = [str(corpus_dir / entry["dir"] / f) for f in entry["main"]]
+def test_corpus_entry_is_declared_or_rejected_clearly(
+    entry: dict, corpus_dir: Path, tmp_path: Path
+) -> None:
+    files = _with_build_contexts(entry, corpus_dir, tmp_path)
     project = "corpus"
     try:
         run = run_program(
