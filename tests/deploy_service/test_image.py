@@ -335,6 +335,12 @@ def test_secrets_on_disk_stay_out_of_the_context(tmp_path: Path) -> None:
 
 @pytest.mark.docker_engine
 def test_image_builds_and_runs_as_declared() -> None:
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)", (REPO_ROOT / "Dockerfile").read_text(), re.M)
+    assert base, "the Dockerfile names its base image in ARG PYTHON_IMAGE"
+    have_base = subprocess.run(["docker", "image", "inspect", base[1]], capture_output=True)
+    if have_base.returncode != 0:
+        # Our machines reach no image registry and no Pulumi download: the build pulls both.
+        pytest.skip(f"needs {base[1]} and Pulumi's release download; this engine has no registry")
     tag = "slipway-webhook:test"
     build = subprocess.run(
         ["docker", "build", "-t", tag, str(REPO_ROOT)], capture_output=True, text=True

@@ -1,4 +1,5 @@
-"""The whole Pulumi program under Pulumi's mocks, for the `dev` and `prod` stack configs."""
+"""The whole Pulumi program under Pulumi's mocks, for the `sample` and `prod` stack configs
+(the `dev` demo stack runs for real in tests/program/test_real_cli.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.compose.docker_compose import ComposeConfigError
-from components.compose_stack import ComposeTranslationError
+from components.compose_stack import ComposeTranslationError, images
 from components.config import ConfigError
 from tests.program.harness import ProgramRun, run_program, stack_config
 
@@ -20,7 +21,8 @@ PROD_SECRETS = {
 
 @pytest.fixture(scope="module")
 def dev() -> ProgramRun:
-    return run_program("dev", stack_config("dev"))
+    """The sample shop app (Pulumi.sample.yaml)."""
+    return run_program("sample", stack_config("sample"))
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +59,12 @@ def test_children_belong_to_the_component_and_use_the_explicit_provider(dev: Pro
 def test_networks_and_volumes_are_prefixed_like_compose(dev: ProgramRun) -> None:
     networks = sorted(r.inputs["name"] for r in dev.of_type("docker:index/network:Network"))
     volumes = sorted(r.inputs["name"] for r in dev.of_type("docker:index/volume:Volume"))
-    assert networks == ["slipway-dev_backend", "slipway-dev_frontend"]
-    assert volumes == ["slipway-dev_caddy-data", "slipway-dev_db-data"]
+    assert networks == ["slipway-sample_backend", "slipway-sample_frontend"]
+    assert volumes == ["slipway-sample_caddy-data", "slipway-sample_db-data"]
 
 
 def test_db_container_settings(dev: ProgramRun) -> None:
-    db = dev.container("slipway-dev-db-1").inputs
+    db = dev.container("slipway-sample-db-1").inputs
     assert db["restart"] == "unless-stopped"
     assert sorted(db["envs"]) == [
         "POSTGRES_DB=shop",
@@ -71,7 +73,7 @@ def test_db_container_settings(dev: ProgramRun) -> None:
     ]
     assert db["volumes"] == [
         {
-            "volumeName": "slipway-dev_db-data",
+            "volumeName": "slipway-sample_db-data",
             "containerPath": "/var/lib/postgresql/data",
             "readOnly": False,
         }
@@ -83,11 +85,11 @@ def test_db_container_settings(dev: ProgramRun) -> None:
         "retries": 10,
         "startPeriod": "10s",
     }
-    assert db["networksAdvanced"] == [{"name": "slipway-dev_backend", "aliases": ["db"]}]
+    assert db["networksAdvanced"] == [{"name": "slipway-sample_backend", "aliases": ["db"]}]
 
 
 def test_web_container_settings(dev: ProgramRun) -> None:
-    web = dev.container("slipway-dev-web-1").inputs
+    web = dev.container("slipway-sample-web-1").inputs
     assert web["command"] == ["gunicorn", "shop.wsgi", "--bind", "0.0.0.0:8000"]
     assert "LOG_LEVEL=warning" in web["envs"]  # the anchor's value overridden, as Compose merges
     assert "WEB_CONCURRENCY=4" in web["envs"]
@@ -100,24 +102,24 @@ def test_web_container_settings(dev: ProgramRun) -> None:
     assert web["logDriver"] == "json-file"
     assert web["logOpts"] == {"max-file": "3", "max-size": "10m"}
     assert [n["name"] for n in web["networksAdvanced"]] == [
-        "slipway-dev_backend",
-        "slipway-dev_frontend",
+        "slipway-sample_backend",
+        "slipway-sample_frontend",
     ]
     assert web["healthcheck"]["tests"][0] == "CMD"
     assert "ports" not in web  # `expose` publishes nothing
 
 
 def test_worker_replicas_and_limits(dev: ProgramRun) -> None:
-    workers = [dev.container(f"slipway-dev-worker-{i}").inputs for i in (1, 2)]
+    workers = [dev.container(f"slipway-sample-worker-{i}").inputs for i in (1, 2)]
     for worker in workers:
         assert worker["memory"] == 256
         assert worker["cpus"] == "0.5"
         assert worker["command"][:3] == ["celery", "-A", "shop"]
-    assert dev.outputs["services"]["worker"] == "slipway-dev-worker-1"
+    assert dev.outputs["services"]["worker"] == "slipway-sample-worker-1"
 
 
 def test_proxy_ports_and_mounts(dev: ProgramRun, repo_root: Path) -> None:
-    proxy = dev.container("slipway-dev-proxy-1").inputs
+    proxy = dev.container("slipway-sample-proxy-1").inputs
     assert proxy["ports"] == [  # IPv4 and IPv6, as Compose publishes them
         {"internal": 80, "external": 80, "protocol": "tcp", "ip": "0.0.0.0"},
         {"internal": 80, "external": 80, "protocol": "tcp", "ip": "::"},
@@ -125,7 +127,7 @@ def test_proxy_ports_and_mounts(dev: ProgramRun, repo_root: Path) -> None:
         {"internal": 443, "external": 443, "protocol": "tcp", "ip": "::"},
     ]
     assert proxy["volumes"] == [
-        {"volumeName": "slipway-dev_caddy-data", "containerPath": "/data", "readOnly": False}
+        {"volumeName": "slipway-sample_caddy-data", "containerPath": "/data", "readOnly": False}
     ]
     # The read-only project file is shipped as content, so it also works on a remote host.
     caddyfile = (repo_root / "stacks" / "Caddyfile").read_text()
@@ -134,7 +136,7 @@ def test_proxy_ports_and_mounts(dev: ProgramRun, repo_root: Path) -> None:
         {
             "file": "/etc/caddy/Caddyfile",
             "content": caddyfile,
-            "permissions": f"{found.st_mode & 0o7777:o}",
+            "permissions": f"0{found.st_mode & 0o777:03o}",
             "owner": str(found.st_uid),
             "group": str(found.st_gid),
         }
@@ -142,15 +144,15 @@ def test_proxy_ports_and_mounts(dev: ProgramRun, repo_root: Path) -> None:
 
 
 def test_healthy_dependency_waits_and_orders_creation(dev: ProgramRun) -> None:
-    db = dev.container("slipway-dev-db-1")
-    web = dev.container("slipway-dev-web-1")
-    proxy = dev.container("slipway-dev-proxy-1")
+    db = dev.container("slipway-sample-db-1")
+    web = dev.container("slipway-sample-web-1")
+    proxy = dev.container("slipway-sample-proxy-1")
     assert db.inputs["wait"] is True
     assert (
         db.inputs["waitTimeout"] >= 10 + (5 + 3) * 10
     )  # start period + (interval+timeout)*retries
     assert db.urn in web.dependencies
-    for worker in ("slipway-dev-worker-1", "slipway-dev-worker-2"):
+    for worker in ("slipway-sample-worker-1", "slipway-sample-worker-2"):
         assert db.urn in dev.container(worker).dependencies
     # A plain dependency orders creation without waiting for health.
     assert web.urn in proxy.dependencies
@@ -158,18 +160,18 @@ def test_healthy_dependency_waits_and_orders_creation(dev: ProgramRun) -> None:
     # The registration order follows the dependency order as well.
     names = [r.inputs.get("name") for r in dev.of_type(CONTAINER)]
     assert (
-        names.index("slipway-dev-db-1")
-        < names.index("slipway-dev-web-1")
-        < names.index("slipway-dev-proxy-1")
+        names.index("slipway-sample-db-1")
+        < names.index("slipway-sample-web-1")
+        < names.index("slipway-sample-proxy-1")
     )
 
 
 def test_dev_outputs(dev: ProgramRun) -> None:
     assert dev.outputs["services"] == {
-        "db": "slipway-dev-db-1",
-        "web": "slipway-dev-web-1",
-        "worker": "slipway-dev-worker-1",
-        "proxy": "slipway-dev-proxy-1",
+        "db": "slipway-sample-db-1",
+        "web": "slipway-sample-web-1",
+        "worker": "slipway-sample-worker-1",
+        "proxy": "slipway-sample-proxy-1",
     }
     assert dev.outputs["healthChecks"] == [
         {"url": "http://localhost/healthz", "status": 200, "timeoutSeconds": 5}
@@ -207,7 +209,7 @@ def test_prod_monitoring_settings(prod: ProgramRun, repo_root: Path) -> None:
             "file": "/etc/prometheus/prometheus.yml",
             "content": (repo_root / "stacks" / "prometheus.yml").read_text(),
             # the mode and owner a read-only bind mount would show
-            "permissions": f"{config.st_mode & 0o7777:o}",
+            "permissions": f"0{config.st_mode & 0o777:03o}",
             "owner": str(config.st_uid),
             "group": str(config.st_gid),
         }
@@ -236,10 +238,10 @@ def test_plain_text_secret_is_refused() -> None:
 
 
 def test_bad_config_fails_before_any_resource() -> None:
-    config = {**stack_config("dev"), "slipway:composeFiles": ["stacks/missing.yml"]}
+    config = {**stack_config("sample"), "slipway:composeFiles": ["stacks/missing.yml"]}
     run = None
     with pytest.raises(ConfigError, match=r"composeFiles: stacks/missing\.yml does not exist"):
-        run = run_program("dev", config)
+        run = run_program("sample", config)
     assert run is None
 
 
@@ -283,18 +285,6 @@ def test_unsupported_single_host_key_is_warned(tmp_path: Path) -> None:
     assert any("`deploy.mode` is ignored" in w for w in run.warnings)
 
 
-def test_the_real_cli_fixture_is_a_valid_stack() -> None:
-    fixture = Path(__file__).parent / "fixtures" / "real-stack.yml"
-    run = run_program("realtest", {"slipway:composeFiles": [str(fixture)]})
-    assert run.outputs["services"] == {
-        "cache": "slipway-realtest-cache-1",
-        "web": "slipway-realtest-web-1",
-    }
-    cache, web = run.container("slipway-realtest-cache-1"), run.container("slipway-realtest-web-1")
-    assert cache.inputs["wait"] is True
-    assert cache.urn in web.dependencies
-
-
 def test_build_external_network_secrets_and_volumes_from(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "api").mkdir()
     (tmp_path / "api" / "Dockerfile").write_text("FROM alpine\n")
@@ -321,10 +311,14 @@ secrets:
   token: {environment: SLIPWAY_TEST_TOKEN}
 """
     run = _program_with_compose(tmp_path, text, stack="mix")
-    [image] = run.of_type("docker:index/image:Image")
-    assert image.inputs["imageName"] == "slipway-mix-api"
-    assert image.inputs["skipPush"] is True
-    assert image.inputs["build"]["args"] == {"VERSION": "1.2"}
+    [image] = [
+        i for i in run.of_type("docker:index/remoteImage:RemoteImage") if "build" in i.inputs
+    ]
+    digest = images.context_digest(tmp_path / "api")
+    assert image.inputs["name"] == f"slipway-mix-api:ctx-{digest[:12]}"
+    assert image.inputs["triggers"] == {"context": digest}  # a changed file rebuilds
+    assert image.inputs["keepLocally"] is True
+    assert image.inputs["build"]["buildArgs"] == {"VERSION": "1.2"}
     assert image.inputs["build"]["context"] == str(tmp_path / "api")
     # Only the project's own network is created; the external one is looked up by name.
     assert [n.inputs["name"] for n in run.of_type("docker:index/network:Network")] == [

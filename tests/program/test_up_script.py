@@ -1,12 +1,15 @@
-"""`make up`'s script: prerequisite checks, then `pulumi stack select` and `pulumi up`."""
+"""`make up`'s script: prerequisite checks, then the real deploy and its health check."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from tests.real_stack import RealStack
 
 
 def _fake(bin_dir: Path, name: str, body: str) -> None:
@@ -36,13 +39,11 @@ def bin_dir(tmp_path: Path) -> Path:
     return path
 
 
-def test_missing_cli_and_engine_are_explained(repo_root: Path, bin_dir: Path) -> None:
-    _fake(bin_dir, "docker", "exit 1")  # a Docker CLI whose engine does not answer
+def test_a_missing_cli_is_explained(repo_root: Path, bin_dir: Path) -> None:
     result = _run(repo_root, bin_dir)
     assert result.returncode == 1
-    assert "the Pulumi CLI is not installed" in result.stderr
-    assert "https://www.pulumi.com/docs/install/" in result.stderr
-    assert "no Docker engine answers" in result.stderr
+    assert "error: the Pulumi CLI is not on PATH" in result.stderr
+    assert "fix: run 'make up'" in result.stderr
 
 
 def test_unknown_stack_is_explained(repo_root: Path, bin_dir: Path) -> None:
@@ -53,16 +54,36 @@ def test_unknown_stack_is_explained(repo_root: Path, bin_dir: Path) -> None:
     assert "Pulumi.nosuchstack.yaml does not exist" in result.stderr
 
 
-def test_selects_the_stack_on_the_local_backend_and_runs_up(
-    repo_root: Path, bin_dir: Path, tmp_path: Path
-) -> None:
-    calls = tmp_path / "calls"
-    _fake(bin_dir, "pulumi", f'echo "$PULUMI_BACKEND_URL $*" >> {calls}')
-    _fake(bin_dir, "docker", "exit 0")
-    result = _run(repo_root, bin_dir)
-    assert result.returncode == 0, result.stderr
-    backend = f"file://{repo_root}/.pulumi-state"
-    assert calls.read_text().splitlines() == [
-        f"{backend} stack select --create dev",
-        f"{backend} up --stack dev",
-    ]
+def _up_in(stack: RealStack, *args: str) -> subprocess.CompletedProcess:
+    """scripts/up.sh in the stack's copy of the project, with this checkout's .venv."""
+    (stack.work / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    env = {k: v for k, v in stack.env.items() if k != "PULUMI_CONFIG_PASSPHRASE"}
+    return subprocess.run(
+        ["bash", "scripts/up.sh", stack.stack, *args],
+        cwd=stack.work, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.pulumi_cli
+@pytest.mark.docker_engine
+@pytest.mark.slow
+def test_up_deploys_checks_health_and_keeps_a_generated_passphrase(real_stack: RealStack) -> None:
+    result = _up_in(real_stack)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert f"make up: stack '{real_stack.stack}' deployed and healthy." in result.stdout
+    assert real_stack.health_url in result.stdout  # where the app answers
+    passphrase = Path(real_stack.env["PULUMI_BACKEND_URL"].removeprefix("file://")) / ".passphrase"
+    assert passphrase.stat().st_mode & 0o777 == 0o600
+    assert f"generated the passphrase of this backend's secrets in {passphrase}" in result.stderr
+
+
+@pytest.mark.pulumi_cli
+@pytest.mark.docker_engine
+@pytest.mark.slow
+def test_up_says_when_the_deployed_stack_is_unhealthy(real_stack: RealStack) -> None:
+    config = real_stack.work / f"Pulumi.{real_stack.stack}.yaml"
+    config.write_text(config.read_text().replace("/cgi-bin/healthz", "/no-such-page"))
+    result = _up_in(real_stack)
+    assert result.returncode == 1
+    assert "is deployed but its health checks fail" in result.stderr
+    assert "health: FAIL" in result.stdout and "HTTP 404" in result.stdout
