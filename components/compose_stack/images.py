@@ -51,12 +51,14 @@ def build_arguments(build: Mapping[str, Any]) -> dict[str, Any]:
         "target": "target",
         "network": "network_mode",
         "args": "build_args",
-        "add_hosts": "extra_hosts",
         "platform": "platform",
     }
     for ours, theirs in renamed.items():
         if build.get(ours):
             args[theirs] = build[ours]
+    if build.get("add_hosts"):
+        # The build block takes `host:ip` strings (Docker splits at the first colon).
+        args["extra_hosts"] = [f"{h['host']}:{h['ip']}" for h in build["add_hosts"]]
     if build.get("cache_from"):
         args["cache_froms"] = list(build["cache_from"].get("images", []))
     return args

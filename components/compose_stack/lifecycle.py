@@ -74,6 +74,26 @@ def check_container_references(services: dict[str, ServicePlan], report: Report)
                 )
 
 
+def share_namespaces(services: dict[str, ServicePlan], report: Report) -> None:
+    """`pid: service:x` and `ipc: service:x` join the first container of `x`, as Compose does
+    (Docker itself knows only `container:<name>`)."""
+    for plan in services.values():
+        for key in ("pid_mode", "ipc_mode"):
+            mode = str(plan.args.get(key) or "")
+            if not mode.startswith("service:"):
+                continue
+            target = services.get(mode.removeprefix("service:"))
+            if target is None or not target.container_names:
+                report.problems.append(
+                    f"service `{plan.name}`: {key.removesuffix('_mode')} `{mode}` names a "
+                    "service without a container in this stack: fix the name or its replicas"
+                )
+                continue
+            plan.args[key] = f"container:{target.container_names[0]}"
+            if not any(d.service == target.name for d in plan.depends_on):
+                plan.depends_on.append(Dependency(target.name, "started"))
+
+
 def mark_waited_dependencies(services: dict[str, ServicePlan], report: Report) -> None:
     """Set `wait_healthy`/`run_to_completion` on what dependants wait for."""
     for plan in services.values():

@@ -141,7 +141,7 @@ def _same_mode(info: FileInfo) -> dict[str, str]:
     """Upload keywords that give the copy the mode and owner of the file it copies."""
     out = {}
     if info.mode is not None:
-        out["permissions"] = f"{info.mode:o}"
+        out["permissions"] = octal(info.mode)
     if info.uid is not None:
         out["owner"] = str(info.uid)
     if info.gid is not None:
@@ -151,7 +151,7 @@ def _same_mode(info: FileInfo) -> dict[str, str]:
 
 def _requested_mode(ref: Mapping[str, Any]) -> dict[str, str]:
     """`uid`, `gid` and `mode` of a secret/config reference (default mode 0444, as Compose)."""
-    out = {"permissions": octal(ref["mode"]) if ref.get("mode") is not None else "444"}
+    out = {"permissions": octal(ref["mode"]) if ref.get("mode") is not None else "0444"}
     if ref.get("uid") is not None:
         out["owner"] = str(ref["uid"])
     if ref.get("gid") is not None:

@@ -50,8 +50,10 @@ def number_text(value: float | int | str) -> str:
 
 
 def octal(mode: str | int) -> str:
-    """A file mode as octal digits (`0440` and 288 both give `440`)."""
-    return f"{int(mode, 8) if isinstance(mode, str) else mode:o}"
+    """A file mode as the provider's upload `permissions` (`0440`, `"440"` and 288 all give
+    `0440`): a 0 and three octal digits, the only form it accepts (no setuid/sticky bits)."""
+    value = int(mode, 8) if isinstance(mode, str) else mode
+    return f"0{value & 0o777:03o}"
 
 
 def strings(mapping: Mapping[str, Any]) -> dict[str, str]:

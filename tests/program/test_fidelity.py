@@ -110,11 +110,11 @@ services:
     assert _upload(s, "/usr/local/bin/entry.sh") == {
         "file": "/usr/local/bin/entry.sh",
         "content": "#!/bin/sh\nexec sleep 1\n",
-        "permissions": "750",  # executable, as the bind mount of `docker compose up` shows it
+        "permissions": "0750",  # executable, as the bind mount of `docker compose up` shows it
         "owner": str(stat.st_uid),
         "group": str(stat.st_gid),
     }
-    assert _upload(s, "/etc/site.conf")["permissions"] == "604"
+    assert _upload(s, "/etc/site.conf")["permissions"] == "0604"
 
 
 def test_secrets_and_configs_like_compose_outside_swarm(tmp_path: Path, monkeypatch) -> None:
@@ -142,16 +142,16 @@ configs:
     # A `file` secret: the file's own mode and owner; the reference's are ignored, warned.
     password = _upload(s, "/run/secrets/pw")
     assert (password["permissions"], password["owner"], password["group"]) == (
-        "640",
+        "0640",
         str(stat.st_uid),
         str(stat.st_gid),
     )
     assert any("secrets: pw uid/gid/mode" in w and "is ignored" in w for w in run.warnings)
     # Written secrets and configs: the reference's uid/gid/mode, default mode 0444.
     token = _upload(s, "/run/secrets/token")
-    assert token["permissions"] == "444" and "owner" not in token
+    assert token["permissions"] == "0444" and "owner" not in token
     motd = _upload(s, "/etc/motd")
-    assert (motd["permissions"], motd["owner"], motd["group"]) == ("440", "7", "8")
+    assert (motd["permissions"], motd["owner"], motd["group"]) == ("0440", "7", "8")
 
 
 def test_read_only_service_mounts_file_secrets_and_refuses_written_ones(tmp_path: Path) -> None:

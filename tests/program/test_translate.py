@@ -303,8 +303,8 @@ def test_secrets_and_configs_are_uploaded() -> None:
     )
     assert service.uploads == [
         Upload("/run/secrets/db_password", source="/srv/app/pw.txt", secret=True),
-        Upload("/run/secrets/api_token", content="s3cret", secret=True, permissions="400"),
-        Upload("/etc/nginx.conf", content="server {}", permissions="444"),  # Compose's default
+        Upload("/run/secrets/api_token", content="s3cret", secret=True, permissions="0400"),
+        Upload("/etc/nginx.conf", content="server {}", permissions="0444"),  # Compose's default
     ]
 
 

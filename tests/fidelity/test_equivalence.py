@@ -1,0 +1,54 @@
+"""Slipway's `up` deploys what `docker compose up` deploys, compared on the real engine.
+
+Each case is deployed twice on one engine from one copy of the project: by Docker Compose
+(project `fa…`) and by Slipway (project `fb…`, real Pulumi CLI and provider). Containers
+(with their images and probes from inside), networks and volumes are compared field by
+field; every difference must be in tests/fidelity/allowlist.py.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.fidelity import engine, normalize
+from tests.fidelity.allowlist import unexplained
+from tests.fidelity.coverage import CASES
+from tests.fidelity.diff import diff
+
+pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
+
+
+def deploy_both(ws: engine.Workspace, files: list[str], wait: bool) -> tuple[dict, dict]:
+    """Both ups at once (independent projects), then both projects as the engine has them."""
+    with ThreadPoolExecutor(2) as pool:
+        ups = [
+            pool.submit(engine.compose_up, ws, files, wait),
+            pool.submit(engine.slipway_up, ws, files),
+        ]
+        for up in ups:
+            up.result()
+    return engine.read_project(ws.compose.project), engine.read_project(ws.slipway.project)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_slipway_up_matches_compose_up(case: str, tmp_path: Path) -> None:
+    files, wait = CASES[case]
+    ws = engine.make_workspace(tmp_path)
+    try:
+        a, b = deploy_both(ws, files, wait)
+    finally:
+        engine.remove_workspace(ws)
+    assert not engine.leftovers(ws), "cleanup left objects on the engine"
+    tables = {
+        "compose": normalize.replacements(a, ws.compose.project, ws.compose.variables),
+        "slipway": normalize.replacements(b, ws.slipway.project, ws.slipway.variables),
+    }
+    differences = diff(a, b, [normalize.Normalize(tables)])
+    assert sum(k.startswith("container ") for k in a) >= 2, "the case deployed no containers"
+    left = unexplained(differences)
+    assert not left, f"{len(left)} difference(s) not in the allowlist:\n" + "\n".join(
+        str(d)[:600] for d in left
+    )
