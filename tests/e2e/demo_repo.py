@@ -7,7 +7,8 @@ container replaced, and the endpoint says which release answers:
 
 - `healthy(name)`: answers 200 `ok release=<name>`;
 - `unhealthy(name)`: runs, but answers 503 (its own healthcheck fails too);
-- `crashing(name)`: the web container exits at once.
+- `crashing(name)`: the web container exits at once;
+- `slow(name, seconds)`: healthy, but its image takes `seconds` longer to build.
 """
 
 from __future__ import annotations
@@ -91,10 +92,21 @@ class DemoRepo:
     def crashing(self, name: str) -> str:
         return self._release(HEALTHY.format(name=name), crash=True, message=f"crashing {name}")
 
-    def _release(self, healthz: str, *, crash: bool, message: str) -> str:
+    def slow(self, name: str, seconds: int) -> str:
+        return self._release(
+            HEALTHY.format(name=name), crash=False, message=f"slow {name}", build_seconds=seconds
+        )
+
+    def _release(self, healthz: str, *, crash: bool, message: str, build_seconds: int = 0) -> str:
         (self.path / _HEALTHZ).write_text(healthz)
         dockerfile = self.path / _WEB_DOCKERFILE
-        lines = [line for line in dockerfile.read_text().splitlines() if "exit 3" not in line]
+        lines = [
+            line
+            for line in dockerfile.read_text().splitlines()
+            if "exit 3" not in line and "RUN sleep" not in line
+        ]
+        if build_seconds:
+            lines.append(f"RUN sleep {build_seconds}")
         if crash:
             lines.append('CMD ["sh", "-c", "echo web: cannot start; exit 3"]')
         dockerfile.write_text("\n".join(lines) + "\n")

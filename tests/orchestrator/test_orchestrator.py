@@ -339,10 +339,13 @@ def test_restart_never_breaks_a_lock_held_by_a_live_process(app_repo, local_runn
     dead = {"pid": 999_999_999, "username": "me", "hostname": here, "timestamp": "t"}
     for name, info in (("live", live), ("other", other_host), ("dead", dead)):
         (lock_dir / f"{name}.json").write_text(json.dumps(info))
+        (lock_dir / f"{name}.json.attrs").write_text("{}")  # the backend's metadata sidecar
     lines: list[str] = []
     held = release_stale_locks(lock_dir, lines.append)
     assert sorted(lock.path.stem for lock in held) == ["live", "other"]
-    assert sorted(p.stem for p in lock_dir.glob("*.json")) == ["live", "other"]
+    assert sorted(p.name for p in lock_dir.iterdir()) == [
+        "live.json", "live.json.attrs", "other.json", "other.json.attrs",
+    ]  # fmt: skip
     assert any("not broken" in line and "you@elsewhere" in line for line in lines)
 
 

@@ -77,6 +77,8 @@ def release_stale_locks(
         lock = read_lock(path)
         if is_stale(lock, hostname, alive):
             path.unlink(missing_ok=True)
+            # The backend's blob store keeps each file's metadata in a `.attrs` sidecar.
+            path.with_name(f"{path.name}.attrs").unlink(missing_ok=True)
             log(f"recovery: removed stale lock {path.name} of dead process {lock.holder}")
         else:
             held.append(lock)

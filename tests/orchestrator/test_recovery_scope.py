@@ -1,0 +1,39 @@
+"""Recovery touches a stack only when the interrupted job was its last operation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from webhook.orchestrator.recovery import stacks_to_recover
+from webhook.states import DeploymentKind, DeploymentState
+from webhook.store import NewDeployment, Store
+
+S = DeploymentState
+
+
+def _ran(store: Store, stack: str, *states: S) -> int:
+    deployment = store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, stack, "a" * 40))
+    for state in states:
+        store.set_state(deployment.id, state)
+    return deployment.id
+
+
+def test_a_later_finished_deployment_keeps_recovery_off_the_stack(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "slipway.db") as store:
+        _ran(store, "web", S.RUNNING)
+        _ran(store, "api", S.RUNNING)
+        store.mark_interrupted()  # both stacks' jobs were cut off by a stop
+        _ran(store, "web", S.RUNNING, S.VERIFYING, S.SUCCEEDED)  # web deployed again since
+        found = stacks_to_recover(store)
+    # Clearing web's pending operations now would drop those of the later deployment's
+    # state; only api, whose last operation is the interrupted one, is recovered.
+    assert sorted(found) == ["api"]
+
+
+def test_a_later_job_that_never_ran_does_not_count(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "slipway.db") as store:
+        interrupted = _ran(store, "web", S.RUNNING)
+        store.mark_interrupted()
+        _ran(store, "web", S.SUPERSEDED)  # replaced in the queue: it never touched the stack
+        found = stacks_to_recover(store)
+    assert {stack: d.id for stack, d in found.items()} == {"web": interrupted}
