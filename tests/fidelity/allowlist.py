@@ -26,13 +26,6 @@ def both_empty(a: Any, b: Any) -> bool:
     return _empty(a) and _empty(b)
 
 
-def same_lines(a: Any, b: Any) -> bool:
-    """The same lines (or list entries) in another order."""
-    if isinstance(a, str) and isinstance(b, str):
-        return sorted(a.splitlines()) == sorted(b.splitlines())
-    return isinstance(a, list) and isinstance(b, list) and sorted(a) == sorted(b)
-
-
 def one_of(*values: Any) -> Callable[[Any, Any], bool]:
     """Both values are among `values` (e.g. restart policy "" and "no")."""
     return lambda a, b: a in values and b in values
@@ -152,19 +145,6 @@ ALLOWED: tuple[Allowed, ...] = (
             [p["HostPort"] for p in a if p["HostIp"] == ""] != []
             and sorted(p["HostIp"] for p in b) == ["0.0.0.0", "::"]
         ),
-    ),
-    Allowed(
-        "HostConfig.ExtraHosts",
-        "the provider keeps `extra_hosts` as a set: the same entries in another order "
-        "(only matters for a name listed twice)",
-        cosmetic=True,
-        when=same_lines,
-    ),
-    Allowed(
-        "Probe.hosts",
-        "/etc/hosts: the `extra_hosts` entries in the provider's order",
-        cosmetic=True,
-        when=same_lines,
     ),
     Allowed(
         "HostConfig.RestartPolicy.Name",

@@ -95,6 +95,14 @@ def container_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     # Binds, Mounts and Tmpfs are three ways to ask for one mount (the two sides choose
     # differently); what the container got is compared: `Mounts` below and the probes.
     requested = [host.pop(k, None) or [] for k in ("Binds", "Mounts", "Tmpfs")]
+    # Compose keeps extra_hosts and ulimits as maps: their order varies from one of its runs
+    # to the next, so it means nothing here.
+    for key in ("ExtraHosts", "Ulimits"):
+        if host.get(key):
+            host[key] = sorted(host[key], key=str)
+    probes = dict(doc.get("Probes") or {})
+    if "hosts" in probes:
+        probes["hosts"] = "\n".join(sorted(probes["hosts"].splitlines()))
     networks = {
         name: {
             "Aliases": sorted(a for a in net.get("Aliases") or [] if a != doc["Id"][:12]),
@@ -123,7 +131,7 @@ def container_view(doc: Mapping[str, Any]) -> dict[str, Any]:
             "Health": (state.get("Health") or {}).get("Status"),
         },
         "Image": {k: image.get(k) for k in _IMAGE_KEYS},
-        "Probe": doc.get("Probes") or {},
+        "Probe": probes,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.fidelity import coverage, normalize
-from tests.fidelity.allowlist import ALLOWED, Allowed, same_lines, unexplained
+from tests.fidelity.allowlist import ALLOWED, Allowed, one_of, unexplained
 from tests.fidelity.diff import MISSING, Difference, diff, flatten
 
 
@@ -41,10 +41,12 @@ def test_replace_prefers_the_longest_key_and_reaches_mapping_keys() -> None:
 
 
 def test_allowlist_checks_values_not_only_paths() -> None:
-    entry = Allowed("HostConfig.ExtraHosts", "order", cosmetic=True, when=same_lines)
-    reordered = Difference("c", "HostConfig.ExtraHosts", ["a:1", "b:2"], ["b:2", "a:1"])
-    changed = Difference("c", "HostConfig.ExtraHosts", ["a:1"], ["a:2"])
-    assert entry.matches(reordered) and not entry.matches(changed)
+    entry = Allowed(
+        "HostConfig.RestartPolicy.Name", "no policy", cosmetic=True, when=one_of("", "no")
+    )
+    unset = Difference("c", "HostConfig.RestartPolicy.Name", "", "no")
+    changed = Difference("c", "HostConfig.RestartPolicy.Name", "", "always")
+    assert entry.matches(unset) and not entry.matches(changed)
     assert unexplained([changed]) == [changed]
 
 

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.fidelity import engine, normalize
-from tests.fidelity.allowlist import unexplained
+from tests.fidelity.allowlist import ALLOWED, unexplained, used
 from tests.fidelity.coverage import CASES
-from tests.fidelity.diff import diff
+from tests.fidelity.diff import diff, flatten
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
+
+# case → (fields compared, differences, indexes of the allowlist entries that allowed them)
+RESULTS: dict[str, tuple[int, int, set[int]]] = {}
 
 
 def deploy_both(ws: engine.Workspace, files: list[str], wait: bool) -> tuple[dict, dict]:
@@ -46,9 +49,26 @@ def test_slipway_up_matches_compose_up(case: str, tmp_path: Path) -> None:
         "compose": normalize.replacements(a, ws.compose.project, ws.compose.variables),
         "slipway": normalize.replacements(b, ws.slipway.project, ws.slipway.variables),
     }
-    differences = diff(a, b, [normalize.Normalize(tables)])
+    normalizer = normalize.Normalize(tables)
+    differences = diff(a, b, [normalizer])
+    compared = sum(len(flatten(view)) for view in normalizer(a, "compose").values())
+    RESULTS[case] = (compared, len(differences), used(differences))
     assert sum(k.startswith("container ") for k in a) >= 2, "the case deployed no containers"
     left = unexplained(differences)
     assert not left, f"{len(left)} difference(s) not in the allowlist:\n" + "\n".join(
         str(d)[:600] for d in left
     )
+
+
+def test_every_allowlist_entry_is_still_needed() -> None:
+    """After all cases: an entry that allowed nothing is stale (fixed, or a case changed)."""
+    if set(RESULTS) != set(CASES):
+        pytest.skip("needs every case of this run (some were deselected or failed)")
+    needed = set().union(*(entry for _, _, entry in RESULTS.values()))
+    stale = [ALLOWED[i].path for i in range(len(ALLOWED)) if i not in needed]
+    print(
+        f"fidelity: {sum(c for c, _, _ in RESULTS.values())} fields compared in "
+        f"{len(RESULTS)} cases, {sum(d for _, d, _ in RESULTS.values())} differences, "
+        f"{len(ALLOWED)} allowlist entries"
+    )
+    assert not stale, f"allowlist entries no case needs any more: {stale}"
