@@ -104,10 +104,22 @@ class HealthTracker:
         return all(self.streaks.get(i, 0) >= self.needed for i in range(len(self.targets)))
 
 
-def probe(client: httpx.Client, target: HealthTarget) -> ProbeResult:
-    """One GET of the target; passes when the status is the expected one."""
+def probe(
+    client: httpx.Client, target: HealthTarget, clock: Callable[[], float] = time.monotonic
+) -> ProbeResult:
+    """One GET of the target; passes when the status is the expected one. The whole probe
+    (connect, headers and body) ends within the target's `timeout_seconds`: a server that
+    accepts and never answers, or answers one byte at a time, fails it."""
+    deadline = clock() + target.timeout_seconds
     try:
-        response = client.get(target.url, timeout=target.timeout_seconds)
+        with client.stream("GET", target.url, timeout=target.timeout_seconds) as response:
+            for _ in response.iter_raw():
+                if clock() > deadline:
+                    return ProbeResult(
+                        target, False, f"timed out: no full answer in {target.timeout_seconds:g}s"
+                    )
+    except httpx.TimeoutException:
+        return ProbeResult(target, False, f"timed out: no answer in {target.timeout_seconds:g}s")
     except httpx.HTTPError as error:
         return ProbeResult(target, False, f"{type(error).__name__}: {error}")
     passed = response.status_code == target.status

@@ -14,6 +14,8 @@ def _temp_beside(path: Path, text: str, suffix: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before the rename makes it the real file
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +20,7 @@ from webhook.health import (
     ProbeResult,
     check_health,
     parse_health_checks,
+    probe,
 )
 
 FAST = HealthPolicy(interval_seconds=0.01, consecutive_passes=3, deadline_seconds=5)
@@ -156,3 +159,59 @@ def test_tracker_is_healthy_exactly_when_every_target_ends_on_a_long_enough_run(
         return run
 
     assert tracker.healthy == all(trailing_run(i) >= needed for i in range(2))
+
+
+class StallingServer:
+    """Accepts connections and then answers nothing (`trickle=False`), or sends the headers
+    and then one body byte every 0.1 s without end (`trickle=True`)."""
+
+    def __init__(self, trickle: bool) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/health"
+        self.stop = threading.Event()
+        self.trickle = trickle
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed by close()
+                return
+            threading.Thread(target=self._stall, args=(conn,), daemon=True).start()
+
+    def _stall(self, conn: socket.socket) -> None:
+        with conn:
+            if self.trickle:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            while not self.stop.wait(0.1):
+                if self.trickle:
+                    try:
+                        conn.sendall(b".")
+                    except OSError:  # the probe gave up and closed the connection
+                        return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["silent", "trickling"])
+def test_a_probe_that_gets_no_full_answer_fails_within_its_timeout(trickle: bool) -> None:
+    server = StallingServer(trickle)
+    target = HealthTarget(server.url, 200, timeout_seconds=0.5)
+    results: list[ProbeResult] = []
+    try:
+        with httpx.Client() as client:
+            worker = threading.Thread(target=lambda: results.append(probe(client, target)))
+            worker.start()
+            worker.join(timeout=10)  # a bound on the test: the probe's own limit is 0.5 s
+            assert not worker.is_alive(), "the probe hung past its timeout"
+    finally:
+        server.close()
+    (result,) = results
+    assert not result.passed
+    assert result.detail.startswith("timed out")
