@@ -46,7 +46,10 @@ set +e
 status=$?
 set -e
 case "$status" in
-  0) echo "make up: stack '$stack' deployed and healthy." ;;
+  0) urls=$(pulumi stack output healthChecks --json --stack "$stack" 2>/dev/null \
+         | .venv/bin/python -c 'import json,sys; print(" ".join(c["url"] for c in json.load(sys.stdin) or []))' \
+         || true)
+     echo "make up: stack '$stack' deployed and healthy.${urls:+ It answers at: $urls}" ;;
   4) fail "stack '$stack' is deployed but its health checks fail (see the probes above)" \
           "look at the containers' logs ('docker logs <name>'), fix, and run 'make up' again" ;;
   *) exit "$status" ;;

@@ -70,7 +70,8 @@ def _up_in(stack: RealStack, *args: str) -> subprocess.CompletedProcess:
 def test_up_deploys_checks_health_and_keeps_a_generated_passphrase(real_stack: RealStack) -> None:
     result = _up_in(real_stack)
     assert result.returncode == 0, result.stderr + result.stdout
-    assert f"make up: stack '{real_stack.stack}' deployed and healthy." in result.stdout
+    done = f"make up: stack '{real_stack.stack}' deployed and healthy. It answers at: "
+    assert f"{done}{real_stack.health_url}" in result.stdout
     assert real_stack.health_url in result.stdout  # where the app answers
     passphrase = Path(real_stack.env["PULUMI_BACKEND_URL"].removeprefix("file://")) / ".passphrase"
     assert passphrase.stat().st_mode & 0o777 == 0o600
