@@ -33,6 +33,12 @@ CASES = {
         2,
         "error: slipway:webhook.url 'http://x' must start with https://",
     ),
+    "service-bad-port": (
+        [PY, "-m", "webhook", "serve", "--port", "notaport"],
+        {},
+        2,
+        "Error: Invalid value for '--port'",
+    ),
     "client-without-url": (
         [PY, "-m", "webhook.client", "deploy", "--sha", "a" * 40],
         {"SLIPWAY_URL": "", "SLIPWAY_TOKEN": "a-long-test-token"},

@@ -10,7 +10,14 @@ from pydantic import ValidationError
 
 from webhook.settings import Settings
 
-cli = typer.Typer(help="Slipway webhook service.", no_args_is_help=True, add_completion=False)
+# Plain click output (no rich panels, no colour codes): the same in a terminal, a CI log, a pipe.
+cli = typer.Typer(
+    help="Slipway webhook service.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
 
 
 def explain_settings_error(error: ValidationError) -> str:
