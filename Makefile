@@ -68,8 +68,8 @@ down: $(VENV_STAMP) toolchain engine
 serve: $(VENV_STAMP)
 	@bash scripts/serve.sh
 
-bench: $(VENV_STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+bench: $(VENV_STAMP) tools
+	@for b in bench/bench_*.py; do echo "== $$b"; bash scripts/with-toolchain.sh $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) tools/node_modules .pytest_cache .ruff_cache .hypothesis

@@ -11,13 +11,19 @@ say() { printf '%s\n' "base-image: $*" >&2; }
 die() { printf '%s\n' "base-image: error: $*" >&2; exit 1; }
 
 busybox=/bin/busybox
-if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
+is_static() {  # ldd exits 1 for a static binary: read its words, not its status
+  local out
+  [ -x "$busybox" ] || return 1
+  out=$(LC_ALL=C ldd "$busybox" 2>&1 || true)
+  [[ $out == *"not a dynamic executable"* ]]
+}
+if ! is_static; then
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
     || die "a statically linked busybox is needed. Fix: install Debian's busybox-static package."
   say "installing Debian's busybox-static (one time)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null
 fi
-file -L "$busybox" | grep -q 'statically linked' || die "$busybox is not statically linked"
+is_static || die "$busybox is not statically linked (Debian's busybox-static provides one)"
 
 hash=$(sha256sum "$busybox" | cut -c1-12)
 content_tag="slipway/base:busybox-$hash"
