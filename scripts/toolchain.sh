@@ -15,6 +15,8 @@ PULUMI_VERSION=3.274.1   # the CLI; toolchain/pulumi/go.mod requires pkg/v3 at t
 DOCKER_SDK_VERSION=5.2.0 # pulumi-docker in requirements.txt: the provider answers as this
 GITHUB_SDK_VERSION=6.15.0 # pulumi-github in requirements.txt
 export GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0
+# Go's own installer puts it in /usr/local/go; a non-login shell may not have it on PATH.
+command -v go >/dev/null || PATH="/usr/local/go/bin:$PATH"
 cache_root="${SLIPWAY_CACHE_DIR:-$HOME/.cache/slipway}"
 
 say() { printf '%s\n' "toolchain: $*" >&2; }
