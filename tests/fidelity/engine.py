@@ -63,7 +63,7 @@ def _variables(project: str, subnet: int, external: str) -> dict[str, str]:
         "FID_SUBNET6": f"fd00:5a1:{subnet}::/64",
         "FID_SECRET_VALUE": "p@ss$word",
         "FID_EXTERNAL_NETWORK": external,
-        "FID_EXTERNAL_VOLUME": external,
+        "FID_EXTERNAL_VOLUME": f"{external}-vol",
     }
 
 
@@ -76,7 +76,7 @@ def make_workspace(tmp: Path) -> Workspace:
     suffix = uuid.uuid4().hex[:6]
     external = f"fid-ext-{suffix}"
     run(["docker", "network", "create", external])
-    run(["docker", "volume", "create", external])
+    run(["docker", "volume", "create", f"{external}-vol"])
     subnet = int(suffix[:2], 16) & 0x7F  # two /24s of 10.213.0.0/16 per workspace
     compose = Side("compose", f"fa{suffix}", _variables(f"fa{suffix}", 2 * subnet, external))
     slipway = Side("slipway", f"fb{suffix}", _variables(f"fb{suffix}", 2 * subnet + 1, external))
@@ -142,7 +142,7 @@ PROBES = {
     " | sort",
     "modes": "for p in / /data /data-ro /anon /anon-long /seed /seed/file /shared /propagated "
     "/scratch /run/tmp /run/plain /image-vol /run/secrets/* /etc/app/* /usr/local/bin/entry.sh "
-    '/srv/greeting /stamp; do [ -e "$p" ] && stat -c \'%n %a %u %g %F\' "$p"; done',
+    '/srv/greeting /stamp; do [ -e "$p" ] && stat -c \'%n %a %u %g %F\' "$p"; done; true',
     "files": "cat /srv/greeting /stamp /run/secrets/* /etc/app/* 2>/dev/null",
     "writable": "for p in /data-ro /usr/local/bin/entry.sh /run/secrets/file_secret /tmp; do "
     'touch "$p" 2>/dev/null && echo "$p rw" || echo "$p ro"; done',
@@ -208,9 +208,9 @@ def remove_project(project: str) -> None:
 def remove_workspace(ws: Workspace) -> None:
     for side in (ws.compose, ws.slipway):
         remove_project(side.project)
-    for kind in ("network", "volume"):
+    for kind, name in (("network", ws.external_network), ("volume", f"{ws.external_network}-vol")):
         subprocess.run(
-            ["docker", kind, "rm", ws.external_network],
+            ["docker", kind, "rm", name],
             capture_output=True, timeout=60, check=False,
         )  # fmt: skip
 

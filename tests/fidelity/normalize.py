@@ -16,6 +16,7 @@ PROJECT = "<project>"
 ANONYMOUS = "<anonymous>"
 # Labels that carry a digest of the side's own files or images: different by design.
 DESIGN_LABELS = ("com.docker.compose.config-hash", "com.docker.compose.image")
+DEPENDS_ON = "com.docker.compose.depends_on"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CONFIG_KEYS = (
     "Env", "Cmd", "Entrypoint", "User", "WorkingDir", "Labels", "ExposedPorts", "Healthcheck",
@@ -91,6 +92,8 @@ def container_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     config = {k: doc["Config"].get(k) for k in _CONFIG_KEYS}
     config["Env"] = sorted(config["Env"] or [])  # order has no effect on a process
     config["Labels"] = {k: v for k, v in (config["Labels"] or {}).items() if k not in DESIGN_LABELS}
+    if config["Labels"].get(DEPENDS_ON):  # from a map in Compose: its order varies per run
+        config["Labels"][DEPENDS_ON] = ",".join(sorted(config["Labels"][DEPENDS_ON].split(",")))
     host = dict(doc["HostConfig"])
     # Binds, Mounts and Tmpfs are three ways to ask for one mount (the two sides choose
     # differently); what the container got is compared: `Mounts` below and the probes.

@@ -60,3 +60,22 @@ def test_cases_cover_every_translated_key(repo_root: Path) -> None:
     missing = coverage.translated_keys() - used - set(coverage.NOT_EXERCISED)
     assert not missing, f"translated keys no case exercises: {sorted(missing)}"
     assert not set(coverage.NOT_EXERCISED) & used
+
+
+def test_the_docs_mirror_the_allowlist_and_the_counts(repo_root: Path) -> None:
+    text = (repo_root / "docs" / "compose-support.md").read_text()
+    start = text.index("## Differences from docker compose up, measured")
+    section = text[start : text.index("\n## ", start + 1)]
+    missing = sorted({e.path for e in ALLOWED if f"`{e.path}`" not in section})
+    assert not missing, f"allowlist entries the docs do not list: {missing}"
+    cosmetic = sum(e.cosmetic for e in ALLOWED)
+    words = " ".join(section.split())
+    assert (
+        f"{len(ALLOWED)} entries: {cosmetic} cosmetic, {len(ALLOWED) - cosmetic} behavioural"
+        in words
+    )
+    documents = coverage.case_documents(repo_root).values()
+    used = set().union(*(coverage.used_keys(d) for d in documents)) & coverage.translated_keys()
+    forms = set().union(*(coverage.forms(d) for d in documents))
+    assert f"use {len(used)} of the {len(coverage.translated_keys())} keys" in words
+    assert f"in {len(forms)} forms" in words
