@@ -40,6 +40,10 @@ def slipway_rounds_up_to_mib(a: Any, b: Any) -> bool:
 UPLOADED = ("/usr/local/bin/entry.sh", "/run/secrets/file_secret", "/etc/app/config.conf")
 
 
+# Names that only `links: [api:legacy-api]` gives (dns probe lines start with the name).
+LINK_NAMES = ("legacy-api ", "api-1 ")
+
+
 def _without(text: Any, paths: tuple[str, ...]) -> list[str]:
     return [line for line in str(text).splitlines() if not line.startswith(paths)]
 
@@ -137,6 +141,22 @@ ALLOWED: tuple[Allowed, ...] = (
         "alias resolves through Docker's DNS",
         cosmetic=False,
         when=lambda a, b: b in (None, MISSING),
+    ),
+    Allowed(
+        "Probe.dns",
+        "what Docker's DNS answers inside the containers: `legacy-api` (the link alias) "
+        "everywhere on the shared networks, `api-1` (a name of Compose's legacy link) nowhere",
+        cosmetic=False,
+        when=lambda a, b: _without(a, LINK_NAMES) == _without(b, LINK_NAMES),
+    ),
+    Allowed(
+        "Config.ExposedPorts.*",
+        "`expose` is warned and dropped: the provider cannot expose a port without publishing "
+        "it (the port is reachable on the project's networks all the same; a proxy that reads "
+        "exposed ports needs its port label)",
+        cosmetic=False,
+        obj="container <project>-app-1",
+        when=lambda a, b: b == MISSING,
     ),
     Allowed(
         "HostConfig.PortBindings.*",

@@ -150,6 +150,20 @@ PROBES = {
 }
 
 
+# Aliases of the cases (network aliases, link aliases, hostnames) that the dns probe asks
+# for, besides every service and container name of the project.
+EXTRA_NAMES = ("api-alias", "legacy-api", "api-1", "apphost")
+
+
+def _resolves(names: list[str]) -> str:
+    """A probe: which of `names` Docker's DNS answers inside the container."""
+    listed = " ".join(n for n in names if n)
+    return (
+        f"for n in {listed}; do timeout 3 nslookup $n >/dev/null 2>&1 "
+        '&& echo "$n yes" || echo "$n no"; done'
+    )
+
+
 def read_project(project: str) -> dict[str, dict]:
     """Every container (with its image's config and probes), network and volume of
     `project`, as `{"container <name>": docker inspect document, ...}`."""
@@ -157,10 +171,16 @@ def read_project(project: str) -> dict[str, dict]:
     mounted = [m["Name"] for c in containers for m in c["Mounts"] if m.get("Name")]
     volumes = inspect("volume", sorted(set(_ids("volume", project)) | set(mounted)))
     images = {i["Id"]: i for i in inspect("image", sorted({c["Image"] for c in containers}))}
+    names = sorted(
+        {c["Config"]["Labels"].get("com.docker.compose.service", "") for c in containers}
+        | {c["Name"].lstrip("/") for c in containers}
+        | set(EXTRA_NAMES)
+    )
+    probes = {**PROBES, "dns": _resolves(names)}
     objects: dict[str, dict] = {}
     for c in containers:
         c["ImageConfig"] = images[c["Image"]]["Config"]
-        c["Probes"] = probe(c["Id"], PROBES) if c["State"]["Running"] else {}
+        c["Probes"] = probe(c["Id"], probes) if c["State"]["Running"] else {}
         objects[f"container {c['Name'].lstrip('/')}"] = c
     for n in inspect("network", _ids("network", project)):
         objects[f"network {n['Name']}"] = n
