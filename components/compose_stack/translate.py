@@ -90,7 +90,8 @@ def _label(
     )
     for name, plan in services.items():
         entries = plan.args.get("labels")  # the file's own; `replica_args` has them all
-        depends_on = raw[name].get("depends_on") or {}
+        # A `required: false` dependency outside the active profiles is not listed, as in Compose.
+        depends_on = {k: v for k, v in (raw[name].get("depends_on") or {}).items() if k in services}
         plan.replica_args = [
             {
                 "labels": compose_labels.merged(

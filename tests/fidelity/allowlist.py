@@ -218,12 +218,16 @@ ALLOWED: tuple[Allowed, ...] = (
         cosmetic=False,
         when=slipway_rounds_up_to_mib,
     ),
-    Allowed(
-        "Config.[CE]*",
-        "`entrypoint: []` with a `command`: the whole command line becomes the entrypoint "
-        "(the provider drops an empty entrypoint); pid 1 runs the same argv",
-        cosmetic=True,
-        obj="container <project>-named",
+    *(
+        Allowed(
+            "Config.[CE]*",
+            '`entrypoint: []` (or `[""]`) with a `command`, or a command with an empty '
+            "argument: the whole command line becomes the entrypoint (the provider drops an "
+            "empty entrypoint, refuses an empty argument); pid 1 runs the same argv",
+            cosmetic=True,
+            obj=f"container <project>-{name}",
+        )
+        for name in ("named", "reset-1")
     ),
     Allowed(
         "Config.Stop*",

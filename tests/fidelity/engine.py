@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ def _variables(project: str, subnet: int, external: str) -> dict[str, str]:
         "DEMO_WEB_PORT": str(free_port()),
         "FID_SUBNET_PREFIX": f"10.213.{subnet}",
         "FID_SUBNET6": f"fd00:5a1:{subnet}::/64",
+        "FID_SUBNET6_PREFIX": f"fd00:5a1:{subnet}",
         "FID_SECRET_VALUE": "p@ss$word",
         "FID_EXTERNAL_NETWORK": external,
         "FID_EXTERNAL_VOLUME": f"{external}-vol",
@@ -116,7 +118,7 @@ def slipway_up(ws: Workspace, files: list[str], stack: str | None = None) -> Non
     )  # fmt: skip
 
 
-def _ids(kind: str, project: str) -> list[str]:
+def ids(kind: str, project: str) -> list[str]:
     listing = {"container": ["ps", "-aq"], "network": ["network", "ls", "-q"]}.get(
         kind, [kind, "ls", "-q"]
     )
@@ -164,12 +166,24 @@ def _resolves(names: list[str]) -> str:
     )
 
 
+def settle(project: str, timeout: float = 90) -> None:
+    """Wait until no container of `project` is still `starting` its health check (Slipway's
+    `up` waits only where a dependant needs it; `compose up --wait` waits for all)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = inspect("container", ids("container", project))
+        if not any((c["State"].get("Health") or {}).get("Status") == "starting" for c in states):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{project}: health checks still starting after {timeout} s")
+
+
 def read_project(project: str) -> dict[str, dict]:
     """Every container (with its image's config and probes), network and volume of
     `project`, as `{"container <name>": docker inspect document, ...}`."""
-    containers = inspect("container", _ids("container", project))
+    containers = inspect("container", ids("container", project))
     mounted = [m["Name"] for c in containers for m in c["Mounts"] if m.get("Name")]
-    volumes = inspect("volume", sorted(set(_ids("volume", project)) | set(mounted)))
+    volumes = inspect("volume", sorted(set(ids("volume", project)) | set(mounted)))
     images = {i["Id"]: i for i in inspect("image", sorted({c["Image"] for c in containers}))}
     names = sorted(
         {c["Config"]["Labels"].get("com.docker.compose.service", "") for c in containers}
@@ -182,7 +196,7 @@ def read_project(project: str) -> dict[str, dict]:
         c["ImageConfig"] = images[c["Image"]]["Config"]
         c["Probes"] = probe(c["Id"], probes) if c["State"]["Running"] else {}
         objects[f"container {c['Name'].lstrip('/')}"] = c
-    for n in inspect("network", _ids("network", project)):
+    for n in inspect("network", ids("network", project)):
         objects[f"network {n['Name']}"] = n
     for v in volumes:
         objects[f"volume {v['Name']}"] = v

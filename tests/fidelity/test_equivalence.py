@@ -33,6 +33,8 @@ def deploy_both(ws: engine.Workspace, files: list[str], wait: bool) -> tuple[dic
         ]
         for up in ups:
             up.result()
+    for side in (ws.compose, ws.slipway):
+        engine.settle(side.project)
     return engine.read_project(ws.compose.project), engine.read_project(ws.slipway.project)
 
 

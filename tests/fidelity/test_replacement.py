@@ -28,7 +28,7 @@ def _up_both(ws: engine.Workspace) -> None:
             up.result()
 
 
-def _ids(project: str) -> dict[str, str]:
+def _replica_ids(project: str) -> dict[str, str]:
     found = engine.inspect("container", [f"{project}-{c}" for c in CONTAINERS])
     return {c["Name"].lstrip("/"): c["Id"] for c in found}
 
@@ -44,7 +44,7 @@ def test_data_in_every_volume_survives_a_new_image(tmp_path: Path) -> None:
         _up_both(ws)
         before = {}
         for side in (ws.compose, ws.slipway):
-            before.update(_ids(side.project))
+            before.update(_replica_ids(side.project))
             for c in CONTAINERS:
                 name = f"{side.project}-{c}"
                 marks = "; ".join(f"echo {p}:{c} > {p}/mark-{c}" for p in PATHS)
@@ -52,7 +52,7 @@ def test_data_in_every_volume_survives_a_new_image(tmp_path: Path) -> None:
         (ws.root / "case/app/content").write_text("release two\n")  # a new image
         _up_both(ws)
         for side in (ws.compose, ws.slipway):
-            after = _ids(side.project)
+            after = _replica_ids(side.project)
             assert set(after) == {f"{side.project}-{c}" for c in CONTAINERS}
             for name, cid in after.items():
                 assert cid != before[name], f"{side.name}: {name} was not replaced"

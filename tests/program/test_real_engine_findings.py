@@ -71,3 +71,27 @@ configs:
     uploads = {u["file"]: u["permissions"] for u in container(run)["uploads"]}
     # The provider accepts only ^0[0-7]{3}$ ("755" failed every upload on the real engine).
     assert uploads == {"/entry.sh": "0755", "/c": "0440"}
+
+
+def test_an_optional_dependency_outside_the_profiles_is_not_in_the_depends_on_label(
+    tmp_path: Path,
+) -> None:
+    run = deploy(
+        tmp_path,
+        """
+services:
+  web:
+    image: busybox
+  extra:
+    image: busybox
+    profiles: [extra]
+  s:
+    image: busybox
+    depends_on:
+      web: {condition: service_started}
+      extra: {condition: service_started, required: false}
+""",
+    )
+    labels = {e["label"]: e["value"] for e in container(run)["labels"]}
+    # Compose lists only the dependencies it deploys.
+    assert labels["com.docker.compose.depends_on"] == "web:service_started:false"
