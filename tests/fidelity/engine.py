@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.real_stack import REPO_ROOT, free_port, pulumi_env
@@ -47,7 +47,6 @@ class Workspace:
     slipway: Side
     backend: Path
     external_network: str
-    made: list[str] = field(default_factory=list)
 
     def env(self, side: Side) -> dict[str, str]:
         return {**os.environ, **side.variables, "COMPOSE_BAKE": "false"}
@@ -70,11 +69,11 @@ def _variables(project: str, subnet: int, external: str) -> dict[str, str]:
 
 
 def make_workspace(tmp: Path) -> Workspace:
-    """Copy the project (and the cases) under `tmp`; create the shared external network."""
+    """Copy the project (and the cases) under `tmp`; create the external network and volume
+    both sides share."""
     root = tmp / "work"
     shutil.copytree(REPO_ROOT, root, ignore=_NOT_COPIED)
     shutil.copytree(CASES, root / "case")
-    shutil.copytree(REPO_ROOT / "stacks", root / "stacks", dirs_exist_ok=True)
     suffix = uuid.uuid4().hex[:6]
     external = f"fid-ext-{suffix}"
     run(["docker", "network", "create", external])
