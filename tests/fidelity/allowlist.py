@@ -212,6 +212,14 @@ ALLOWED: tuple[Allowed, ...] = (
         when=lambda a, b: _without(a, UPLOADED) == _without(b, UPLOADED),
     ),
     Allowed(
+        "Replacement./image-vol",
+        "an image's own VOLUME that the Compose file does not name: a replaced container "
+        "starts with a fresh volume (Slipway does not know the image's VOLUMEs when it "
+        "plans; the old one stays on the host, detached); name the path in the Compose file",
+        cosmetic=False,
+        when=lambda a, b: b == "",
+    ),
+    Allowed(
         "HostConfig.[MS]*",
         "sizes are rounded up to whole MiB (the provider takes MiB for memory reservation, "
         "swap and shm_size)",
