@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -163,6 +164,22 @@ def _resolves(names: list[str]) -> str:
         f"for n in {listed}; do timeout 3 nslookup $n >/dev/null 2>&1 "
         '&& echo "$n yes" || echo "$n no"; done'
     )
+
+
+def host_ports(side: Side) -> dict[str, dict[str, bool]]:
+    """Which of the side's published TCP ports accept a connection on 127.0.0.1 and ::1."""
+
+    def accepts(host: str, port: int) -> bool:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as sock:
+            sock.settimeout(2)
+            return sock.connect_ex((host, port)) == 0
+
+    return {
+        name: {ip: accepts(ip, int(value)) for ip in ("127.0.0.1", "::1")}
+        for name, value in side.variables.items()
+        if name.startswith("FID_PORT") or name == "DEMO_WEB_PORT"
+    }
 
 
 def settle(project: str, timeout: float = 90) -> None:

@@ -151,7 +151,12 @@ def volume_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     return view
 
 
-_VIEWS = {"container": container_view, "network": network_view, "volume": volume_view}
+_VIEWS = {
+    "container": container_view,
+    "network": network_view,
+    "volume": volume_view,
+    "host": dict,  # `host ports`: what the published ports accept, by variable name
+}
 
 
 class Normalize:

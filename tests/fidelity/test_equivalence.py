@@ -33,9 +33,11 @@ def deploy_both(ws: engine.Workspace, files: list[str], wait: bool) -> tuple[dic
         ]
         for up in ups:
             up.result()
+    found = []
     for side in (ws.compose, ws.slipway):
         engine.settle(side.project)
-    return engine.read_project(ws.compose.project), engine.read_project(ws.slipway.project)
+        found.append({**engine.read_project(side.project), "host ports": engine.host_ports(side)})
+    return found[0], found[1]
 
 
 @pytest.mark.parametrize("case", list(CASES))
