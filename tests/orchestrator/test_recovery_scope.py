@@ -1,10 +1,14 @@
-"""Recovery touches a stack only when the interrupted job was its last operation."""
+"""Recovery touches a stack only when the interrupted job was its last operation, and
+breaks only locks of processes that are gone."""
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 
 from webhook.orchestrator.recovery import stacks_to_recover
+from webhook.runners.locks import _is_zombie, process_alive
 from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
 
@@ -37,3 +41,18 @@ def test_a_later_job_that_never_ran_does_not_count(tmp_path: Path) -> None:
         _ran(store, "web", S.SUPERSEDED)  # replaced in the queue: it never touched the stack
         found = stacks_to_recover(store)
     assert {stack: d.id for stack, d in found.items()} == {"web": interrupted}
+
+
+def test_a_killed_but_unreaped_process_holds_no_lock() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert process_alive(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 10
+        while not _is_zombie(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _is_zombie(child.pid)  # dead, but not reaped yet: still has a pid
+        assert not process_alive(child.pid)
+    finally:
+        child.wait(5)
+    assert not process_alive(child.pid)

@@ -31,10 +31,20 @@ def read_lock(path: Path) -> LockFile:
 
 
 def process_alive(pid: int) -> bool:
+    """Whether `pid` runs. A zombie (killed, not yet reaped by its new parent) holds nothing:
+    after `kill -9` of a service and its children, the Pulumi CLI stays one for a while."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True  # exists, owned by someone else
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc (not Linux) or gone meanwhile: os.kill said it exists
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
