@@ -6,6 +6,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.compose_stack import ComposeStack, ComposeStackArgs, StackPlan, load_stack_plan
+from components.compose_stack.routes import routing_output, with_release
 from components.config import ConfigError, StackConfig, load_config
 from components.deploy_service import DeployService
 from components.deploy_service.config import service_args
@@ -17,12 +18,13 @@ def plan_compose(config: StackConfig) -> StackPlan | None:
     """Resolve and check the stack's Compose files (fails before any resource exists)."""
     if not config.compose_files:
         return None
-    return load_stack_plan(
+    plan = load_stack_plan(
         config.compose_files,
         project=config.compose_project,
         profiles=config.profiles,
         remote_docker_host=config.remote_docker_host,
     )
+    return with_release(plan, config.release)
 
 
 def refuse_deploy_service(plan: StackPlan) -> None:
@@ -65,6 +67,9 @@ def build_compose(plan: StackPlan, provider: docker.Provider) -> ComposeStack:
         opts=pulumi.ResourceOptions(providers={"docker": provider}),
     )
     pulumi.export("services", stack.services)
+    routing = routing_output(plan)
+    if routing is not None:  # read by the service's cutover (webhook/cutover/)
+        pulumi.export("routing", routing)
     return stack
 
 

@@ -40,6 +40,7 @@ KEYS = (
     "webhook",
     "webhookSecret",
     "role",
+    "release",  # set per deployment by the service: names routed containers (cutover.md)
     *CONTROL_KEYS,  # control stack only: the deploy service (components/deploy_service)
 )
 SECRET_KEYS = ("repoSecrets", "webhookSecret", *CONTROL_SECRET_KEYS)
@@ -104,6 +105,7 @@ class StackConfig:
     # Control stack only (`role: control`): the deploy service and its secret environment.
     service: ServiceConfig | None = None
     service_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    release: str | None = None  # this deployment's release name (docs/cutover.md)
 
     @property
     def remote_docker_host(self) -> bool:
@@ -179,6 +181,7 @@ def parse_config(
         role=role,
         service=service,
         service_secrets=service_secrets,
+        release=check.string("release"),
     )
     if problems:
         raise ConfigError(problems)

@@ -137,14 +137,21 @@ class ComposeStack(pulumi.ComponentResource):
         if service.run_to_completion:
             args["must_run"] = False
             args["attach"] = True  # waits until the container exits, before dependants start
+        # A routed service's containers are one release's (webhook/cutover/): a new release is
+        # a new resource, created beside the old one, which Pulumi then forgets but does not
+        # delete; the cutover stops the old release once traffic has left it.
+        release = (
+            plan.routing.release if plan.routing and service.name in plan.routing.routes else None
+        )
+        infix = f"-{release}" if release else ""
         return [
             docker.Container(
-                f"{self._name}-{service.name}-{replica}",
+                f"{self._name}-{service.name}{infix}-{replica}",
                 name=container_name,
                 image=image_ref,
                 **{**args, **service.replica_args[replica - 1]},
                 **self._mounts(service, plan, container_name),
-                opts=self._child(depends_on=after),
+                opts=self._child(depends_on=after, retain_on_delete=release is not None),
             )
             for replica, container_name in enumerate(service.container_names, start=1)
         ]

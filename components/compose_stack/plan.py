@@ -118,6 +118,7 @@ class StackPlan:
     volumes: list[VolumePlan]
     services: list[ServicePlan]  # dependencies before dependants
     warnings: list[str] = field(default_factory=list)
+    routing: Any = None  # routes.Routing: services behind Slipway's proxy (`x-slipway`)
 
     def service(self, name: str) -> ServicePlan:
         return next(s for s in self.services if s.name == name)

