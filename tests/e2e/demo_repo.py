@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,10 +104,11 @@ class DemoRepo:
         lines = [
             line
             for line in dockerfile.read_text().splitlines()
-            if "exit 3" not in line and "RUN sleep" not in line
+            if "exit 3" not in line and "&& sleep" not in line
         ]
         if build_seconds:
-            lines.append(f"RUN sleep {build_seconds}")
+            # A new nonce each time: the engine's build cache must not skip the wait.
+            lines.append(f"RUN echo {uuid.uuid4().hex} && sleep {build_seconds}")
         if crash:
             lines.append('CMD ["sh", "-c", "echo web: cannot start; exit 3"]')
         dockerfile.write_text("\n".join(lines) + "\n")

@@ -216,7 +216,8 @@ def test_a_stack_held_by_a_live_foreign_update_is_never_rolled_back(
     slow_dir = tmp_path / "foreign"
     git(loop.repo.path, "worktree", "add", "-q", "--detach", str(slow_dir), r1)
     dockerfile = slow_dir / "stacks/demo/web/Dockerfile"
-    dockerfile.write_text(dockerfile.read_text() + "RUN sleep 30\n")
+    # A new nonce: the engine's build cache must not skip the wait.
+    dockerfile.write_text(dockerfile.read_text() + f"RUN echo {uuid.uuid4().hex} && sleep 30\n")
     foreign = subprocess.Popen(
         [sys.executable, "-m", "webhook.runners.stack_process", "up", "--stack",
          loop.repo.stack, "--work-dir", str(slow_dir)],

@@ -174,12 +174,17 @@ def _quiet_leftovers(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -
 
 @contextmanager
 def _working_directory(path: Path):
+    """Run in `path`, without the caller's DOCKER_HOST: the provider SDK reads it as a
+    default, and `make test` exports the engine it started (the program must not see it)."""
     before = Path.cwd()
+    docker_host = os.environ.pop("DOCKER_HOST", None)
     os.chdir(path)
     try:
         yield
     finally:
         os.chdir(before)
+        if docker_host is not None:
+            os.environ["DOCKER_HOST"] = docker_host
 
 
 def run_program(
