@@ -45,3 +45,10 @@ def test_sample_stacks_are_valid_compose_without_extends(
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_committed_stack_configs_carry_no_encryption_salt(repo_root: Path) -> None:
+    """A salt made with one passphrase makes every other checkout's first `make up` fail
+    ("incorrect passphrase"): the first `up` on a machine writes its own."""
+    for config in repo_root.glob("Pulumi.*.yaml"):
+        assert "encryptionsalt:" not in config.read_text(), f"{config.name} holds a salt"
