@@ -7,23 +7,48 @@ from pathlib import Path
 
 from tests.e2e.demo_repo import DemoRepo
 
-# Answers 200 for `after` seconds from its first probe, then 503: a release that turns bad.
+# Every release also serves its name as a static file (`/release.txt`): the benchmark's
+# load asks it, 200 times a second, without a CGI process per request.
+RELEASE_FILE = "stacks/demo/web/www/release.txt"
+# A release that turns bad `after` seconds after its container starts: the static file goes
+# (404) and the health endpoint answers 503 from then on.
 TURNING = """#!/bin/sh
-[ -f /tmp/first ] || date +%s > /tmp/first
-if [ $(( $(date +%s) - $(cat /tmp/first) )) -lt {after} ]; then
+if [ -f /www/release.txt ]; then
   printf 'Status: 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nok release={name}\\n'
 else
   printf 'Status: 503 Service Unavailable\\r\\n\\r\\nbroken release={name}\\n'
 fi
 """
+TURN_MARK = "release.txt) &"  # in the turning release's CMD line, and only there
+TURN_CMD = (
+    'CMD ["sh", "-c", "(sleep {after}; rm -f /www/release.txt) & exec httpd -f -p 8080 -h /www"]'
+)
 
 
 class TurningRepo(DemoRepo):
     """The demo repository with one more kind of release: healthy, then not."""
 
+    _turning: int | None = None  # seconds, while a turning release is written
+
+    @property
+    def release_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/release.txt"
+
     def turning_unhealthy(self, name: str, after: int) -> str:
-        healthz = TURNING.format(name=name, after=after)
-        return self._release(healthz, crash=False, message=f"turning {name}")
+        self._turning = after
+        try:
+            return self._release(TURNING.format(name=name), crash=False, message=f"turning {name}")
+        finally:
+            self._turning = None
+
+    def _release(self, healthz: str, *, crash: bool, message: str) -> str:
+        (self.path / RELEASE_FILE).write_text(f"ok release={message.rsplit(' ', 1)[-1]}\n")
+        dockerfile = self.path / "stacks/demo/web/Dockerfile"
+        lines = [x for x in dockerfile.read_text().splitlines() if TURN_MARK not in x]
+        if self._turning:
+            lines.append(TURN_CMD.format(after=self._turning))
+        dockerfile.write_text("\n".join(lines) + "\n")
+        return super()._release(healthz, crash=crash, message=message)
 
 
 class RoutedRepo(TurningRepo):

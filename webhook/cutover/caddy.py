@@ -34,7 +34,8 @@ class RouteSpec:
 
 @dataclass(frozen=True)
 class Release:
-    """A release's routed containers: service → container names (one per replica)."""
+    """A release's routed containers: service → container names or addresses (the proxy
+    dials addresses; the routing output names containers)."""
 
     name: str
     containers: Mapping[str, Sequence[str]]

@@ -146,6 +146,19 @@ def container_state(name: str) -> ContainerState:
     return ContainerState(name, state["Status"], health, state.get("ExitCode", 0))
 
 
+def address(name: str, networks: Sequence[str]) -> str:
+    """The container's IP on the first of `networks` it is attached to. The proxy dials
+    addresses, not names: a name is a DNS query to Docker's resolver on every new upstream
+    connection, and a lost query costs its 5 s timeout."""
+    found = _inspect(name) or {}
+    attached = found.get("NetworkSettings", {}).get("Networks", {})
+    for network in networks:
+        ip = (attached.get(network) or {}).get("IPAddress")
+        if ip:
+            return ip
+    raise EngineError(f"container {name} has no address on {', '.join(networks)}")
+
+
 def image_id(name: str) -> str:
     found = _inspect(name)
     return found["Image"] if found else ""

@@ -4,9 +4,10 @@ Called by the pipeline after `up` when the stack output `routing` names routed s
 The candidate's containers already run beside the live release's (Pulumi created them
 under release-specific names and forgot the old ones without deleting them). The order:
 
-1. the proxy runs and reaches the stack's network; the candidate gets the private route;
-2. gate: every candidate container runs and passes its healthcheck, then the route health
-   paths and the stack's health URLs pass through the private route: no user yet;
+1. the proxy runs and reaches the stack's network;
+2. gate: every candidate container runs and passes its healthcheck; then the candidate gets
+   the private route, and the route health paths and the stack's health URLs must pass
+   through it: no user yet;
 3. switch: one atomic config load sends the public route to the candidate;
 4. watch: the public health checks keep running for `watch_seconds`; `watch_failures`
    failures in a row switch the public route back to the previous release at once;
@@ -149,16 +150,25 @@ class Cutover:
         live = live_release(admin.config())
         if live is not None and live.name == candidate.name:
             live = None  # the same release again (an interrupted deployment retried)
-        admin.load(render(routing.routes, live, candidate, self.grace))
         was = f"release {live.name}" if live else "no release"
-        log(f"cutover: candidate {candidate.name} on the private route {proxy.private_url}; "
-            f"users stay on {was}")  # fmt: skip
-        problem = self._gate(routing, targets, proxy.private_url, log, cancel)
+        problem = self._wait_containers(candidate.all_containers, log, cancel)
+        if problem is None:
+            upstreams = Release(
+                candidate.name,
+                {
+                    service: [engine.address(name, routing.networks) for name in names]
+                    for service, names in candidate.containers.items()
+                },
+            )
+            admin.load(render(routing.routes, live, upstreams, self.grace))
+            log(f"cutover: candidate {candidate.name} on the private route "
+                f"{proxy.private_url}; users stay on {was}")  # fmt: skip
+            problem = self._probe(routing, targets, proxy.private_url, log, cancel)
         if problem is not None:
             return CutoverReport(
                 False, f"candidate {candidate.name} never received user traffic: {problem}"
             )
-        admin.load(render(routing.routes, candidate, None, self.grace))
+        admin.load(render(routing.routes, upstreams, None, self.grace))
         switched_at = self.clock()
         log(f"cutover: users now reach release {candidate.name} (was {was})")
         failure = self._watch(routing, targets, log, cancel)
@@ -168,7 +178,7 @@ class Cutover:
         self._retire(routing.project, candidate, log)
         return CutoverReport(True, f"release {candidate.name} serves users")
 
-    def _gate(
+    def _probe(
         self,
         routing: RoutingOutput,
         targets: Sequence[HealthTarget],
@@ -176,10 +186,7 @@ class Cutover:
         log: Log,
         cancel: threading.Event,
     ) -> str | None:
-        """Why the candidate may not take traffic, or None when it may."""
-        problem = self._wait_containers(routing.release.all_containers, log, cancel)
-        if problem is not None:
-            return problem
+        """Why the candidate failed its checks through the private route, or None."""
         checks = gate_targets(routing, targets, private_url)
         report = check_health(checks, self.policy.gate, log, stop=cancel)
         return None if report.healthy else f"health through its private route: {report.summary}"
