@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 import pulumi_docker as docker
 
 from components.compose_stack import ComposeStack, ComposeStackArgs, StackPlan, load_stack_plan
-from components.compose_stack.routes import routing_output, with_release
+from components.compose_stack.routes import release_in_checkout, routing_output, with_release
 from components.config import ConfigError, StackConfig, load_config
 from components.deploy_service import DeployService
 from components.deploy_service.config import service_args
@@ -24,7 +26,7 @@ def plan_compose(config: StackConfig) -> StackPlan | None:
         profiles=config.profiles,
         remote_docker_host=config.remote_docker_host,
     )
-    return with_release(plan, config.release)
+    return with_release(plan, config.release or release_in_checkout(Path.cwd()))
 
 
 def refuse_deploy_service(plan: StackPlan) -> None:

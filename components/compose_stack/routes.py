@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from components.compose_stack import compose_labels
@@ -26,6 +27,7 @@ from components.compose_stack.plan import ServicePlan, StackPlan
 from components.compose_stack.report import Report
 
 EXTENSION = "x-slipway"
+RELEASE_FILE = ".slipway-release"  # written by webhook/orchestrator/pipeline.py before `up`
 RELEASE_LABEL = "slipway.release"
 PROJECT_LABEL = "slipway.project"
 _ROUTE_KEYS = {"port", "path", "host", "health", "sharedVolumes"}
@@ -128,6 +130,12 @@ def cannot_run_twice(service: ServicePlan, project: str, shared_volumes: bool) -
             "app allows two writers"
         )
     return reasons
+
+
+def release_in_checkout(root: Path) -> str | None:
+    """The release name the service wrote into this deployment's checkout, if any."""
+    found = root / RELEASE_FILE
+    return found.read_text().strip() or None if found.is_file() else None
 
 
 def with_release(plan: StackPlan, release: str | None) -> StackPlan:

@@ -35,7 +35,7 @@ from webhook.store import Deployment, Store
 S = DeploymentState
 T = TypeVar("T")
 RUNBOOK = "docs/runbook.md"
-RELEASE_KEY = "slipway:release"
+RELEASE_FILE = ".slipway-release"  # read by components/compose_stack/routes.py
 
 StackChangeError = (RunnerError, HealthConfigError)
 """Failures after the stack may have changed: these are rolled back."""
@@ -194,8 +194,9 @@ class Pipeline:
         with self.mirror.worktree(sha, self._worktree_name(journal, purpose)) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
             session = self.runner.open(stack, tree)
-            release = self._release_name(journal, purpose)
-            session.set_config({RELEASE_KEY: release})  # names routed containers (cutover.md)
+            # Names routed containers (docs/cutover.md): a file in the throw-away checkout, not
+            # stack config, whose write would wait for the stack's lock.
+            (tree / RELEASE_FILE).write_text(self._release_name(journal, purpose))
             message = self._message(journal, sha, purpose)
             journal.line(f"{purpose}: up starting ({message})")
             outputs = self._retry_locked(lambda: session.up(message, journal.line), journal, cancel)
