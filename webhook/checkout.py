@@ -62,7 +62,10 @@ class GitMirror:
         self.mirror_dir.parent.mkdir(parents=True, exist_ok=True)
         partial = self.mirror_dir.with_name("mirror.git.partial")
         shutil.rmtree(partial, ignore_errors=True)
-        _git(["clone", "--mirror", "--quiet", self.repo_url, str(partial)])
+        # --no-local: a local path is cloned through git's transport too. The default for a
+        # path copies its object files one by one, and a commit made meanwhile could leave the
+        # mirror with the commit but not its tree ("unable to read tree", seen in CI).
+        _git(["clone", "--mirror", "--no-local", "--quiet", self.repo_url, str(partial)])
         partial.rename(self.mirror_dir)  # atomic: a half-made clone is never used
 
     def prepare(self) -> None:
