@@ -23,20 +23,22 @@ say() { printf '%s\n' "toolchain: $*" >&2; }
 die() { printf '%s\n' "toolchain: error: $*" >&2; exit 1; }
 
 toolchain_key() {
-  { go version; echo "$PULUMI_VERSION $DOCKER_SDK_VERSION $GITHUB_SDK_VERSION";
+  { go version 2>/dev/null || echo "no go"; echo "$PULUMI_VERSION $DOCKER_SDK_VERSION $GITHUB_SDK_VERSION";
     find toolchain -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 \
       | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16
 }
 
-bindir() { echo "$cache_root/toolchain/$(toolchain_key)/bin"; }
+# Computed once: the key hashes every file under toolchain/ and runs `go version`.
+key_dir="$cache_root/toolchain/$(toolchain_key)"
+bindir() { echo "$key_dir/bin"; }
 
 # A Pulumi home of our own (plugin cache, workspaces): the providers built here are
 # installed into it under the SDKs' versions, and nothing of a user's ~/.pulumi is touched.
 # Providers are kept off PATH (where the CLI would take them with a warning on every run);
 # they are installed into the plugin cache of our Pulumi home instead.
-providerdir() { echo "$cache_root/toolchain/$(toolchain_key)/providers"; }
+providerdir() { echo "$key_dir/providers"; }
 
-pulumi_home() { echo "$cache_root/toolchain/$(toolchain_key)/home"; }
+pulumi_home() { echo "$key_dir/home"; }
 
 print_env() {
   local dir; dir=$(bindir)

@@ -10,23 +10,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from webhook.runners.local_process import free_loopback_port as free_port
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _NOT_COPIED = shutil.ignore_patterns(
     ".venv", ".git", "node_modules", "var", ".pulumi-state", "bench", "tests", "docs", "__pycache__"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,48 +20,29 @@ import httpx
 import pytest
 
 from tests.e2e.demo_repo import DemoRepo
-from tests.real_stack import REPO_ROOT, free_port, pulumi_env, remove_project_containers
+from tests.real_stack import free_port, pulumi_env, remove_project_containers
+from tests.webhook.test_restart import AUTH, ServeProcess
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
-TOKEN = "crash-test-api-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LIMIT = 300.0  # a bound for the waits below, never asserted on
 
 
-class Service:
-    """`python -m webhook serve` on a loopback port, in a new session (process group)."""
+class Service(ServeProcess):
+    """The real service deploying `repo`, in a process group of its own."""
 
     def __init__(self, repo: DemoRepo, state_dir: Path, env: dict[str, str]) -> None:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = state_dir.parent / f"serve-{port}.log"
         settings = {
-            "SLIPWAY_WEBHOOK_SECRET": "crash-test-webhook-secret-0123456789",
-            "SLIPWAY_API_TOKEN": TOKEN,
+            **env,
             "SLIPWAY_REPO_URL": str(repo.path),
             "SLIPWAY_STACK": repo.stack,
             "SLIPWAY_BRANCH": "main",
-            "SLIPWAY_STATE_DIR": str(state_dir),
             "SLIPWAY_POLL_INTERVAL_SECONDS": "0",
             "SLIPWAY_HEALTH_INTERVAL_SECONDS": "0.5",
             "SLIPWAY_HEALTH_CONSECUTIVE_PASSES": "2",
             "SLIPWAY_HEALTH_DEADLINE_SECONDS": "20",
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "webhook", "serve", "--port", str(port)],
-            cwd=REPO_ROOT, env={**os.environ, **env, **settings},
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"serve exited: {self.log.read_text()}"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"serve did not answer within 60 s: {self.log.read_text()}")
+        super().__init__(state_dir, free_port(), settings=settings, own_group=True,
+                         startup_limit=60)  # fmt: skip
 
     def deploy(self, sha: str) -> int:
         answer = httpx.post(f"{self.url}/deployments", json={"sha": sha}, headers=AUTH, timeout=10)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,19 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class ServeProcess:
-    """`python -m webhook serve` as a child process."""
+    """`python -m webhook serve` as a child process. `settings` override the test defaults
+    (without SLIPWAY_REPO_URL nothing deploys); `own_group` starts it in a process group of
+    its own, so that everything it starts can be killed with it."""
 
-    def __init__(self, state_dir: Path, port: int) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int,
+        *,
+        settings: Mapping[str, str] | None = None,
+        own_group: bool = False,
+        startup_limit: float = 30,
+    ) -> None:
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
@@ -38,6 +48,7 @@ class ServeProcess:
             "SLIPWAY_API_RATE_LIMIT": "100000/minute",
         }
         env.pop("SLIPWAY_REPO_URL", None)
+        env.update(settings or {})
         self.url = f"http://127.0.0.1:{port}"
         self.log = state_dir.parent / f"serve-{port}.log"
         self.process = subprocess.Popen(
@@ -46,8 +57,9 @@ class ServeProcess:
             cwd=state_dir.parent,
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
+            start_new_session=own_group,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + startup_limit
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"serve exited: {self.log.read_text()}")
@@ -57,7 +69,7 @@ class ServeProcess:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("serve did not come up in 30 s")
+                raise RuntimeError(f"serve did not come up in {startup_limit:g} s")
             time.sleep(0.05)
 
     def kill(self) -> None:
