@@ -64,7 +64,7 @@ go_build() {
   name=$(basename "$out")
   if [ -x "$out" ]; then say "$name: cached ($out)"; return; fi
   started=$(date +%s)
-  say "$name: building $pkg (cold: 10-30 min on 2 cores; progress every 50 packages)"
+  say "$name: building $pkg (cold: 3-8 min each on 2 cores; progress every 50 packages)"
   (cd "$dir" && go build -v -trimpath -tags "osusergo,grpcnotrace${tags:+,$tags}" \
       -ldflags "-s -w $ldflags" -o "$out.partial" "$pkg") 2>&1 \
     | awk -v name="$name" '
