@@ -19,17 +19,15 @@ only). Results go to docs/performance.md between `<!-- bench:cutover -->` marker
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import platform
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -43,6 +41,7 @@ from tests.github_feedback.fake_github import FakeGitHub
 from webhook.states import DeploymentState
 
 S = DeploymentState
+ROOT = Path(__file__).resolve().parent.parent
 RATE = 200  # requests per second
 LIMIT = 600.0  # seconds: no scenario's load runs longer
 EXAMPLES = TOOLS_DIR / "@octokit" / "webhooks-examples" / "api.github.com"
@@ -59,42 +58,28 @@ class Sample:
 
 @dataclass
 class Load:
-    """A constant-rate GET load on `url` from its own thread until `stop` (or LIMIT)."""
+    """`bench/load.py` at RATE on `url` in its own process, until the block ends (or LIMIT)."""
 
     url: str
     samples: list[Sample] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
+    process: subprocess.Popen | None = None
 
     def __enter__(self) -> Load:
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self.thread.start()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.load", self.url, "--rate", str(RATE),
+             "--limit", str(LIMIT)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        assert self.thread is not None
-        self.thread.join(timeout=30)
-
-    async def _run(self) -> None:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-        async with httpx.AsyncClient(timeout=10, limits=limits) as client:
-            start, tasks, n = time.monotonic(), [], 0
-            while not self.stop.is_set() and time.monotonic() - start < LIMIT:
-                due = start + n / RATE
-                await asyncio.sleep(max(0.0, due - time.monotonic()))
-                tasks.append(asyncio.create_task(self._one(client, due)))
-                n += 1
-            await asyncio.gather(*tasks)
-
-    async def _one(self, client: httpx.AsyncClient, due: float) -> None:
-        try:
-            answer = await client.get(self.url)
-            status, text = answer.status_code, answer.text.strip()
-        except httpx.HTTPError as error:
-            status, text = 0, type(error).__name__
-        ms = (time.monotonic() - due) * 1000
-        self.samples.append(Sample(due, ms, status, text.rsplit("release=", 1)[-1]))
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.close()
+        out, _ = self.process.communicate(timeout=60)
+        self.samples = [
+            Sample(due, ms, status, text.rsplit("release=", 1)[-1])
+            for due, ms, status, text in json.loads(out)
+        ]
 
 
 def p99(samples: list[Sample]) -> float:

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from webhook.cutover.caddy import Release, RouteSpec, live_release, render
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from webhook.cutover.caddy import (
+    ROUTES_DIR,
+    Release,
+    RouteSpec,
+    point_script,
+    prune_script,
+    read_release,
+    release_files,
+    render,
+    slots_for,
+    write_release_script,
+)
 from webhook.cutover.steps import Failures, RoutingOutput, gate_targets, through
 from webhook.health import HealthTarget
 
@@ -15,31 +31,66 @@ def servers(config: dict) -> dict:
     return config["apps"]["http"]["servers"]
 
 
-def test_live_release_on_public_candidate_on_private_longest_path_first() -> None:
-    config = render(ROUTES, R1, R2, grace=5)
+def dials(route: dict) -> list[str]:
+    return [u["dial"] for u in route["handle"][0]["upstreams"]]
+
+
+def test_public_reads_the_live_link_private_the_candidate_longest_path_first() -> None:
+    config = render(ROUTES, {"web": 1, "api": 2}, public=True, grace=5)
     public, private = servers(config)["public"], servers(config)["private"]
     assert public["listen"] == [":80"] and private["listen"] == [":81"]
     api, web, fallback = public["routes"]
     assert api["match"] == [{"path": ["/api", "/api/*"], "host": ["example.com"]}]
-    dials = [u["dial"] for u in api["handle"][0]["upstreams"]]
-    assert dials == ["p-api-d1-1:9000", "p-api-d1-2:9000"]
-    assert "match" not in web and web["handle"][0]["upstreams"] == [{"dial": "p-web-d1-1:8080"}]
+    assert dials(api) == ["{file./srv/slipway/live/api.0}", "{file./srv/slipway/live/api.1}"]
+    assert "match" not in web and dials(web) == ["{file./srv/slipway/live/web.0}"]
     assert fallback["handle"][0]["status_code"] == 503
     # The private route ignores hosts: the health probes address it by loopback port.
     assert private["routes"][0]["match"] == [{"path": ["/api", "/api/*"]}]
-    assert private["routes"][1]["handle"][0]["upstreams"] == [{"dial": "p-web-d2-1:8080"}]
+    assert dials(private["routes"][1]) == ["{file./srv/slipway/candidate/web.0}"]
     assert config["apps"]["http"]["grace_period"] == "5s"
 
 
-def test_the_live_release_is_read_back_from_the_loaded_config() -> None:
-    assert live_release(render(ROUTES, R1, R2, grace=5)) == R1
-    assert live_release(render(ROUTES, None, R2, grace=5)) is None
-    assert live_release(None) is None
+def test_the_config_names_no_release_so_a_switch_needs_no_reload() -> None:
+    before = render(ROUTES, slots_for(R1, R2), public=True, grace=5)
+    assert "d1" not in json.dumps(before) and "d2" not in json.dumps(before)
+    assert render(ROUTES, slots_for(R2, R1), public=True, grace=5) == before
 
 
-def test_a_release_without_routes_answers_503_everywhere() -> None:
-    for server in servers(render(ROUTES, None, None, grace=1)).values():
-        assert [r["handle"][0]["handler"] for r in server["routes"]] == ["static_response"]
+def test_slots_cover_the_bigger_release_and_a_smaller_one_fills_them_round_robin() -> None:
+    slots = slots_for(R1, R2)
+    assert slots == {"web": 1, "api": 2}
+    files = release_files(R2, slots, {"web": 8080, "api": 9000})
+    assert files["api.0"] == files["api.1"] == "p-api-d2-1:9000"
+    assert files["web.0"] == "p-web-d2-1:8080" and files["release"] == "d2"
+    assert read_release(files["release.json"]) == R2
+    assert read_release("") is None
+
+
+def test_before_the_first_switch_the_public_server_answers_503() -> None:
+    config = render(ROUTES, {"web": 1, "api": 2}, public=False, grace=1)
+    assert [r["handle"][0]["handler"] for r in servers(config)["public"]["routes"]] == [
+        "static_response"
+    ]
+
+
+def test_proxy_scripts_switch_by_rename_and_quote_what_they_write(tmp_path: Path) -> None:
+    """The scripts run in busybox sh in the proxy; here in the host's sh, under tmp_path."""
+    release = Release("d2", {"web": ["10.0.0.2"]})
+    root = str(tmp_path)
+
+    def run(script: str) -> None:
+        subprocess.run(["sh", "-c", script.replace(ROUTES_DIR, root)], check=True)
+
+    run(write_release_script(release, {"release": "d2", "odd": "it's $HOME"}))
+    run(write_release_script(Release("d1", {}), {"release": "d1"}))
+    assert (tmp_path / "releases/d2/odd").read_text() == "it's $HOME"
+    run(point_script("live", "d1"))
+    run(point_script("live", "d2"))
+    assert os.readlink(tmp_path / "live") == "releases/d2"
+    assert (tmp_path / "live/release").read_text() == "d2"
+    assert "mv -T -f" in point_script("live", "d2")  # a rename, never unlink + create
+    run(prune_script(["d2"]))
+    assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == ["d2"]
 
 
 def test_gate_targets_send_route_health_and_proxied_urls_to_the_private_route() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import httpx
@@ -61,14 +62,51 @@ def test_lock_dir_only_for_self_managed_backends():
 # -- the real CLI, provider and engine
 
 
+class NicenessWatch(threading.Thread):
+    """Samples the nice value of every process whose environment has `backend` (the CLI and
+    its plugins of one test's stack): command name → nice values seen."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(daemon=True)
+        self.marker = f"PULUMI_BACKEND_URL={backend}".encode()
+        self.seen: dict[str, set[int]] = {}
+        self.stop = threading.Event()
+
+    def __enter__(self) -> dict[str, set[int]]:
+        self.start()
+        return self.seen
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.join(timeout=10)
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            for proc in Path("/proc").glob("[0-9]*"):
+                try:
+                    if self.marker not in (proc / "environ").read_bytes().split(b"\0"):
+                        continue
+                    stat = (proc / "stat").read_text()
+                except OSError:
+                    continue  # gone, or not ours to read
+                name = stat[stat.index("(") + 1 : stat.rindex(")")]
+                nice = int(stat[stat.rindex(")") + 2 :].split()[16])
+                self.seen.setdefault(name, set()).add(nice)
+
+
 @pytest.mark.pulumi_cli
 @pytest.mark.docker_engine
 @pytest.mark.slow
 def test_the_runner_deploys_previews_tags_and_round_trips_the_state(real_stack):
-    runner = AutomationRunner(env_vars=real_stack.env)
+    runner = AutomationRunner(env_vars=real_stack.env, nice=7)
     session = runner.open(real_stack.stack, real_stack.work)
     lines: list[str] = []
-    outputs = session.up("slipway #1: deploy demo", lines.append)
+    with NicenessWatch(real_stack.env["PULUMI_BACKEND_URL"]) as seen:
+        outputs = session.up("slipway #1: deploy demo", lines.append)
+    # The deploy's CLI and provider ran below the services' priority (SLIPWAY_DEPLOY_NICE).
+    assert {"pulumi", "pulumi-resource"} <= set(seen), seen
+    tools = {name: values for name, values in seen.items() if name != "python"}
+    assert all(values == {7} for values in tools.values()), seen  # python: 0 until it starts
     assert outputs["services"]["web"] == real_stack.container("web")
     assert any("created" in line for line in lines)
     assert httpx.get(real_stack.health_url, timeout=5).status_code == 200

@@ -1,13 +1,28 @@
-"""The proxy's Caddy config as JSON (pure), and the admin API that loads it atomically.
+"""The proxy's Caddy config as JSON (pure), the release directories it reads, and the admin
+API that loads the config.
 
 Two servers: `public` (the stack's `listen` address) routes to the live release; `private`
 (loopback only) routes to the candidate, so its health can be probed before any user
-reaches it. A load through `POST /load` replaces the whole config at once; Caddy keeps the
-listeners and lets requests in flight on the old config finish (`grace_period`).
+reaches it. Neither names an address: every upstream dials `{file.<slot file>}`, a
+placeholder Caddy reads on each request, under the symlink `live` or `candidate`:
+
+    /srv/slipway/releases/<release>/release        the release name
+    /srv/slipway/releases/<release>/release.json   {"name", "upstreams": {service: [ip]}}
+    /srv/slipway/releases/<release>/<service>.<i>  one upstream address per slot
+    /srv/slipway/live -> releases/<release>        what users reach
+    /srv/slipway/candidate -> releases/<release>   what the private route reaches
+
+So a switch is one `rename(2)` of the `live` symlink: no config reload, so no listener
+restarts and no keep-alive connection is closed (a config load closes idle ones, and a
+client that sends on one at that instant sees it closed). The config only changes with the
+routes' shape (routes, slots per service, whether a live release exists); then a load
+through `POST /load` replaces it at once and requests in flight finish (`grace_period`).
 """
 
 from __future__ import annotations
 
+import json
+import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +35,8 @@ PRIVATE_PORT = 81
 ADMIN_PORT = 2019
 RELEASE_HEADER = "X-Slipway-Release"
 BOOTSTRAP = {"admin": {"listen": f"0.0.0.0:{ADMIN_PORT}", "origins": ["127.0.0.1"]}}
+ROUTES_DIR = "/srv/slipway"
+LIVE, CANDIDATE = "live", "candidate"
 
 
 @dataclass(frozen=True)
@@ -45,33 +62,45 @@ class Release:
         return [c for names in self.containers.values() for c in names]
 
 
+Slots = Mapping[str, int]  # service → upstream slots in the config
+
+
+def slots_for(*releases: Release | None) -> dict[str, int]:
+    """Slots per service: the most containers any of `releases` runs for it, so one config
+    serves both the live release and the candidate (a release with fewer containers fills
+    the extra slots round-robin)."""
+    slots: dict[str, int] = {}
+    for release in releases:
+        for service, names in (release.containers if release else {}).items():
+            slots[service] = max(slots.get(service, 0), len(names))
+    return slots
+
+
 def render(
-    routes: Sequence[RouteSpec], live: Release | None, candidate: Release | None, grace: float
+    routes: Sequence[RouteSpec], slots: Slots, *, public: bool, grace: float
 ) -> dict[str, Any]:
-    """The whole Caddy config: `live` on the public server, `candidate` on the private one."""
+    """The whole Caddy config. `public`: a live release exists (else the public server
+    answers 503 to everything); the private server always routes to `candidate`."""
     return {
         **BOOTSTRAP,
         "apps": {
             "http": {
                 "grace_period": f"{grace:g}s",
                 "servers": {
-                    "public": _server(PUBLIC_PORT, routes, live, match_host=True),
-                    "private": _server(PRIVATE_PORT, routes, candidate, match_host=False),
+                    "public": _server(PUBLIC_PORT, routes, slots if public else {}, LIVE),
+                    "private": _server(PRIVATE_PORT, routes, slots, CANDIDATE),
                 },
             }
         },
     }
 
 
-def _server(
-    port: int, routes: Sequence[RouteSpec], release: Release | None, *, match_host: bool
-) -> dict[str, Any]:
-    handled = []
-    if release is not None:
-        for route in sorted(routes, key=lambda r: len(r.path), reverse=True):
-            names = release.containers.get(route.service) or []
-            if names:
-                handled.append(_route(route, names, release.name, match_host))
+def _server(port: int, routes: Sequence[RouteSpec], slots: Slots, link: str) -> dict[str, Any]:
+    handled = [
+        _route(route, slots[route.service], link)
+        for route in sorted(routes, key=lambda r: len(r.path), reverse=True)
+        if slots.get(route.service)
+    ]
     unavailable = {
         "handle": [{"handler": "static_response", "status_code": 503, "body": "no release\n"}]
     }
@@ -82,37 +111,72 @@ def _server(
     }
 
 
-def _route(route: RouteSpec, names: Sequence[str], release: str, match_host: bool) -> dict:
+def _route(route: RouteSpec, slots: int, link: str) -> dict:
     match: dict[str, Any] = {}
     if route.path != "/":
         prefix = route.path.rstrip("/")
         match["path"] = [prefix, f"{prefix}/*"]
-    if match_host and route.host:
+    if link == LIVE and route.host:  # the private route ignores hosts (probed by port)
         match["host"] = [route.host]
+    directory = f"{ROUTES_DIR}/{link}"
     proxy = {
         "handler": "reverse_proxy",
-        "upstreams": [{"dial": f"{name}:{route.port}"} for name in names],
-        "headers": {"response": {"set": {RELEASE_HEADER: [release]}}},
+        "upstreams": [{"dial": f"{{file.{directory}/{route.service}.{i}}}"} for i in range(slots)],
+        "headers": {"response": {"set": {RELEASE_HEADER: [f"{{file.{directory}/release}}"]}}},
     }
     return {
-        "@id": f"{release}/{route.service}",
+        "@id": f"{link}/{route.service}",
         **({"match": [match]} if match else {}),
         "handle": [proxy],
         "terminal": True,
     }
 
 
-def live_release(config: Mapping[str, Any] | None) -> Release | None:
-    """The release the public server routes to in a loaded config (None: none yet)."""
-    servers = ((config or {}).get("apps") or {}).get("http", {}).get("servers", {})
-    name, containers = None, {}
-    for route in (servers.get("public") or {}).get("routes") or []:
-        if "@id" not in route:
-            continue
-        name, service = route["@id"].split("/", 1)
-        dials = [u["dial"] for h in route["handle"] for u in h.get("upstreams", [])]
-        containers[service] = [dial.rsplit(":", 1)[0] for dial in dials]
-    return Release(name, containers) if name else None
+def release_files(release: Release, slots: Slots, ports: Mapping[str, int]) -> dict[str, str]:
+    """A release directory's files: name, release.json, and one `ip:port` per slot."""
+    files = {
+        "release": release.name,
+        "release.json": json.dumps({"name": release.name, "upstreams": release.containers}),
+    }
+    for service, addresses in release.containers.items():
+        for i in range(slots.get(service, 0)):
+            files[f"{service}.{i}"] = f"{addresses[i % len(addresses)]}:{ports[service]}"
+    return files
+
+
+def write_release_script(release: Release, files: Mapping[str, str]) -> str:
+    """A shell script (busybox sh, in the proxy) that writes a release directory. Every
+    file goes in by rename: Caddy may be reading it (a live release gets new slots)."""
+    directory = f"{ROUTES_DIR}/releases/{release.name}"
+    lines = [f"mkdir -p {shlex.quote(directory)}"]
+    for name, text in files.items():
+        path = shlex.quote(f"{directory}/{name}")
+        lines.append(f"printf %s {shlex.quote(text)} > {path}.new && mv -f {path}.new {path}")
+    return " && ".join(lines)
+
+
+def point_script(link: str, release: str) -> str:
+    """Point the `link` symlink at a release directory in one rename (atomic)."""
+    target = shlex.quote(f"releases/{release}")
+    temp, final = shlex.quote(f"{ROUTES_DIR}/.{link}.new"), shlex.quote(f"{ROUTES_DIR}/{link}")
+    return f"ln -sfn {target} {temp} && mv -T -f {temp} {final}"
+
+
+def prune_script(keep: Sequence[str]) -> str:
+    """Remove every release directory but `keep`'s."""
+    kept = " ".join(shlex.quote(name) for name in keep)
+    return (
+        f'cd {ROUTES_DIR}/releases 2>/dev/null || exit 0; for d in *; do case " {kept} " in '
+        '*" $d "*) ;; *) rm -rf -- "$d" ;; esac; done'
+    )
+
+
+def read_release(text: str) -> Release | None:
+    """A release.json's release (None for an empty text: no such link yet)."""
+    if not text.strip():
+        return None
+    data = json.loads(text)
+    return Release(data["name"], data["upstreams"])
 
 
 @dataclass
@@ -135,6 +199,13 @@ class CaddyAdmin:
                 time.sleep(0.2)
         answer.raise_for_status()
         return answer.json()
+
+    def ensure(self, config: Mapping[str, Any]) -> bool:
+        """Load `config` unless it is the one loaded already; True when it loaded."""
+        if self.config() == config:
+            return False
+        self.load(config)
+        return True
 
     def load(self, config: Mapping[str, Any]) -> None:
         answer = httpx.post(f"{self.url}/load", json=dict(config), timeout=self.timeout)

@@ -125,6 +125,11 @@ def ensure_proxy(
     )
 
 
+def proxy_shell(proxy: str, script: str) -> str:
+    """Run a busybox `sh -c script` in the proxy container; its stdout."""
+    return docker("exec", proxy, "sh", "-c", script, timeout=30)
+
+
 def _published(name: str, port: int) -> str:
     lines = docker("port", name, f"{port}/tcp").splitlines()
     return next(line for line in lines if line.startswith("127.0.0.1:"))

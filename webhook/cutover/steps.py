@@ -29,7 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from webhook.cutover import engine
-from webhook.cutover.caddy import CaddyAdmin, Release, RouteSpec, live_release, render
+from webhook.cutover.caddy import CaddyAdmin, Release, RouteSpec
+from webhook.cutover.proxy_routes import ProxyRoutes
 from webhook.health import HealthPolicy, HealthTarget, check_health, probe
 
 Log = Callable[[str], None]
@@ -146,8 +147,8 @@ class Cutover:
     ) -> CutoverReport:
         candidate = routing.release
         proxy = engine.ensure_proxy(routing.project, routing.listen, routing.networks, log)
-        admin = CaddyAdmin(proxy.admin_url)
-        live = live_release(admin.config())
+        routes = ProxyRoutes(proxy.name, CaddyAdmin(proxy.admin_url), routing.routes, self.grace)
+        live = routes.live()
         if live is not None and live.name == candidate.name:
             live = None  # the same release again (an interrupted deployment retried)
         was = f"release {live.name}" if live else "no release"
@@ -160,7 +161,7 @@ class Cutover:
                     for service, names in candidate.containers.items()
                 },
             )
-            admin.load(render(routing.routes, live, upstreams, self.grace))
+            routes.stage(upstreams, live)
             log(f"cutover: candidate {candidate.name} on the private route "
                 f"{proxy.private_url}; users stay on {was}")  # fmt: skip
             problem = self._probe(routing, targets, proxy.private_url, log, cancel)
@@ -168,14 +169,15 @@ class Cutover:
             return CutoverReport(
                 False, f"candidate {candidate.name} never received user traffic: {problem}"
             )
-        admin.load(render(routing.routes, upstreams, None, self.grace))
+        routes.switch(candidate.name)
         switched_at = self.clock()
         log(f"cutover: users now reach release {candidate.name} (was {was})")
         failure = self._watch(routing, targets, log, cancel)
         if failure is not None:
-            return self._switch_back(routing, admin, live, failure, switched_at, log)
+            return self._switch_back(routing, routes, live, failure, switched_at, log)
         cancel.wait(self.policy.drain_seconds)
         self._retire(routing.project, candidate, log)
+        routes.prune(candidate.name)
         return CutoverReport(True, f"release {candidate.name} serves users")
 
     def _probe(
@@ -240,7 +242,7 @@ class Cutover:
     def _switch_back(
         self,
         routing: RoutingOutput,
-        admin: CaddyAdmin,
+        routes: ProxyRoutes,
         live: Release | None,
         failure: tuple[float, str],
         switched_at: float,
@@ -254,7 +256,7 @@ class Cutover:
                 f"release {name} turned unhealthy {detected_at - switched_at:.1f} s after the "
                 f"switch ({detail}); there is no previous release to switch back to",
             )
-        admin.load(render(routing.routes, live, None, self.grace))
+        routes.switch(live.name)
         back_at = self.clock()
         log(f"cutover: switched back to release {live.name} "
             f"{back_at - detected_at:.2f} s after the failure was detected")  # fmt: skip

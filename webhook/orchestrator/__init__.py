@@ -32,12 +32,12 @@ def build_orchestrator(
     """The orchestrator for the service: git mirror under the state dir, the Pulumi
     Automation API runner unless another `runner` is given. `observer` (e.g.
     webhook.github.wiring.GitHubFeedback) hears every state change."""
+    config = orchestrator_settings or OrchestratorSettings()
     if runner is None:
         from webhook.runners.automation import AutomationRunner
 
-        runner = AutomationRunner()
+        runner = AutomationRunner(nice=config.deploy_nice)
     mirror = GitMirror(settings.repo_url, settings.state_dir)
-    config = orchestrator_settings or OrchestratorSettings()
     preflight = Preflight.for_runner(runner)  # the commands the runner and the mirror need
     pipeline = Pipeline(store, mirror, runner, config, observer, preflight)
     return Orchestrator(store, pipeline, Recovery(store, mirror, runner, observer, preflight))

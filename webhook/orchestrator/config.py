@@ -48,6 +48,13 @@ class OrchestratorSettings(BaseSettings):
     drain_seconds: float = Field(
         default=5.0, ge=0, description="after the window, before the old release is stopped"
     )
+    deploy_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU priority of each stack operation's process tree (program, Pulumi "
+        "CLI, providers): the nice increment, so a deploy does not slow the running services",
+    )
 
     @property
     def health_policy(self) -> HealthPolicy:

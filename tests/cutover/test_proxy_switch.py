@@ -1,0 +1,80 @@
+"""The proxy's switch on the real engine: Caddy in its container, two releases of a busybox
+web server, a keep-alive client on loopback. No Pulumi: this is the switch alone."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.real_stack import free_port, remove_project_containers
+from webhook.cutover import engine
+from webhook.cutover.caddy import RELEASE_HEADER, CaddyAdmin, Release, RouteSpec
+from webhook.cutover.proxy_routes import ProxyRoutes
+
+pytestmark = [pytest.mark.docker_engine]
+ROUTES = (RouteSpec("web", 8080),)
+
+
+@pytest.fixture
+def project() -> Iterator[str]:
+    name = f"slipway-p{uuid.uuid4().hex[:8]}"
+    engine.docker("network", "create", f"{name}_default")
+    try:
+        yield name
+    finally:
+        remove_project_containers(name)
+        subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
+                       timeout=60, check=False)  # fmt: skip
+
+
+def start_release(project: str, release: str) -> Release:
+    """One busybox httpd answering `release=<release>`, labelled like a routed container."""
+    name = f"{project}-web-{release}-1"
+    page = f"mkdir /www && echo release={release} > /www/index.html"
+    script = f"{page} && exec httpd -f -p 8080 -h /www"
+    engine.docker(
+        "run", "-d", "--name", name, "--network", f"{project}_default",
+        "--label", f"{engine.PROJECT_LABEL}={project}",
+        "--label", f"{engine.RELEASE_LABEL}={release}",
+        engine.BASE_IMAGE, "sh", "-c", script,
+    )  # fmt: skip
+    return Release(release, {"web": [engine.address(name, [f"{project}_default"])]})
+
+
+def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(project: str) -> None:
+    listen = f"127.0.0.1:{free_port()}"
+    proxy = engine.ensure_proxy(project, listen, [f"{project}_default"], lambda _: None)
+    routes = ProxyRoutes(proxy.name, CaddyAdmin(proxy.admin_url), ROUTES, grace=1)
+    r1, r2 = start_release(project, "r1"), start_release(project, "r2")
+    assert routes.live() is None
+    routes.stage(r1, None)
+    assert httpx.get(f"http://{listen}/").status_code == 503  # no user route before a switch
+    assert httpx.get(f"{proxy.private_url}/").text.strip() == "release=r1"
+    routes.switch("r1")
+    assert routes.live() == r1
+
+    connections, answers = set(), []
+    with httpx.Client(base_url=f"http://{listen}") as client:
+
+        def get() -> str:
+            answer = client.get("/")
+            connections.add(answer.extensions["network_stream"].get_extra_info("client_addr"))
+            assert answer.headers[RELEASE_HEADER] in answer.text
+            return answer.text.strip()
+
+        answers.append(get())
+        for live, candidate in [(r1, r2), (r2, r1)] * 5:
+            routes.stage(candidate, live)
+            answers.append(get())  # staged: users still on live
+            routes.switch(candidate.name)
+            answers.append(get())
+    expected = ["release=r1"] + ["release=r1", "release=r2", "release=r2", "release=r1"] * 5
+    assert answers == expected
+    # One TCP connection served every request: no switch closed it (a config load would).
+    assert len(connections) == 1, connections
+    routes.prune("r1")
+    assert routes.live() == r1
