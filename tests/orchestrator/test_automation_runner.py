@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
 from pulumi.automation.events import EngineEvent
 
 from tests.real_stack import docker_inspect
+from webhook.orchestrator.worker import lower_thread_priority
 from webhook.runners.automation import AutomationRunner, ChildReply, handle_line, raise_for
 from webhook.runners.base import RunnerError, StackLockedError
+
+T = TypeVar("T")
 
 # -- the protocol, without the CLI
 
@@ -62,6 +67,21 @@ def test_lock_dir_only_for_self_managed_backends():
 # -- the real CLI, provider and engine
 
 
+def in_niced_thread(increment: int, call: Callable[[], T]) -> T:
+    """`call()` in a thread that lowered its priority as a deploy worker does."""
+    result: list[T] = []
+
+    def run() -> None:
+        lower_thread_priority(increment)
+        result.append(call())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert result, "the call failed (see the thread's traceback above)"
+    return result[0]
+
+
 class NicenessWatch(threading.Thread):
     """Samples the nice value of every process whose environment has `backend` (the CLI and
     its plugins of one test's stack): command name → nice values seen."""
@@ -98,15 +118,14 @@ class NicenessWatch(threading.Thread):
 @pytest.mark.docker_engine
 @pytest.mark.slow
 def test_the_runner_deploys_previews_tags_and_round_trips_the_state(real_stack):
-    runner = AutomationRunner(env_vars=real_stack.env, nice=7)
+    runner = AutomationRunner(env_vars=real_stack.env)
     session = runner.open(real_stack.stack, real_stack.work)
     lines: list[str] = []
     with NicenessWatch(real_stack.env["PULUMI_BACKEND_URL"]) as seen:
-        outputs = session.up("slipway #1: deploy demo", lines.append)
-    # The deploy's CLI and provider ran below the services' priority (SLIPWAY_DEPLOY_NICE).
+        outputs = in_niced_thread(7, lambda: session.up("slipway #1: deploy demo", lines.append))
+    # A deploy worker's CLI and providers run below the services' priority (SLIPWAY_DEPLOY_NICE).
     assert {"pulumi", "pulumi-resource"} <= set(seen), seen
-    tools = {name: values for name, values in seen.items() if name != "python"}
-    assert all(values == {7} for values in tools.values()), seen  # python: 0 until it starts
+    assert all(values == {7} for values in seen.values()), seen
     assert outputs["services"]["web"] == real_stack.container("web")
     assert any("created" in line for line in lines)
     assert httpx.get(real_stack.health_url, timeout=5).status_code == 200

@@ -100,13 +100,12 @@ class AutomationSession:
     project: str = "slipway"
     supports_tags: bool = True
     python: str = sys.executable
-    nice: int = 0
 
     def command(self, operation: str, *extra: str) -> list[str]:
         return [
             self.python, "-m", "webhook.runners.stack_process", operation,
             "--stack", self.stack, "--work-dir", str(self.work_dir),
-            "--project", self.project, "--protocol", "json", "--nice", str(self.nice), *extra,
+            "--project", self.project, "--protocol", "json", *extra,
         ]  # fmt: skip
 
     def run(
@@ -176,7 +175,6 @@ class AutomationRunner:
 
     env_vars: Mapping[str, str] = field(default_factory=dict)
     project: str = "slipway"
-    nice: int = 10  # the children's nice increment (SLIPWAY_DEPLOY_NICE)
 
     @property
     def backend_url(self) -> str | None:
@@ -188,7 +186,6 @@ class AutomationRunner:
             work_dir=work_dir,
             env={**os.environ, **self.env_vars},
             project=self.project,
-            nice=self.nice,
         )
 
     def backend_lock_dir(self, stack: str) -> Path | None:

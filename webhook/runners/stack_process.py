@@ -171,9 +171,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--message", default=None)
     parser.add_argument("--protocol", choices=("text", "json"), default="text")
     parser.add_argument("--check-health", action="store_true", help="up: probe healthChecks")
-    parser.add_argument(
-        "--nice", type=int, default=0, help="lower this process tree's CPU priority by N"
-    )
     parser.add_argument("--key", default=None)
     parser.add_argument("--value", default=None)
     return parser.parse_args(argv)
@@ -181,10 +178,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
-    if args.nice > 0:
-        # The Pulumi CLI and its providers inherit it: a deploy competes for the CPU below
-        # the services it deploys (their builds and container starts run in dockerd).
-        os.nice(args.nice)
     work_dir = args.work_dir.resolve()
     reply = Reply(args.protocol)
     keep_raw_events()
