@@ -74,8 +74,10 @@ class Load:
 
     def __exit__(self, *_: object) -> None:
         assert self.process is not None and self.process.stdin is not None
-        self.process.stdin.close()
-        out, _ = self.process.communicate(timeout=60)
+        self.process.stdin.close()  # the generator stops, prints its samples and exits
+        assert self.process.stdout is not None
+        out = self.process.stdout.read()
+        self.process.wait(timeout=60)
         self.samples = [
             Sample(due, ms, status, text.rsplit("release=", 1)[-1])
             for due, ms, status, text in json.loads(out)
