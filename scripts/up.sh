@@ -40,10 +40,12 @@ PATH="$PWD/.venv/bin:$PATH"
 if [ "$action" = "--destroy" ]; then
   exec .venv/bin/python -m webhook.runners.stack_process destroy --stack "$stack"
 fi
+output=$(mktemp)
+trap 'rm -f "$output"' EXIT
 set +e
 .venv/bin/python -m webhook.runners.stack_process up --stack "$stack" --check-health \
-  --message "make up"
-status=$?
+  --message "make up" 2>&1 | tee "$output"
+status=${PIPESTATUS[0]}
 set -e
 case "$status" in
   0) urls=$(pulumi stack output healthChecks --json --stack "$stack" 2>/dev/null \
@@ -52,5 +54,9 @@ case "$status" in
      echo "make up: stack '$stack' deployed and healthy.${urls:+ It answers at: $urls}" ;;
   4) fail "stack '$stack' is deployed but its health checks fail (see the probes above)" \
           "look at the containers' logs ('docker logs <name>'), fix, and run 'make up' again" ;;
-  *) exit "$status" ;;
+  *) if grep -Eq 'is already in use by container|network with name .* already exists' "$output"; then
+       fail "a container or network named like this stack's exists outside its state (named in the error above: left by a deleted state, an interrupted run or 'docker compose up')" \
+            "remove it ('docker rm -f <container>' / 'docker network rm <network>'), or 'make down' with the state that created it, then 'make up' again"
+     fi
+     exit "$status" ;;
 esac

@@ -88,3 +88,18 @@ def test_up_says_when_the_deployed_stack_is_unhealthy(real_stack: RealStack) -> 
     assert result.returncode == 1
     assert "is deployed but its health checks fail" in result.stderr
     assert "health: FAIL" in result.stdout and "HTTP 404" in result.stdout
+
+
+@pytest.mark.pulumi_cli
+@pytest.mark.docker_engine
+@pytest.mark.slow
+def test_up_names_the_fix_when_a_container_outside_the_state_holds_a_name(
+    real_stack: RealStack,
+) -> None:
+    squatter = real_stack.container("db")
+    subprocess.run(["docker", "create", "--name", squatter, "slipway/base:busybox", "true"],
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    result = _up_in(real_stack)
+    assert result.returncode == 1
+    assert f'The container name "/{squatter}" is already in use' in result.stdout
+    assert "exists outside its state" in result.stderr and "docker rm -f" in result.stderr
