@@ -51,7 +51,7 @@ def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(proje
     routes = ProxyRoutes(proxy.name, CaddyAdmin(proxy.admin_url), ROUTES, grace=1)
     r1, r2 = start_release(project, "r1"), start_release(project, "r2")
     assert routes.live() is None
-    routes.stage(r1, None)
+    routes.stage(r1, None, serving=False)
     assert httpx.get(f"http://{listen}/").status_code == 503  # no user route before a switch
     assert httpx.get(f"{proxy.private_url}/").text.strip() == "release=r1"
     routes.switch("r1")
@@ -68,7 +68,7 @@ def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(proje
 
         answers.append(get())
         for live, candidate in [(r1, r2), (r2, r1)] * 5:
-            routes.stage(candidate, live)
+            routes.stage(candidate, live, serving=True)
             answers.append(get())  # staged: users still on live
             routes.switch(candidate.name)
             answers.append(get())
@@ -78,3 +78,6 @@ def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(proje
     assert len(connections) == 1, connections
     routes.prune("r1")
     assert routes.live() == r1
+    # r1 staged again (a deployment retried after an interruption): users keep r1 meanwhile.
+    routes.stage(r1, None, serving=True)
+    assert httpx.get(f"http://{listen}/").text.strip() == "release=r1"

@@ -38,9 +38,11 @@ class ProxyRoutes:
         script = f"cat {ROUTES_DIR}/{LIVE}/release.json 2>/dev/null; true"
         return read_release(engine.proxy_shell(self.proxy, script))
 
-    def stage(self, candidate: Release, live: Release | None) -> None:
+    def stage(self, candidate: Release, live: Release | None, *, serving: bool) -> None:
         """Write the candidate's directory, point the private route at it, and make sure the
-        loaded config has a slot for every container of both releases (users stay on live)."""
+        loaded config has a slot for every container of both releases. Users stay where
+        they are: on `live`, or on whatever the `live` link names when `serving` (the
+        candidate itself, retried after an interruption)."""
         slots = slots_for(live, candidate)
         ports = {route.service: route.port for route in self.routes}
         scripts = [write_release_script(candidate, release_files(candidate, slots, ports))]
@@ -48,7 +50,7 @@ class ProxyRoutes:
             scripts.append(write_release_script(live, release_files(live, slots, ports)))
         scripts.append(point_script(CANDIDATE, candidate.name))
         engine.proxy_shell(self.proxy, " && ".join(scripts))
-        self.admin.ensure(render(self.routes, slots, public=live is not None, grace=self.grace))
+        self.admin.ensure(render(self.routes, slots, public=serving, grace=self.grace))
         self.slots = slots
 
     def switch(self, release: str) -> None:

@@ -148,7 +148,7 @@ class Cutover:
         candidate = routing.release
         proxy = engine.ensure_proxy(routing.project, routing.listen, routing.networks, log)
         routes = ProxyRoutes(proxy.name, CaddyAdmin(proxy.admin_url), routing.routes, self.grace)
-        live = routes.live()
+        live = serving = routes.live()
         if live is not None and live.name == candidate.name:
             live = None  # the same release again (an interrupted deployment retried)
         was = f"release {live.name}" if live else "no release"
@@ -161,7 +161,7 @@ class Cutover:
                     for service, names in candidate.containers.items()
                 },
             )
-            routes.stage(upstreams, live)
+            routes.stage(upstreams, live, serving=serving is not None)
             log(f"cutover: candidate {candidate.name} on the private route "
                 f"{proxy.private_url}; users stay on {was}")  # fmt: skip
             problem = self._probe(routing, targets, proxy.private_url, log, cancel)
