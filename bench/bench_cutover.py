@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,18 +123,23 @@ class Result:
         return [p99(r) for r in self.rounds]
 
     def row(self, baseline: Result) -> str:
-        """p99: the median round's; × baseline: the median of each round's ratio to the
-        baseline measured just before it (or to the median baseline)."""
+        """p99 of all rounds' requests together (each round's in parentheses); × baseline:
+        that p99 over the baseline's, also pooled (each round over the baseline measured
+        just before it in parentheses). The baseline's note: how far its own windows
+        differ, with no deploy at all (the machine's noise)."""
         ours, base = self.p99s, baseline.p99s
-        ratios = [o / b for o, b in zip(ours, base, strict=True)] if len(ours) == len(base) else []
-        ratio = statistics.median(ratios or [statistics.median(ours) / statistics.median(base)])
-        each = f" (rounds: {listed(ours, '{:.1f}')})" if len(ours) > 1 else ""
-        shown = len(ratios) > 1 and self is not baseline
-        each_ratio = f" ({listed(ratios, '{:.2f}')})" if shown else ""
+        ratio = p99(self.samples) / p99(baseline.samples)
+        each = f" ({listed(ours, '{:.1f}')})" if len(ours) > 1 else ""
+        paired = len(ours) == len(base) > 1 and self is not baseline
+        ratios = [o / b for o, b in zip(ours, base, strict=True)] if paired else []
+        each_ratio = f" ({listed(ratios, '{:.2f}')})" if ratios else ""
+        note = self.note
+        if self is baseline and len(ours) > 1:
+            note = f"its own 20 s windows differ up to {max(ours) / min(ours):.1f}× in p99"
         return (
             f"| {self.mode} | {self.scenario} | {len(self.samples)} | {len(self.failed)} | "
-            f"{self.by_new if self.new else '-'} | {statistics.median(ours):.1f}{each} | "
-            f"{ratio:.2f}×{each_ratio} | {self.note} |"
+            f"{self.by_new if self.new else '-'} | {p99(self.samples):.1f}{each} | "
+            f"{ratio:.2f}×{each_ratio} | {note} |"
         )
 
 
@@ -225,9 +229,10 @@ def main() -> None:
             "proxy (routed) or the published port (in place), during each deployment. Watch "
             "window 45 s, 3 failed rounds 0.5 s apart switch back. Deployments at "
             "SLIPWAY_DEPLOY_NICE=10. p99 is from each request's scheduled time. Healthy deploys: "
-            f"{args.rounds} rounds, each right after a 20 s baseline; p99 is the median round's "
-            "and × baseline the median of each round's ratio to its own baseline; the other "
-            "rows are single runs against the median baseline.",
+            f"{args.rounds} rounds, each right after a 20 s baseline; p99 is over all rounds' "
+            "requests together (each round's in parentheses) and × baseline is that over the "
+            "baselines' (each round's over the baseline just before it in parentheses); the "
+            "other rows are single runs.",
             "",
             "| mode | scenario | requests | failed | answered by the new release | p99 ms "
             "| × baseline | note |",
