@@ -58,10 +58,15 @@ def _up_in(stack: RealStack, *args: str) -> subprocess.CompletedProcess:
     """scripts/up.sh in the stack's copy of the project, with this checkout's .venv."""
     (stack.work / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     env = {k: v for k, v in stack.env.items() if k != "PULUMI_CONFIG_PASSPHRASE"}
-    return subprocess.run(
+    result = subprocess.run(
         ["bash", "scripts/up.sh", stack.stack, *args],
         cwd=stack.work, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
+    # The fixture's `pulumi destroy` needs the passphrase up.sh generated, not the tests' own.
+    backend = Path(stack.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    stack.env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+    stack.env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(backend / ".passphrase")
+    return result
 
 
 @pytest.mark.pulumi_cli
