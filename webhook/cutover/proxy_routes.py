@@ -1,6 +1,7 @@
 """What the proxy routes to: the release directories and `live`/`candidate` symlinks in the
 proxy container, and the config that reads them (webhook/cutover/caddy.py explains the
-layout). Each method is one or two `docker exec`s and at most one config load."""
+layout). Each method is one `docker exec`; `stage` and `switch` load a config only when
+its shape changed."""
 
 from __future__ import annotations
 

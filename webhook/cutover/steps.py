@@ -8,7 +8,7 @@ under release-specific names and forgot the old ones without deleting them). The
 2. gate: every candidate container runs and passes its healthcheck; then the candidate gets
    the private route, and the route health paths and the stack's health URLs must pass
    through it: no user yet;
-3. switch: one atomic config load sends the public route to the candidate;
+3. switch: one rename of the proxy's `live` link sends users to the candidate (no reload);
 4. watch: the public health checks keep running for `watch_seconds`; `watch_failures`
    failures in a row switch the public route back to the previous release at once;
 5. retire: after the window (and `drain_seconds`), every other release's containers stop.
@@ -148,7 +148,8 @@ class Cutover:
         candidate = routing.release
         proxy = engine.ensure_proxy(routing.project, routing.listen, routing.networks, log)
         routes = ProxyRoutes(proxy.name, CaddyAdmin(proxy.admin_url), routing.routes, self.grace)
-        live = serving = routes.live()
+        live = routes.live()
+        serving = live is not None  # users reach some release now
         if live is not None and live.name == candidate.name:
             live = None  # the same release again (an interrupted deployment retried)
         was = f"release {live.name}" if live else "no release"
@@ -161,7 +162,7 @@ class Cutover:
                     for service, names in candidate.containers.items()
                 },
             )
-            routes.stage(upstreams, live, serving=serving is not None)
+            routes.stage(upstreams, live, serving=serving)
             log(f"cutover: candidate {candidate.name} on the private route "
                 f"{proxy.private_url}; users stay on {was}")  # fmt: skip
             problem = self._probe(routing, targets, proxy.private_url, log, cancel)

@@ -52,8 +52,9 @@ class OrchestratorSettings(BaseSettings):
         default=10,
         ge=0,
         le=19,
-        description="CPU priority of each stack operation's process tree (program, Pulumi "
-        "CLI, providers): the nice increment, so a deploy does not slow the running services",
+        description="nice increment of each stack worker thread, inherited by every process a "
+        "deployment starts (program, Pulumi CLI, providers, git, docker CLI), so a deploy "
+        "does not slow the running services",
     )
 
     @property
