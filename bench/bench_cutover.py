@@ -3,9 +3,10 @@
 The real service deploys the demo stack (signed push → `pulumi up` → containers → health),
 once with web routed through Slipway's proxy (stacks/demo/routed.yml, docs/cutover.md) and
 once as today (stacks/demo/compose.yml: web publishes its port, replaced in place). A load
-generator on 127.0.0.1 sends a constant 200 requests/s (open loop: each request leaves at
-its scheduled time, whatever the answers before it) to a static file of web that names
-its release (`/release.txt`; a turning release deletes it, and fails its health check). Scenarios:
+generator on 127.0.0.1 (bench/loadgen, Go) sends a constant 200 requests/s (open loop:
+each request leaves at its scheduled time, whatever the answers before it) to a static file
+of web that names its release (`/release.txt`; a turning release deletes it, and fails its
+health check). Scenarios:
 
 - baseline: no deploy; p99 latency (before each healthy deploy);
 - healthy: a new image is deployed (several rounds); failed requests, p99 against the
@@ -20,9 +21,7 @@ only). Results go to docs/performance.md between `<!-- bench:cutover -->` marker
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loadgen import Load, Sample
 from bench.performance_doc import write_section
 from tests.conftest import TOOLS_DIR
 from tests.cutover.conftest import routed_loop
@@ -44,48 +44,10 @@ from webhook.states import DeploymentState
 S = DeploymentState
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 200  # requests per second
-LIMIT = 600.0  # seconds: no scenario's load runs longer
-# The load generator stands for users' clients, which do not share the server's CPU: it runs
-# above the server's processes (as root; unprivileged, nice refuses and it runs at 0).
-CLIENT_NICE = -10
+BASELINE = 45  # seconds of load with no deploy before each healthy deploy
 EXAMPLES = TOOLS_DIR / "@octokit" / "webhooks-examples" / "api.github.com"
 TURN_AFTER = 33  # seconds from the release's first health probe (~30 s after the switch)
-
-
-@dataclass
-class Sample:
-    sent: float  # monotonic time the request was scheduled
-    ms: float
-    status: int  # 0: no answer
-    release: str
-
-
-@dataclass
-class Load:
-    """`bench/load.py` at RATE on `url` in its own process, until the block ends (or LIMIT)."""
-
-    url: str
-    samples: list[Sample] = field(default_factory=list)
-    process: subprocess.Popen | None = None
-
-    def __enter__(self) -> Load:
-        self.process = subprocess.Popen(
-            ["nice", "-n", str(CLIENT_NICE), sys.executable, "-m", "bench.load", self.url,
-             "--rate", str(RATE), "--limit", str(LIMIT)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.process is not None and self.process.stdin is not None
-        self.process.stdin.close()  # the generator stops, prints its samples and exits
-        assert self.process.stdout is not None
-        out = self.process.stdout.read()
-        self.process.wait(timeout=60)
-        self.samples = [
-            Sample(due, ms, status, text.rsplit("release=", 1)[-1])
-            for due, ms, status, text in json.loads(out)
-        ]
+MODES = {"routed": ("cutover (routed)", RoutedRepo), "in-place": ("in place", TurningRepo)}
 
 
 def p99(samples: list[Sample]) -> float:
@@ -135,7 +97,7 @@ class Result:
         each_ratio = f" ({listed(ratios, '{:.2f}')})" if ratios else ""
         note = self.note
         if self is baseline and len(ours) > 1:
-            note = f"its own 20 s windows differ up to {max(ours) / min(ours):.1f}× in p99"
+            note = f"its own {BASELINE} s windows differ up to {max(ours) / min(ours):.1f}× in p99"
         return (
             f"| {self.mode} | {self.scenario} | {len(self.samples)} | {len(self.failed)} | "
             f"{self.by_new if self.new else '-'} | {p99(self.samples):.1f}{each} | "
@@ -148,7 +110,7 @@ def listed(values: list[float], form: str) -> str:
 
 
 def deploy_under_load(loop: Loop, sha: str, settle: float = 2.0) -> tuple[list[Sample], list]:
-    with Load(loop.repo.release_url) as load:
+    with Load(loop.repo.release_url, RATE) as load:
         time.sleep(1)
         deployment = loop.wait(loop.push(sha), S.SUCCEEDED, S.ROLLED_BACK, S.ROLLBACK_FAILED)
         time.sleep(settle)
@@ -156,7 +118,7 @@ def deploy_under_load(loop: Loop, sha: str, settle: float = 2.0) -> tuple[list[S
 
 
 def baseline(loop: Loop, seconds: float) -> list[Sample]:
-    with Load(loop.repo.release_url) as load:
+    with Load(loop.repo.release_url, RATE) as load:
         time.sleep(seconds)
     return load.samples
 
@@ -182,7 +144,7 @@ def run_mode(
         assert first.state == S.SUCCEEDED, loop.log(first.id)[-20:]
         quiet, healthy = Result(mode, "baseline, no deploy", []), None
         for n in range(1, rounds + 1):  # each deploy right after its own baseline
-            quiet.rounds.append(baseline(loop, 20))
+            quiet.rounds.append(baseline(loop, BASELINE))
             samples, _ = deploy_under_load(loop, loop.repo.healthy(f"r{n}"))
             healthy = healthy or Result(mode, "healthy deploy (new image)", [])
             healthy.rounds.append(samples)
@@ -191,7 +153,7 @@ def run_mode(
         samples, log = deploy_under_load(loop, loop.repo.unhealthy("bad"))
         bad = Result(mode, "bad candidate (fails its check)", [samples], ["bad"], outcome(log))
         sha = loop.repo.turning_unhealthy("turning", TURN_AFTER)
-        with Load(loop.repo.release_url) as load:
+        with Load(loop.repo.release_url, RATE) as load:
             deployment = loop.wait(loop.push(sha), S.SUCCEEDED, S.ROLLED_BACK, S.ROLLBACK_FAILED)
             if deployment.state == S.SUCCEEDED:  # in place: nothing watches; wait for the turn
                 time.sleep(TURN_AFTER + 10)
@@ -211,10 +173,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="baseline + healthy deploy pairs")
+    parser.add_argument("--only", choices=sorted(MODES), help="one mode (implies --no-write)")
     args = parser.parse_args()
+    modes = {args.only: MODES[args.only]} if args.only else MODES
     with FakeGitHub(TOKEN) as github:
         rows = []
-        for mode, repo_class in (("cutover (routed)", RoutedRepo), ("in place", TurningRepo)):
+        for mode, repo_class in modes.values():
             results = run_mode(mode, repo_class, github, args.rounds)
             rows += [r.row(results[0]) for r in results]
             print(*rows, sep="\n", flush=True)
@@ -224,14 +188,15 @@ def main() -> None:
             "",
             f"`bench/bench_cutover.py` on {platform.python_implementation()} "
             f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}: the real service, CLI, "
-            f"provider and engine; {RATE} requests/s (open loop, httpx in a process of its "
-            "own on 127.0.0.1) to the web static `/release.txt` (busybox httpd) through the "
+            f"provider and engine; {RATE} requests/s (open loop, bench/loadgen: Go, a process "
+            "of its own at nice -10, on 127.0.0.1) to the web static `/release.txt` (busybox "
+            "httpd) through the "
             "proxy (routed) or the published port (in place), during each deployment. Watch "
             "window 45 s, 3 failed rounds 0.5 s apart switch back. Deployments at "
             "SLIPWAY_DEPLOY_NICE=10. p99 is from each request's scheduled time. Healthy deploys: "
-            f"{args.rounds} rounds, each right after a 20 s baseline; p99 is over all rounds' "
-            "requests together (each round's in parentheses) and × baseline is that over the "
-            "baselines' (each round's over the baseline just before it in parentheses); the "
+            f"{args.rounds} rounds, each right after a {BASELINE} s baseline; p99 is over all "
+            "rounds' requests together (each round's in parentheses) and × baseline is that over "
+            "the baselines' (each round's over the baseline just before it in parentheses); the "
             "other rows are single runs.",
             "",
             "| mode | scenario | requests | failed | answered by the new release | p99 ms "
@@ -241,7 +206,7 @@ def main() -> None:
         ]
     )
     print(text)
-    if not args.no_write:
+    if not (args.no_write or args.only):
         write_section("cutover", text)
 
 

@@ -1,0 +1,3 @@
+module slipway.local/bench/loadgen
+
+go 1.26
