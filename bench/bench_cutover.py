@@ -42,7 +42,6 @@ from tests.github_feedback.fake_github import FakeGitHub
 from webhook.states import DeploymentState
 
 S = DeploymentState
-ROOT = Path(__file__).resolve().parent.parent
 RATE = 200  # requests per second
 BASELINE = 45  # seconds of load with no deploy before each healthy deploy
 EXAMPLES = TOOLS_DIR / "@octokit" / "webhooks-examples" / "api.github.com"
@@ -190,8 +189,8 @@ def main() -> None:
             f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}: the real service, CLI, "
             f"provider and engine; {RATE} requests/s (open loop, bench/loadgen: Go, a process "
             "of its own at nice -10, on 127.0.0.1) to the web static `/release.txt` (busybox "
-            "httpd) through the "
-            "proxy (routed) or the published port (in place), during each deployment. Watch "
+            "httpd) through the proxy (routed) or the published port (in place), during each "
+            "deployment. Watch "
             "window 45 s, 3 failed rounds 0.5 s apart switch back. Deployments at "
             "SLIPWAY_DEPLOY_NICE=10. p99 is from each request's scheduled time. Healthy deploys: "
             f"{args.rounds} rounds, each right after a {BASELINE} s baseline; p99 is over all "

@@ -17,8 +17,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import CACHE_DIR
+
 SOURCE = Path(__file__).resolve().parent / "loadgen"
-CACHE = Path(os.environ.get("SLIPWAY_CACHE_DIR", Path.home() / ".cache" / "slipway")) / "bench"
+CACHE = CACHE_DIR / "bench"
 # The generator stands for users' clients, which do not share the server's CPU: it runs
 # above the server's processes (as root; unprivileged, nice refuses and it runs at 0).
 CLIENT_NICE = -10
@@ -64,7 +66,6 @@ class Load:
     rate: float = 200.0
     limit: float = 600.0
     samples: list[Sample] = field(default_factory=list)
-    late_ms: str = ""  # the generator's own report: how late it sent at most
     process: subprocess.Popen | None = None
 
     def __enter__(self) -> Load:
@@ -80,7 +81,6 @@ class Load:
         out, err = self.process.communicate(input="", timeout=60)  # stdin closes: it stops
         if self.process.returncode != 0:
             raise RuntimeError(f"load generator failed ({self.process.returncode}): {err.strip()}")
-        self.late_ms = err.strip()
         self.samples = [
             Sample(due, ms, status, text.rsplit("release=", 1)[-1])
             for due, ms, status, text in json.loads(out)

@@ -47,8 +47,10 @@ install_engine() {
 # would be root-level tasks, and on the kernel's scheduler each such task weighs as much as
 # all containers together (their group): on 2 cores, 3 busy daemon threads made a container's
 # p99 50x worse (1085 ms against 20 ms with the same work in a group; docs/toolchain.md).
+cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+
 engine_cgroups() {
-  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo /sys/fs/cgroup/slipway-engine; return; fi
+  if cgroup_v2; then echo /sys/fs/cgroup/slipway-engine; return; fi
   local c seen=""
   for c in cpu cpuacct; do
     [ -d "/sys/fs/cgroup/$c" ] || continue
@@ -63,8 +65,7 @@ engine_cgroups() {
 enter_engine_cgroups() {
   local group
   # cgroup v2: a group weighs CPU only where its parent hands the cpu controller down.
-  [ -f /sys/fs/cgroup/cgroup.controllers ] \
-    && { echo +cpu >/sys/fs/cgroup/cgroup.subtree_control; } 2>/dev/null || true
+  cgroup_v2 && { echo +cpu >/sys/fs/cgroup/cgroup.subtree_control; } 2>/dev/null || true
   for group in $(engine_cgroups); do
     if mkdir -p "$group" 2>/dev/null && echo $$ >"$group/cgroup.procs" 2>/dev/null; then
       say "dockerd runs in the CPU cgroup $group"

@@ -13,6 +13,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = REPO_ROOT / "tools" / "node_modules"
+# Where scripts/toolchain.sh and scripts/docker-engine.sh keep what they build and run.
+CACHE_DIR = Path(os.environ.get("SLIPWAY_CACHE_DIR", Path.home() / ".cache" / "slipway"))
 
 
 def _shared_dir() -> Path:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-ENGINE_DIR = Path(os.environ.get("SLIPWAY_CACHE_DIR", Path.home() / ".cache/slipway")) / "docker"
+from tests.conftest import CACHE_DIR
+
+ENGINE_DIR = CACHE_DIR / "docker"
 IMAGE = "slipway/base:busybox"
 
 pytestmark = pytest.mark.docker_engine

@@ -78,18 +78,17 @@ func main() {
 	)
 	start, base := time.Now(), monotonic()
 	deadline := start.Add(time.Duration(*limit * float64(time.Second)))
+send:
 	for n := 0; ; n++ {
 		offset := time.Duration(float64(n) / *rate * float64(time.Second))
 		due := start.Add(offset)
 		if due.After(deadline) {
-			break
+			break send
 		}
 		select {
 		case <-stop:
+			break send
 		case <-time.After(time.Until(due)):
-		}
-		if isClosed(stop) {
-			break
 		}
 		maxLate = max(maxLate, time.Since(due))
 		wg.Add(1)
@@ -108,14 +107,5 @@ func main() {
 	if err := json.NewEncoder(os.Stdout).Encode(samples); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
-	}
-}
-
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
 	}
 }
