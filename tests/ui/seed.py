@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from webhook.dedupe import MISSED_REASON, poll_key
 from webhook.states import DeploymentKind, DeploymentState
-from webhook.store import NewDeployment, Store, _insert_deployment, _set_state
+from webhook.store import NewDeployment, Store
+from webhook.store.sql import insert_deployment, set_state
 
 S = DeploymentState
 PATHS: tuple[tuple[DeploymentState, ...], ...] = (
@@ -66,10 +67,10 @@ def seed_history(
         for number in range(count):
             stack = stacks[number % len(stacks)]
             at = start + timedelta(minutes=10 * number)
-            deployment = _insert_deployment(conn, _request(number, stack), _at(at))
+            deployment = insert_deployment(conn, _request(number, stack), _at(at))
             for step, state in enumerate(PATHS[number % len(PATHS)], start=1):
                 target = last_good.get(stack) if state == S.ROLLING_BACK else None
-                deployment = _set_state(conn, deployment.id, state, NOTES.get(state, ""), target)
+                deployment = set_state(conn, deployment.id, state, NOTES.get(state, ""), target)
                 _backdate(conn, deployment.id, at + timedelta(seconds=37 * step))
             if deployment.state == S.SUCCEEDED:
                 last_good[stack] = deployment.sha

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,60 @@ def test_state_machine_and_history(store: Store) -> None:
     with pytest.raises(NotFound):
         store.set_state(12345, S.RUNNING)
     assert len(store.state_history(deployment.id)) == 6  # the refused change left no row
+
+
+def test_set_states_applies_several_changes_in_one_commit(store: Store) -> None:
+    deployment = store.create_deployment(deploy())
+    store.set_state(deployment.id, S.RUNNING)
+    final = store.set_states(
+        deployment.id, [(S.FAILED, "why", None), (S.ROLLING_BACK, "to x", "abc")]
+    )
+    assert final.state is S.ROLLING_BACK and final.rolled_back_to == "abc"
+    assert store.get_deployment(deployment.id) == final
+    history = [(h.state, h.note) for h in store.state_history(deployment.id)]
+    assert history[-2:] == [(S.FAILED, "why"), (S.ROLLING_BACK, "to x")]
+    assert len(history) == 4
+
+
+def test_set_states_with_a_refused_change_writes_none_of_them(store: Store) -> None:
+    deployment = store.create_deployment(deploy())
+    before = store.set_state(deployment.id, S.RUNNING)
+    history = store.state_history(deployment.id)
+    refused = [(S.FAILED, "why", "abc"), (S.SUCCEEDED, "no", None)]  # failed → succeeded
+    with pytest.raises(InvalidTransition, match="cannot go from failed to succeeded"):
+        store.set_states(deployment.id, refused)
+    assert store.get_deployment(deployment.id) == before
+    assert store.state_history(deployment.id) == history
+
+
+def test_a_refused_set_states_in_a_shared_batch_writes_nothing(store: Store) -> None:
+    # The writer redoes a failed batch one write per transaction: the refused list must
+    # leave nothing behind there either, and the write batched with it still commits.
+    deployment = store.create_deployment(deploy())
+    before = store.set_state(deployment.id, S.RUNNING)
+    refused = [(S.FAILED, "why", None), (S.SUCCEEDED, "no", None)]
+    started, gate = threading.Event(), threading.Event()
+
+    def hold_the_writer(conn: sqlite3.Connection) -> None:
+        started.set()
+        assert gate.wait(10)
+
+    held = store.submit(hold_the_writer)
+    assert started.wait(10)  # the writer runs `held`: what comes next queues up as one batch
+    with ThreadPoolExecutor(1) as pool:
+        failing = pool.submit(store.set_states, deployment.id, refused)
+        other = store.submit(lambda conn: conn.execute("INSERT INTO meta VALUES ('k', 'v')"))
+        deadline = time.monotonic() + 10
+        while store._writer._queue.qsize() < 2:
+            assert time.monotonic() < deadline, "set_states never reached the writer"
+            time.sleep(0.001)
+        gate.set()
+        with pytest.raises(InvalidTransition):
+            failing.result()
+    held.result()
+    other.result()
+    assert store.get_deployment(deployment.id) == before
+    assert [h.state for h in store.state_history(deployment.id)] == [S.QUEUED, S.RUNNING]
 
 
 def test_mark_interrupted_and_queued_work_at_startup(store: Store) -> None:

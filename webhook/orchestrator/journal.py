@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.states import DeploymentState
 from webhook.store import Deployment, Store
 
 logger = logging.getLogger("slipway.orchestrator")
+
+PendingState = tuple[DeploymentState, str, str | None]
+"""(state, note, rolled_back_to)"""
 
 
 @dataclass
@@ -30,12 +34,27 @@ class Journal:
     def state(
         self, state: DeploymentState, note: str = "", *, rolled_back_to: str | None = None
     ) -> None:
-        self.deployment = self.store.set_state(self.id, state, note, rolled_back_to=rolled_back_to)
-        self.store.append_log(self.id, f"state: {state}" + (f" ({note})" if note else ""))
-        tell(self.observer, "state_changed", self.deployment, note)
-        logger.info(
-            "deployment %s -> %s",
-            self.id,
-            state,
-            extra={"deployment": self.id, "state": str(state), "note": note},
-        )
+        self.states([(state, note, rolled_back_to)])
+
+    def states(self, changes: Sequence[PendingState]) -> None:
+        """Several state changes in one commit: readers of the store never see the ones in
+        between (a `failed` about to be rolled back). Observers still hear of each, in order."""
+        earlier = self.deployment
+        self.deployment = self.store.set_states(self.id, changes)
+        self.store.append_log(self.id, *(_state_line(state, note) for state, note, _ in changes))
+        for number, (state, note, rolled_back_to) in enumerate(changes, start=1):
+            seen = self.deployment
+            if number < len(changes):  # as the deployment was in that state
+                target = rolled_back_to or earlier.rolled_back_to
+                seen = replace(earlier, state=state, rolled_back_to=target)
+            tell(self.observer, "state_changed", seen, note)
+            logger.info(
+                "deployment %s -> %s",
+                self.id,
+                state,
+                extra={"deployment": self.id, "state": str(state), "note": note},
+            )
+
+
+def _state_line(state: DeploymentState, note: str) -> str:
+    return f"state: {state}" + (f" ({note})" if note else "")

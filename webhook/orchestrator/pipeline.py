@@ -108,13 +108,14 @@ class Pipeline:
                 f"back again (see {RUNBOOK}, 'Recover from rollback_failed')",
             )
             return
-        journal.state(S.FAILED, detail)
-        self._roll_back(journal, cancel)
+        self._roll_back(journal, detail, cancel)
 
-    def _roll_back(self, journal: Journal, cancel: threading.Event) -> None:
+    def _roll_back(self, journal: Journal, failure: str, cancel: threading.Event) -> None:
+        """Record the failure and deploy the last healthy commit again, if there is one."""
         stack = journal.deployment.stack
         good = self.store.last_good(stack, before_id=journal.id)
         if good is None:
+            journal.state(S.FAILED, failure)
             journal.line(
                 f"rollback: nothing to roll back to: no earlier deployment of stack {stack} "
                 f"succeeded, so the stack stays as this deployment left it (see {RUNBOOK}, "
@@ -122,10 +123,16 @@ class Pipeline:
             )
             return
         target = good.sha
-        journal.state(
-            S.ROLLING_BACK,
-            f"rolling back to {target[:12]} (deployment {good.id}, the last healthy one)",
-            rolled_back_to=target,
+        # One commit: nobody polling the deployment takes `failed` for its last word.
+        journal.states(
+            [
+                (S.FAILED, failure, None),
+                (
+                    S.ROLLING_BACK,
+                    f"rolling back to {target[:12]} (deployment {good.id}, the last healthy one)",
+                    target,
+                ),
+            ]
         )
         try:
             healthy, detail = self._apply(
