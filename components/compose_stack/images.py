@@ -15,8 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from components.compose_stack.routes import RELEASE_FILE
+
 # Files that never reach an image but change on every checkout or editor save.
 _IGNORED_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
+# In a git worktree `.git` is a file naming the worktree; Slipway writes the release name
+# into the checkout before each `up`. Neither may make a context look changed.
+_IGNORED_FILES = {".git", RELEASE_FILE}
 
 
 def context_digest(context: Path) -> str:
@@ -28,7 +33,7 @@ def context_digest(context: Path) -> str:
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(context):
         dirs[:] = sorted(d for d in dirs if d not in _IGNORED_DIRS)
-        for name in sorted(files):
+        for name in sorted(f for f in files if f not in _IGNORED_FILES):
             path = Path(root, name)
             relative = path.relative_to(context).as_posix()
             mode = path.lstat().st_mode & 0o777

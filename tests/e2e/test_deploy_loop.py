@@ -202,6 +202,9 @@ def test_a_pull_request_preview_comments_real_changes_and_deploys_nothing(loop: 
     comments = [c["body"] for c in loop.github.state.comments.values()]
     assert comments, "no PR comment"
     assert "web" in comments[-1] and "replace" in comments[-1].lower(), comments[-1]
+    # Only web's context changed: the images built from db's and worker's stay as they are
+    # (each job's checkout has the same path, so their `build` inputs are unchanged).
+    assert "db-image" not in comments[-1] and "worker-image" not in comments[-1], comments[-1]
     # a preview never changes what is deployed
     assert loop.web_id() == before
     assert loop.release() == "ok release=r1"

@@ -160,9 +160,7 @@ class Pipeline:
         collector = preview_collector() if self.observer is not None else None
         error: str | None = None
         try:
-            with self.mirror.worktree(
-                deployment.sha, self._worktree_name(journal, "preview")
-            ) as tree:
+            with self.mirror.worktree(deployment.sha, self._worktree_name(journal)) as tree:
                 session = self.runner.open(deployment.stack, tree)
                 message = self._message(journal, deployment.sha, "preview")
                 journal.line(f"preview: starting ({message})")
@@ -198,7 +196,7 @@ class Pipeline:
         """Check out `sha`, `up`, check health; (healthy, summary). Raises on checkout and
         `up` failures. `on_healthy` runs before the healthy-commit tag is set."""
         stack = journal.deployment.stack
-        with self.mirror.worktree(sha, self._worktree_name(journal, purpose)) as tree:
+        with self.mirror.worktree(sha, self._worktree_name(journal)) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
             session = self.runner.open(stack, tree)
             # Names routed containers (docs/cutover.md): a file in the throw-away checkout, not
@@ -279,11 +277,17 @@ class Pipeline:
         return f"slipway #{deployment.id} {purpose} {sha[:12]}{reason}"
 
     @staticmethod
-    def _worktree_name(journal: Journal, purpose: str) -> str:
+    def _worktree_name(journal: Journal) -> str:
+        """One checkout path per stack, the same for every preview, deploy and rollback.
+
+        Build contexts (and bind-mount sources) reach Pulumi as absolute paths: a path that
+        changed per deployment made every built image's `build` input differ, so every `up`
+        rebuilt every image and every preview listed them all as replaced. One path is safe
+        because a stack's jobs run one at a time (webhook/orchestrator/worker.py)."""
         safe_stack = "".join(
             c if c.isalnum() or c in "-_" else "_" for c in journal.deployment.stack
         )
-        return f"{safe_stack}-{journal.id}-{purpose}"
+        return f"stack-{safe_stack}"
 
 
 def preview_collector() -> Any:
