@@ -25,11 +25,13 @@ TOKEN = "real-service-api-token-0123456789"
 SECRET = "real-service-webhook-secret-0123"
 STARTUP_LIMIT = 20.0
 
+# Each inner tuple is one commit, as the pipeline writes them: a failure it rolls back is
+# recorded together with `rolling_back` (webhook/orchestrator/journal.py).
 OUTCOMES = {
-    "a": (S.RUNNING, S.VERIFYING, S.SUCCEEDED),
-    "b": (S.RUNNING, S.VERIFYING, S.FAILED, S.ROLLING_BACK, S.ROLLED_BACK),
-    "c": (S.RUNNING, S.FAILED, S.ROLLING_BACK, S.ROLLBACK_FAILED),
-    "d": (S.RUNNING, S.INTERRUPTED),
+    "a": ((S.RUNNING,), (S.VERIFYING,), (S.SUCCEEDED,)),
+    "b": ((S.RUNNING,), (S.VERIFYING,), (S.FAILED, S.ROLLING_BACK), (S.ROLLED_BACK,)),
+    "c": ((S.RUNNING,), (S.FAILED, S.ROLLING_BACK), (S.ROLLBACK_FAILED,)),
+    "d": ((S.RUNNING,), (S.INTERRUPTED,)),
 }
 GOOD_SHA = "a" * 40
 BAD_SHA = "b" * 40
@@ -69,9 +71,9 @@ class ScriptedQueue:
                 if deployment.kind == DeploymentKind.ROLLBACK
                 else OUTCOMES[deployment.sha[0]]
             )
-            for state in script:
-                self.store.append_log(deployment_id, f"scripted step: {state}")
-                self.store.set_state(deployment_id, state, "scripted")
+            for states in script:
+                self.store.append_log(deployment_id, *(f"scripted step: {s}" for s in states))
+                self.store.set_states(deployment_id, [(s, "scripted", None) for s in states])
             with self.lock:
                 self.busy -= 1
 

@@ -63,7 +63,7 @@ def run(
         sleep=clock.sleep,
         clock=clock,
         policy=POLICY,
-        wait_policy=wait or WaitPolicy(timeout=600, poll_interval=2, failed_settle=10),
+        wait_policy=wait or WaitPolicy(timeout=600, poll_interval=2),
     )
 
 
@@ -162,11 +162,22 @@ def test_wait_exits_zero_only_for_succeeded(
         assert f"deployment 1 ended {final_state!r}" in out
 
 
-def test_wait_follows_failed_into_the_servers_own_rollback(fake: FakeService) -> None:
-    fake.states = ["running", "failed", "rolling_back", "rolled_back"]
+def test_wait_follows_the_servers_own_rollback_to_its_end(fake: FakeService) -> None:
+    fake.states = ["running", "verifying", "rolling_back", "rolled_back"]
     clock = FakeClock()
     assert run(fake, clock, "deploy", "--sha", SHA, "--wait") == EXIT_NOT_SUCCEEDED
     assert fake.deployments[1]["state"] == "rolled_back"
+
+
+def test_failed_is_the_last_word_and_ends_the_wait_at_once(
+    fake: FakeService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The service never shows `failed` on its way to `rolling_back`: no grace period."""
+    fake.states = ["running", "failed", "failed", "failed"]
+    clock = FakeClock()
+    assert run(fake, clock, "deploy", "--sha", SHA, "--wait") == EXIT_NOT_SUCCEEDED
+    assert sum(clock.sleeps) <= 2 * 2  # two polls of 2 s: running, then failed
+    assert "deployment 1 ended 'failed'" in capsys.readouterr().out
 
 
 def test_transient_errors_while_polling_do_not_end_the_wait(fake: FakeService) -> None:
@@ -195,7 +206,7 @@ def test_wait_gives_up_at_its_timeout_with_the_last_state(
         "--sha",
         SHA,
         "--wait",
-        wait=WaitPolicy(timeout=60, poll_interval=5, failed_settle=10),
+        wait=WaitPolicy(timeout=60, poll_interval=5),
     )
     assert code == EXIT_TIMEOUT
     assert sum(clock.sleeps) <= 60

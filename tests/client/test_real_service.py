@@ -18,7 +18,7 @@ from webhook.client.retrying import RetryPolicy
 from webhook.client.waiting import WaitPolicy
 from webhook.states import DeploymentKind
 
-FAST_WAIT = WaitPolicy(timeout=30, poll_interval=0.05, failed_settle=0.5)
+FAST_WAIT = WaitPolicy(timeout=30, poll_interval=0.05)
 
 
 @pytest.fixture

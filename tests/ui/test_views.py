@@ -69,10 +69,10 @@ def test_rollback_notes_name_the_target_and_why():
     assert rollback_note(BASE, failed) == ""
 
 
-def test_a_failed_job_is_settled_only_after_a_while():
+def test_a_final_job_is_settled_after_a_short_tail():
     failed = replace(BASE, state=S.FAILED, updated_at="2026-12-01T10:00:00.000000Z")
     assert not is_settled(failed, datetime(2026, 12, 1, 10, 0, 1, tzinfo=UTC))
-    assert is_settled(failed, datetime(2026, 12, 1, 10, 0, 6, tzinfo=UTC))
+    assert is_settled(failed, datetime(2026, 12, 1, 10, 0, 3, tzinfo=UTC))
     running = replace(failed, state=S.RUNNING)
     assert not is_settled(running, datetime(2030, 1, 1, tzinfo=UTC))
     succeeded = replace(failed, state=S.SUCCEEDED)

@@ -1,9 +1,9 @@
 """Poll a deployment until it reaches a final state, printing each change of state.
 
 Final: a state with no way out in `webhook.states.TRANSITIONS` (succeeded, rolled_back,
-rollback_failed, superseded, interrupted). `failed` can still move on to `rolling_back`
-(the service rolls back on its own), so the client waits `failed_settle` seconds more
-before it takes `failed` as the last word. A deployment superseded by a newer one for the
+rollback_failed, superseded, interrupted), and `failed`: the service records a failure it
+rolls back as `failed` and `rolling_back` in one commit (webhook/orchestrator/journal.py), so
+a `failed` that a reader sees is the last word. A deployment superseded by a newer one for the
 same commit (a second request for it, say) is followed to that one. The deployment's log
 lines are printed as they come, so the Actions log shows what the server did. A service that
 stops answering for a while (a restart) does not end the wait; only the deadline does.
@@ -21,9 +21,11 @@ from webhook.states import TRANSITIONS, DeploymentState
 
 TERMINAL_STATES = frozenset(
     str(state) for state, following in TRANSITIONS.items() if not following
-) | {str(DeploymentState.INTERRUPTED)}  # only its recovery at the next start may mark it failed
+) | {
+    str(DeploymentState.INTERRUPTED),  # only its recovery at the next start may mark it failed
+    str(DeploymentState.FAILED),  # never readable on its way to rolling_back (see above)
+}
 SUCCEEDED = str(DeploymentState.SUCCEEDED)
-FAILED = str(DeploymentState.FAILED)
 SUPERSEDED = str(DeploymentState.SUPERSEDED)
 
 
@@ -35,7 +37,6 @@ class WaitTimeout(Exception):
 class WaitPolicy:
     timeout: float = 1200.0
     poll_interval: float = 3.0
-    failed_settle: float = 30.0
 
 
 def wait_for_final(
@@ -50,7 +51,6 @@ def wait_for_final(
     """Return the deployment in its final state; raise WaitTimeout at the deadline."""
     start = clock()
     deadline = start + policy.timeout
-    failed_since: float | None = None
     last_state = ""
     current = deployment
     log = _LogFollower(api, report)
@@ -71,12 +71,6 @@ def wait_for_final(
             continue
         if current.state in TERMINAL_STATES:
             return current
-        if current.state == FAILED:
-            failed_since = clock() if failed_since is None else failed_since
-            if clock() - failed_since >= policy.failed_settle:
-                return current
-        else:
-            failed_since = None
         if clock() + policy.poll_interval > deadline:
             raise WaitTimeout(
                 f"deployment {current.id} is still {current.state!r} after "

@@ -10,8 +10,6 @@ from webhook.states import ACTIVE_STATES, DeploymentKind, DeploymentState
 from webhook.store import Deployment, StateChange
 
 S = DeploymentState
-FAILED_SETTLE_SECONDS = 5.0
-"""A `failed` deployment may still be rolled back; after this long without change it is over."""
 TAIL_SECONDS = 2.0
 """Lines may follow a final state (e.g. the healthy-commit tag); the live log waits this long."""
 
@@ -52,12 +50,12 @@ def trigger(deployment: Deployment) -> str:
 
 
 def is_settled(deployment: Deployment, now: datetime) -> bool:
-    """Nothing more will be written: a final state (or `failed`) that has not changed for
-    a little while."""
+    """Nothing more will be written: a final state (`failed` included: it is never written
+    on its way to `rolling_back`) that has not changed for a little while."""
     if deployment.state in ACTIVE_STATES or deployment.state == S.QUEUED:
         return False
     quiet = (now - parse_at(deployment.updated_at)).total_seconds()
-    return quiet >= (FAILED_SETTLE_SECONDS if deployment.state == S.FAILED else TAIL_SECONDS)
+    return quiet >= TAIL_SECONDS
 
 
 def run_seconds(history: list[StateChange], now: datetime) -> tuple[float, bool] | None:
