@@ -1,7 +1,9 @@
 """Git checkout for deployments: one mirror of the repository, one worktree per job.
 
 The mirror (`<state>/git/mirror.git`) is a bare `git clone --mirror` of SLIPWAY_REPO_URL;
-each job gets `<state>/git/worktrees/<name>` at its exact commit, removed afterwards.
+each job gets `<state>/git/worktrees/<name>` at its exact commit, removed afterwards. The
+deploy pipeline names one worktree per stack, so every job of a stack checks out at the
+same path (webhook/orchestrator/pipeline.py says why).
 """
 
 from __future__ import annotations
@@ -118,6 +120,12 @@ class GitMirror:
         path = self.worktrees_dir / name
         with self._lock:
             self._remove(path)
+            if path.exists():
+                raise CheckoutError(
+                    f"the worktree {path} is left from an earlier job and could not be "
+                    "removed (files in it that this user may not delete, e.g. written by a "
+                    "container through a bind mount): remove it by hand, then deploy again"
+                )
             self.worktrees_dir.mkdir(parents=True, exist_ok=True)
             git_dir = ["--git-dir", str(self.mirror_dir)]
             _git([*git_dir, "worktree", "add", "--detach", "--quiet", str(path), full_sha])

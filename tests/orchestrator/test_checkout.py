@@ -52,3 +52,31 @@ def test_stale_worktrees_are_removed(app_repo, tmp_path: Path):
     context.__enter__()  # never exited: what a killed process leaves behind
     assert mirror.remove_stale_worktrees() == ["left-by-crash"]
     assert not (mirror.worktrees_dir / "left-by-crash").exists()
+
+
+def test_one_name_serves_job_after_job_at_the_same_path(app_repo, tmp_path: Path):
+    """The pipeline's one worktree per stack: each job gets its own commit at that path."""
+    first = app_repo.commit_app("one")
+    second = app_repo.commit_app("two")
+    mirror = GitMirror(str(app_repo.path), tmp_path / "state")
+    paths = []
+    for sha, text in ((first, "'one'"), (second, "'two'"), (first, "'one'")):
+        with mirror.worktree(sha, "stack-prod") as tree:
+            assert text in (tree / "app.py").read_text()
+            (tree / ".slipway-release").write_text("left by the job")
+            paths.append(tree)
+    assert len(set(paths)) == 1 and not paths[0].exists()
+
+
+def test_a_leftover_that_cannot_be_removed_is_named_with_the_fix(
+    app_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    sha = app_repo.commit_app("one")
+    mirror = GitMirror(str(app_repo.path), tmp_path / "state")
+    leftover = mirror.worktrees_dir / "stack-prod"
+    (leftover / "data").mkdir(parents=True)
+    monkeypatch.setattr(mirror, "_remove", lambda path: None)  # as if deletion was refused
+    refused = pytest.raises(CheckoutError, match=r"could not be removed .* remove it by hand")
+    with refused, mirror.worktree(sha, "stack-prod"):
+        pass
+    assert (leftover / "data").is_dir()  # nothing of it was touched
