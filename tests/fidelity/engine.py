@@ -255,6 +255,14 @@ def remove_project(project: str) -> None:
         quiet("docker", "rmi", *mine)
 
 
+def remove_volumes(names: list[str]) -> None:
+    """Remove these volumes where no container uses them (best effort, never raises)."""
+    if names:
+        subprocess.run(
+            ["docker", "volume", "rm", *names], capture_output=True, timeout=120, check=False
+        )
+
+
 def remove_workspace(ws: Workspace) -> None:
     for side in (ws.compose, ws.slipway):
         remove_project(side.project)
