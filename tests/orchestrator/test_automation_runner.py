@@ -13,7 +13,7 @@ import pytest
 from pulumi.automation.events import EngineEvent
 
 from tests.real_stack import docker_inspect
-from webhook.cpu_priority import lower_session_priority, lower_thread_priority
+from webhook.orchestrator.worker import lower_thread_priority
 from webhook.runners.automation import AutomationRunner, ChildReply, handle_line, raise_for
 from webhook.runners.base import RunnerError, StackLockedError
 
@@ -112,19 +112,6 @@ class NicenessWatch(threading.Thread):
                 name = stat[stat.index("(") + 1 : stat.rindex(")")]
                 nice = int(stat[stat.rindex(")") + 2 :].split()[16])
                 self.seen.setdefault(name, set()).add(nice)
-                group = autogroup_nice(proc)
-                if group is not None:
-                    self.seen.setdefault(f"{name} (autogroup)", set()).add(group)
-
-
-def autogroup_nice(proc: Path) -> int | None:
-    """The nice value of the process's session autogroup, where the kernel schedules so."""
-    if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1":
-        return None
-    try:  # "/autogroup-123 nice 7"
-        return int((proc / "autogroup").read_text().split()[-1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 @pytest.mark.pulumi_cli
@@ -136,12 +123,9 @@ def test_the_runner_deploys_previews_tags_and_round_trips_the_state(real_stack):
     lines: list[str] = []
     with NicenessWatch(real_stack.env["PULUMI_BACKEND_URL"]) as seen:
         outputs = in_niced_thread(7, lambda: session.up("slipway #1: deploy demo", lines.append))
-    # A deploy worker's CLI and providers run below the services' priority (SLIPWAY_DEPLOY_NICE),
-    # and so does their session's autogroup, where the kernel shares the CPU by session.
+    # A deploy worker's CLI and providers run below the services' priority (SLIPWAY_DEPLOY_NICE).
     assert {"pulumi", "pulumi-resource"} <= set(seen), seen
     assert all(values == {7} for values in seen.values()), seen
-    if autogroup_nice(Path("/proc/self")) is not None:
-        assert {"pulumi (autogroup)", "pulumi-resource (autogroup)"} <= set(seen), seen
     assert outputs["services"]["web"] == real_stack.container("web")
     assert any("created" in line for line in lines)
     assert httpx.get(real_stack.health_url, timeout=5).status_code == 200
@@ -177,21 +161,3 @@ def test_a_program_error_is_reported_with_its_reason_and_nothing_is_deployed(rea
     with pytest.raises(RunnerError, match="no_such_key"):
         session.up("broken", lambda _: None)
     assert docker_inspect("{{.Name}}", real_stack.container("web")) == ""
-
-
-# -- the session's CPU share (webhook/cpu_priority.py)
-
-
-def test_a_session_leaders_autogroup_gets_the_deploy_nice_value(tmp_path: Path):
-    """On a fake /proc: the value is written only where autogroup scheduling is on."""
-    (tmp_path / "sys" / "kernel").mkdir(parents=True)
-    (tmp_path / "42").mkdir()
-    switch = tmp_path / "sys" / "kernel" / "sched_autogroup_enabled"
-    switch.write_text("0\n")
-    lower_session_priority(42, 10, proc=tmp_path)
-    assert not (tmp_path / "42" / "autogroup").exists()
-    switch.write_text("1\n")
-    lower_session_priority(42, 0, proc=tmp_path)
-    assert not (tmp_path / "42" / "autogroup").exists()
-    lower_session_priority(42, 10, proc=tmp_path)
-    assert (tmp_path / "42" / "autogroup").read_text() == "10"

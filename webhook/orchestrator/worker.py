@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from webhook.cpu_priority import lower_thread_priority
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.selection import pick_next
@@ -97,3 +97,19 @@ class StackWorker:
             self._journal(job).state(DeploymentState.INTERRUPTED, note)
         except Exception:
             logger.exception("could not record deployment %s interrupted", job.id)
+
+
+def lower_thread_priority(increment: int) -> None:
+    """Lower the calling thread's CPU priority by `increment` (SLIPWAY_DEPLOY_NICE).
+
+    On Linux the nice value belongs to the thread, and every process it starts inherits it:
+    the stack operation's child, its Pulumi CLI and providers, git, the docker CLI. So a
+    deployment's CPU work yields to the services it deploys and to the API's threads."""
+    if increment <= 0:
+        return
+    try:
+        thread = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, now + increment))
+    except (AttributeError, OSError) as error:  # not Linux, or not allowed: run as is
+        logger.warning("could not lower the deploy worker's CPU priority: %s", error)

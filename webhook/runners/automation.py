@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 
 from pulumi.automation.events import EngineEvent
 
-from webhook.cpu_priority import lower_session_priority, thread_nice
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, StackLockedError
 
 # The checkout of the service itself: the child imports its own modules from here, never
@@ -126,12 +125,7 @@ class AutomationSession:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            # A session of its own: its CPU share is then its own autogroup's, lowered to the
-            # deploy nice value (webhook/cpu_priority.py); and a Ctrl-C meant for the service
-            # does not abort an `up` the shutdown grace period lets finish.
-            start_new_session=True,
         )
-        lower_session_priority(process.pid, thread_nice())
         stderr_tail: deque[str] = deque(maxlen=_STDERR_KEPT)
         drain = threading.Thread(target=stderr_tail.extend, args=(process.stderr,), daemon=True)
         drain.start()
