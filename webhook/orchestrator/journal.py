@@ -8,12 +8,9 @@ from dataclasses import dataclass, replace
 
 from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.states import DeploymentState
-from webhook.store import Deployment, Store
+from webhook.store import Deployment, Store, Transition
 
 logger = logging.getLogger("slipway.orchestrator")
-
-PendingState = tuple[DeploymentState, str, str | None]
-"""(state, note, rolled_back_to)"""
 
 
 @dataclass
@@ -36,7 +33,7 @@ class Journal:
     ) -> None:
         self.states([(state, note, rolled_back_to)])
 
-    def states(self, changes: Sequence[PendingState]) -> None:
+    def states(self, changes: Sequence[Transition]) -> None:
         """Several state changes in one commit: readers of the store never see the ones in
         between (a `failed` about to be rolled back). Observers still hear of each, in order."""
         earlier = self.deployment

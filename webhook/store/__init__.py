@@ -25,6 +25,7 @@ from webhook.store.models import (
     SchemaTooNew,
     StateChange,
     StoreClosed,
+    Transition,
     now_iso,
 )
 from webhook.store.schema import MIGRATIONS
@@ -45,6 +46,7 @@ __all__ = [
     "StateChange",
     "Store",
     "StoreClosed",
+    "Transition",
     "WriteOp",
     "now_iso",
 ]

@@ -63,6 +63,10 @@ class NewDeployment:
     rollback_of: int | None = None
 
 
+Transition = tuple[DeploymentState, str, str | None]
+"""One state change to write: (state, note, rolled_back_to)."""
+
+
 @dataclass(frozen=True)
 class StateChange:
     deployment_id: int

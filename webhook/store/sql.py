@@ -16,6 +16,7 @@ from webhook.store.models import (
     Deployment,
     NewDeployment,
     NotFound,
+    Transition,
     now_iso,
 )
 
@@ -171,7 +172,7 @@ def set_state(
 def set_states(
     conn: sqlite3.Connection,
     deployment_id: int,
-    changes: Sequence[tuple[DeploymentState, str, str | None]],
+    changes: Sequence[Transition],
 ) -> Deployment:
     """`set_state` for each (state, note, rolled_back_to) in order; the deployment after the
     last change (as it is, for no changes)."""

@@ -22,6 +22,7 @@ from webhook.store.models import (
     NewDeployment,
     StateChange,
     StoreClosed,
+    Transition,
     now_iso,
 )
 from webhook.store.schema import connect, migrate
@@ -227,13 +228,9 @@ class Store:
         rolled_back_to: str | None = None,
     ) -> Deployment:
         """Move a deployment to `state` (checked against the state machine) and record it."""
-        return self.write(
-            lambda conn: sql.set_state(conn, deployment_id, state, note, rolled_back_to)
-        )
+        return self.set_states(deployment_id, [(state, note, rolled_back_to)])
 
-    def set_states(
-        self, deployment_id: int, changes: Sequence[tuple[DeploymentState, str, str | None]]
-    ) -> Deployment:
+    def set_states(self, deployment_id: int, changes: Sequence[Transition]) -> Deployment:
         """Several state changes of one deployment in one transaction: readers see the last
         state only, never the ones in between (e.g. `failed` right before `rolling_back`). Each
         (state, note, rolled_back_to) is checked against the state machine like `set_state`;
