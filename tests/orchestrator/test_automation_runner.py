@@ -16,6 +16,7 @@ from tests.real_stack import docker_inspect
 from webhook.orchestrator.worker import lower_thread_priority
 from webhook.runners.automation import AutomationRunner, ChildReply, handle_line, raise_for
 from webhook.runners.base import RunnerError, StackLockedError
+from webhook.runners.cpu_group import GROUP, cpu_hierarchy, deploy_group
 
 T = TypeVar("T")
 
@@ -82,19 +83,20 @@ def in_niced_thread(increment: int, call: Callable[[], T]) -> T:
     return result[0]
 
 
-class NicenessWatch(threading.Thread):
-    """Samples the nice value of every process whose environment has `backend` (the CLI and
-    its plugins of one test's stack): command name → nice values seen."""
+class PriorityWatch(threading.Thread):
+    """Samples the nice value and the CPU cgroup of every process whose environment has
+    `backend` (the CLI and its plugins of one test's stack), by command name."""
 
     def __init__(self, backend: str) -> None:
         super().__init__(daemon=True)
         self.marker = f"PULUMI_BACKEND_URL={backend}".encode()
-        self.seen: dict[str, set[int]] = {}
+        self.nice: dict[str, set[int]] = {}
+        self.cpu_groups: dict[str, set[str]] = {}
         self.stop = threading.Event()
 
-    def __enter__(self) -> dict[str, set[int]]:
+    def __enter__(self) -> PriorityWatch:
         self.start()
-        return self.seen
+        return self
 
     def __exit__(self, *_: object) -> None:
         self.stop.set()
@@ -107,11 +109,13 @@ class NicenessWatch(threading.Thread):
                     if self.marker not in (proc / "environ").read_bytes().split(b"\0"):
                         continue
                     stat = (proc / "stat").read_text()
+                    hierarchy = cpu_hierarchy((proc / "cgroup").read_text())
                 except OSError:
                     continue  # gone, or not ours to read
                 name = stat[stat.index("(") + 1 : stat.rindex(")")]
                 nice = int(stat[stat.rindex(")") + 2 :].split()[16])
-                self.seen.setdefault(name, set()).add(nice)
+                self.nice.setdefault(name, set()).add(nice)
+                self.cpu_groups.setdefault(name, set()).add(hierarchy.own)
 
 
 @pytest.mark.pulumi_cli
@@ -121,11 +125,18 @@ def test_the_runner_deploys_previews_tags_and_round_trips_the_state(real_stack):
     runner = AutomationRunner(env_vars=real_stack.env)
     session = runner.open(real_stack.stack, real_stack.work)
     lines: list[str] = []
-    with NicenessWatch(real_stack.env["PULUMI_BACKEND_URL"]) as seen:
+    with PriorityWatch(real_stack.env["PULUMI_BACKEND_URL"]) as seen:
         outputs = in_niced_thread(7, lambda: session.up("slipway #1: deploy demo", lines.append))
-    # A deploy worker's CLI and providers run below the services' priority (SLIPWAY_DEPLOY_NICE).
-    assert {"pulumi", "pulumi-resource"} <= set(seen), seen
-    assert all(values == {7} for values in seen.values()), seen
+    # A deploy worker's CLI and providers run below the services' priority (SLIPWAY_DEPLOY_NICE)
+    # and in the idle CPU group (SLIPWAY_DEPLOY_CPU_IDLE; this machine runs the tests as root).
+    assert {"pulumi", "pulumi-resource"} <= set(seen.nice), seen.nice
+    assert all(values == {7} for values in seen.nice.values()), seen.nice
+    group = deploy_group()
+    assert group is not None and session.cpu_group == group
+    # The child joins first thing (it may be seen a moment before); all it starts is inside.
+    started = {name: {Path(g).name for g in groups} for name, groups in seen.cpu_groups.items()}
+    assert GROUP in started.pop("python"), seen.cpu_groups
+    assert all(groups == {GROUP} for groups in started.values()), seen.cpu_groups
     assert outputs["services"]["web"] == real_stack.container("web")
     assert any("created" in line for line in lines)
     assert httpx.get(real_stack.health_url, timeout=5).status_code == 200

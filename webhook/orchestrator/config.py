@@ -56,6 +56,12 @@ class OrchestratorSettings(BaseSettings):
         "deployment starts (program, Pulumi CLI, providers, git, docker CLI), so a deploy "
         "does not slow the running services",
     )
+    deploy_cpu_idle: bool = Field(
+        default=True,
+        description="run each deployment's program, Pulumi CLI and providers in a CPU cgroup "
+        "marked idle, so they only use CPU time the running services leave over "
+        "(webhook/runners/cpu_group.py); needs root or systemd's Delegate=cpu",
+    )
 
     @property
     def health_policy(self) -> HealthPolicy:

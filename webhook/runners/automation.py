@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from pulumi.automation.events import EngineEvent
 
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, StackLockedError
+from webhook.runners.cpu_group import deploy_group
 
 # The checkout of the service itself: the child imports its own modules from here, never
 # from the worktree (an old commit's copy of this package may not speak the same protocol).
@@ -100,12 +101,14 @@ class AutomationSession:
     project: str = "slipway"
     supports_tags: bool = True
     python: str = sys.executable
+    cpu_group: Path | None = None  # the idle CPU group the child joins (cpu_group.py)
 
     def command(self, operation: str, *extra: str) -> list[str]:
+        joins = ("--cpu-group", str(self.cpu_group)) if self.cpu_group else ()
         return [
             self.python, "-m", "webhook.runners.stack_process", operation,
             "--stack", self.stack, "--work-dir", str(self.work_dir),
-            "--project", self.project, "--protocol", "json", *extra,
+            "--project", self.project, "--protocol", "json", *joins, *extra,
         ]  # fmt: skip
 
     def run(
@@ -175,6 +178,7 @@ class AutomationRunner:
 
     env_vars: Mapping[str, str] = field(default_factory=dict)
     project: str = "slipway"
+    cpu_idle: bool = True  # SLIPWAY_DEPLOY_CPU_IDLE: children run in the idle CPU group
 
     @property
     def backend_url(self) -> str | None:
@@ -186,6 +190,7 @@ class AutomationRunner:
             work_dir=work_dir,
             env={**os.environ, **self.env_vars},
             project=self.project,
+            cpu_group=deploy_group() if self.cpu_idle else None,
         )
 
     def backend_lock_dir(self, stack: str) -> Path | None:

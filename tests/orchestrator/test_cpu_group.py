@@ -1,0 +1,115 @@
+"""The idle CPU group of deployments (webhook/runners/cpu_group.py) on fake cgroup trees.
+The real kernel's side: tests/orchestrator/test_automation_runner.py checks that the CLI and
+its providers of a real `up` run in the group."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from webhook.runners import cpu_group
+from webhook.runners.cpu_group import (
+    GROUP,
+    SERVICE_LEAF,
+    CpuGroupError,
+    Hierarchy,
+    cpu_hierarchy,
+    join,
+    prepare,
+)
+
+V1 = "12:pids:/\n4:cpu,cpuacct:/docker/abc\n0::/\n"
+
+
+def test_v1_cpu_line_names_the_mount_and_the_group(tmp_path):
+    assert cpu_hierarchy(V1, tmp_path) == Hierarchy(tmp_path / "cpu,cpuacct", "/docker/abc", False)
+
+
+def test_v2_needs_the_cpu_controller_in_the_root(tmp_path):
+    (tmp_path / "cgroup.controllers").write_text("cpuset memory pids\n")
+    with pytest.raises(CpuGroupError, match=r"no cgroup with the cpu controller.*DEPLOY_CPU_IDLE"):
+        cpu_hierarchy("0::/system.slice/slipway.service\n", tmp_path)
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu memory pids\n")
+    found = cpu_hierarchy("0::/system.slice/slipway.service\n", tmp_path)
+    assert found == Hierarchy(tmp_path, "/system.slice/slipway.service", True)
+
+
+def fake_group(own: Path, **files: str) -> Path:
+    """The kernel fills a new group with its files; a fake tree needs them beforehand."""
+    group = own / GROUP
+    group.mkdir(parents=True)
+    for name, text in files.items():
+        (group / name.replace("_", ".")).write_text(text)
+    return group
+
+
+def test_v1_group_is_made_inside_the_services_group_and_marked_idle(tmp_path):
+    group = fake_group(tmp_path / "cpu" / "docker" / "abc", cpu_idle="0", cpu_shares="1024")
+    assert prepare(Hierarchy(tmp_path / "cpu", "/docker/abc", False)) == group
+    assert (group / "cpu.idle").read_text() == "1"
+    assert (group / "cpu.shares").read_text() == "1024"
+
+
+def test_without_cpu_idle_the_lowest_weight_is_used(tmp_path):
+    group = fake_group(tmp_path / "cpu", cpu_shares="1024")
+    prepare(Hierarchy(tmp_path / "cpu", "/", False))
+    assert (group / "cpu.shares").read_text() == "2"
+
+
+def test_v2_below_the_root_moves_the_service_into_a_leaf_first(tmp_path, monkeypatch):
+    own = tmp_path / "system.slice" / "slipway.service"
+    group = fake_group(own, cpu_idle="0")
+    (own / "cgroup.subtree_control").write_text("\n")
+    (own / "cgroup.procs").write_text("111\n222\n")
+    leaf = own / SERVICE_LEAF
+    leaf.mkdir()
+    (leaf / "cgroup.procs").write_text("")
+    writes: list[tuple[str, str]] = []
+    real_write = cpu_group._write
+
+    def kernel(path: Path, text: str) -> None:
+        writes.append((str(path.relative_to(own)), text))
+        moved = sum(1 for p, _ in writes if p == f"{SERVICE_LEAF}/cgroup.procs")
+        if path.name == "cgroup.subtree_control" and moved < 2:  # processes still in `own`
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        real_write(path, text)
+
+    monkeypatch.setattr(cpu_group, "_write", kernel)
+    assert prepare(Hierarchy(tmp_path, "/system.slice/slipway.service", True)) == group
+    assert writes == [
+        ("cgroup.subtree_control", "+cpu"),
+        (f"{SERVICE_LEAF}/cgroup.procs", "111"),
+        (f"{SERVICE_LEAF}/cgroup.procs", "222"),
+        ("cgroup.subtree_control", "+cpu"),
+        (f"{GROUP}/cpu.idle", "1"),
+    ]
+
+
+def test_a_read_only_cgroup_tree_is_an_error_naming_the_fix(tmp_path, monkeypatch):
+    def read_only(path: Path, text: str) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    fake_group(tmp_path / "cpu", cpu_idle="0")
+    monkeypatch.setattr(cpu_group, "_write", read_only)
+    with pytest.raises(CpuGroupError, match=r"Read-only file system; .*Delegate=cpu"):
+        prepare(Hierarchy(tmp_path / "cpu", "/", False))
+    with pytest.raises(CpuGroupError, match="cannot join the CPU group"):
+        join(tmp_path / "cpu" / GROUP)
+
+
+def test_join_writes_this_process(tmp_path):
+    group = fake_group(tmp_path, cgroup_procs="")
+    join(group)
+    assert (group / "cgroup.procs").read_text() == str(os.getpid())
+
+
+def test_the_child_command_joins_only_a_prepared_group(tmp_path):
+    from webhook.runners.automation import AutomationSession
+
+    session = AutomationSession("dev", tmp_path, {}, cpu_group=tmp_path / GROUP)
+    command = session.command("up")
+    assert command[command.index("--cpu-group") + 1] == str(tmp_path / GROUP)
+    assert "--cpu-group" not in AutomationSession("dev", tmp_path, {}).command("up")
