@@ -53,6 +53,9 @@ def test_unit_runs_the_service_as_its_own_user_with_state_and_restart() -> None:
         str(code) for code in (2, EXIT_STATE_DIR_BUSY, EXIT_STATE_DIR_UNUSABLE)
     ]
     assert service["ProtectSystem"] == "strict"
+    # Deployments run in an idle CPU group inside the unit's (SLIPWAY_DEPLOY_CPU_IDLE): the
+    # unit's group is delegated, and so cannot be read-only.
+    assert service["Delegate"] == "cpu" and "ProtectControlGroups" not in service
     # Longer than the service's default shutdown grace, so a running `up` can finish.
     grace = OrchestratorSettings.model_fields["shutdown_grace_seconds"].default
     assert int(service["TimeoutStopSec"]) > grace

@@ -17,6 +17,7 @@ from webhook.runners.cpu_group import (
     CpuGroupError,
     Hierarchy,
     cpu_hierarchy,
+    deploy_group,
     join,
     prepare,
 )
@@ -113,3 +114,15 @@ def test_the_child_command_joins_only_a_prepared_group(tmp_path):
     command = session.command("up")
     assert command[command.index("--cpu-group") + 1] == str(tmp_path / GROUP)
     assert "--cpu-group" not in AutomationSession("dev", tmp_path, {}).command("up")
+
+
+def test_where_no_group_can_be_made_the_service_says_why_once(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(cpu_group, "CGROUP_ROOT", tmp_path)  # no cpu controller mounted here
+    deploy_group.cache_clear()
+    try:
+        assert deploy_group() is None and deploy_group() is None
+    finally:
+        deploy_group.cache_clear()
+    said = [r.getMessage() for r in caplog.records if r.name == "slipway.runner"]
+    assert len(said) == 1 and "deployments run without an idle CPU group" in said[0], said
+    assert "SLIPWAY_DEPLOY_CPU_IDLE=false" in said[0]

@@ -9,8 +9,8 @@ orders processes within one cgroup, and the services run in their containers' cg
 The service prepares the group once (`deploy_group()`), inside the cgroup it runs in:
 - cgroup v1: `<cpu hierarchy>/<own group>/slipway-deploy`;
 - cgroup v2: `<own group>/slipway-deploy`. Below the root, a group with processes cannot
-  hand controllers to child groups, so the service first moves its own processes into
-  `<own group>/slipway-service` (systemd's `Delegate=cpu` hands the unit that subtree).
+  hand controllers to child groups, so there the service first moves its own processes
+  into `<own group>/slipway-service` (systemd's `Delegate=cpu` hands the unit that subtree).
 Each stack child joins the group (`join`) before it starts the Pulumi CLI; everything the
 child starts inherits the group.
 """
@@ -100,9 +100,10 @@ def _hand_down_cpu(hierarchy: Hierarchy) -> None:
     try:
         _write(own / "cgroup.subtree_control", "+cpu")
     except OSError as error:
-        if error.errno != errno.EBUSY or hierarchy.own == "/":
+        if error.errno != errno.EBUSY:
             raise
-        # "no internal processes": move the service's processes into a leaf, then retry
+        # "no internal processes" (below the real root, also the root of a cgroup
+        # namespace): move the service's processes into a leaf, then retry
         leaf = own / SERVICE_LEAF
         leaf.mkdir(exist_ok=True)
         for pid in (own / "cgroup.procs").read_text().split():
@@ -136,7 +137,7 @@ def deploy_group() -> Path | None:
     """The service's idle group, prepared on first use; None (logged once) where it cannot
     be made: deployments then run at SLIPWAY_DEPLOY_NICE only."""
     try:
-        hierarchy = cpu_hierarchy(Path("/proc/self/cgroup").read_text())
+        hierarchy = cpu_hierarchy(Path("/proc/self/cgroup").read_text(), CGROUP_ROOT)
         group = prepare(hierarchy)
     except (CpuGroupError, OSError) as error:
         logger.warning("deployments run without an idle CPU group: %s", error)
