@@ -231,13 +231,14 @@ def probe(container: str, commands: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def quiet(*argv: str) -> str:
+    """Run a cleanup command; its stdout, whatever its exit code (best effort)."""
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    return result.stdout
+
+
 def remove_project(project: str) -> None:
     """Remove everything of `project` from the engine (best effort, never raises)."""
-
-    def quiet(*argv: str) -> str:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
-        return result.stdout
-
     label = f"label={PROJECT_LABEL}={project}"
     containers = quiet("docker", "ps", "-aq", "--filter", label).split()
     containers += quiet("docker", "ps", "-aq", "--filter", f"name=^{project}-").split()
@@ -258,9 +259,7 @@ def remove_project(project: str) -> None:
 def remove_volumes(names: list[str]) -> None:
     """Remove these volumes where no container uses them (best effort, never raises)."""
     if names:
-        subprocess.run(
-            ["docker", "volume", "rm", *names], capture_output=True, timeout=120, check=False
-        )
+        quiet("docker", "volume", "rm", *names)
 
 
 def remove_workspace(ws: Workspace) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from webhook.runners import cpu_group
+from webhook.runners.automation import AutomationSession
 from webhook.runners.cpu_group import (
     GROUP,
     SERVICE_LEAF,
@@ -108,8 +109,6 @@ def test_join_writes_this_process(tmp_path):
 
 
 def test_the_child_command_joins_only_a_prepared_group(tmp_path):
-    from webhook.runners.automation import AutomationSession
-
     session = AutomationSession("dev", tmp_path, {}, cpu_group=tmp_path / GROUP)
     command = session.command("up")
     assert command[command.index("--cpu-group") + 1] == str(tmp_path / GROUP)
