@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from webhook.runners.cpu_group import command
+
 SHA_PATTERN = re.compile(r"^[0-9a-f]{7,64}$")
 
 
@@ -30,7 +32,12 @@ class UnknownCommitError(CheckoutError):
 
 def _git(args: list[str], *, cwd: Path | None = None, timeout: float = 300) -> str:
     result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        command(["git", *args]),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if result.returncode != 0:
         raise CheckoutError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
@@ -78,7 +85,7 @@ class GitMirror:
     def _try_git(self, *args: str) -> str | None:
         """Run git on the mirror; its output, or None when it failed (allowed to fail)."""
         result = subprocess.run(
-            ["git", "--git-dir", str(self.mirror_dir), *args],
+            command(["git", "--git-dir", str(self.mirror_dir), *args]),
             capture_output=True,
             text=True,
             check=False,

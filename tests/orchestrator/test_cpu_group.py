@@ -1,11 +1,13 @@
 """The idle CPU group of deployments (webhook/runners/cpu_group.py) on fake cgroup trees.
 The real kernel's side: tests/orchestrator/test_automation_runner.py checks that the CLI and
-its providers of a real `up` run in the group."""
+its providers of a real `up` run in the group; the last test here, a program started through
+`command()`."""
 
 from __future__ import annotations
 
 import errno
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,8 @@ from webhook.runners.cpu_group import (
     SERVICE_LEAF,
     CpuGroupError,
     Hierarchy,
+    children_in,
+    command,
     cpu_hierarchy,
     deploy_group,
     join,
@@ -125,3 +129,51 @@ def test_where_no_group_can_be_made_the_service_says_why_once(tmp_path, monkeypa
     said = [r.getMessage() for r in caplog.records if r.name == "slipway.runner"]
     assert len(said) == 1 and "deployments run without an idle CPU group" in said[0], said
     assert "SLIPWAY_DEPLOY_CPU_IDLE=false" in said[0]
+
+
+def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_a_program_joins_the_threads_group_then_runs_with_its_arguments_verbatim(tmp_path):
+    group = fake_group(tmp_path, cgroup_procs="")
+    argv = ["printf", "%s|", "a b", "$HOME", "--", "'"]
+    with children_in(group):
+        done = run(command(argv))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "a b|$HOME|--|'|", "")
+    assert (group / "cgroup.procs").read_text() == "0\n"  # "0": the writing process
+    assert command(argv) == argv  # outside the block: started as is
+
+
+def test_a_program_that_cannot_join_runs_anyway_and_says_nothing(tmp_path):
+    with children_in(tmp_path / "gone"):
+        done = run(command(["echo", "ran"]))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
+
+
+def test_a_failing_program_keeps_its_exit_code_and_errors(tmp_path):
+    with children_in(fake_group(tmp_path, cgroup_procs="")):
+        done = run(command(["sh", "-c", "echo broke >&2; exit 3"]))
+        missing = run(command(["no-such-program-slipway"]))
+    assert (done.returncode, done.stderr) == (3, "broke\n")
+    assert missing.returncode == 127 and "no-such-program-slipway" in missing.stderr
+
+
+def test_a_block_without_a_group_inside_one_restores_it(tmp_path):
+    group = tmp_path / GROUP
+    with children_in(group):
+        with children_in(None):  # the switch back: never on idle CPU time
+            assert command(["git"]) == ["git"]
+        assert command(["git"])[-1] == "git" and str(group / "cgroup.procs") in command(["git"])
+
+
+def test_on_this_host_a_program_started_in_the_group_is_in_it():
+    group = deploy_group()
+    if group is None:
+        if os.environ.get("SLIPWAY_REQUIRE_REAL") == "1":
+            pytest.fail("no idle CPU group on this host (SLIPWAY_REQUIRE_REAL=1 requires it)")
+        pytest.skip("the idle CPU group needs root or Delegate=cpu")
+    with children_in(group):
+        seen = cpu_hierarchy(run(command(["cat", "/proc/self/cgroup"])).stdout)
+    assert seen.own_dir == group, seen
+    assert cpu_hierarchy(Path("/proc/self/cgroup").read_text()).own_dir != group  # not us

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webhook.cutover.caddy import ADMIN_PORT, BOOTSTRAP, PRIVATE_PORT, PUBLIC_PORT
+from webhook.runners.cpu_group import command
 
 BASE_IMAGE = "slipway/base:busybox"
 PROXY_LABEL = "slipway.proxy"
@@ -35,7 +36,7 @@ def docker(*args: str, timeout: float = 60) -> str:
     """`docker ARGS`: its stdout, or EngineError with stderr."""
     try:
         done = subprocess.run(
-            ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+            command(["docker", *args]), capture_output=True, text=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise EngineError(f"docker {args[0]}: {error}") from error
@@ -74,7 +75,7 @@ def proxy_image() -> str:
     digest = hashlib.sha256(binary.read_bytes()).hexdigest()[:12]
     tag = f"slipway/proxy:caddy-{digest}"
     if subprocess.run(
-        ["docker", "image", "inspect", tag], capture_output=True, timeout=30
+        command(["docker", "image", "inspect", tag]), capture_output=True, timeout=30
     ).returncode:
         with tempfile.TemporaryDirectory() as context:
             shutil.copy2(binary, Path(context, "caddy"))

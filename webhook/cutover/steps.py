@@ -32,6 +32,7 @@ from webhook.cutover import engine
 from webhook.cutover.caddy import CaddyAdmin, Release, RouteSpec
 from webhook.cutover.proxy_routes import ProxyRoutes
 from webhook.health import HealthPolicy, HealthTarget, check_health, probe
+from webhook.runners.cpu_group import children_in
 
 Log = Callable[[str], None]
 
@@ -257,7 +258,8 @@ class Cutover:
                 f"release {name} turned unhealthy {detected_at - switched_at:.1f} s after the "
                 f"switch ({detail}); there is no previous release to switch back to",
             )
-        routes.switch(live.name)
+        with children_in(None):  # users wait on this: never on idle CPU time
+            routes.switch(live.name)
         back_at = self.clock()
         log(f"cutover: switched back to release {live.name} "
             f"{back_at - detected_at:.2f} s after the failure was detected")  # fmt: skip

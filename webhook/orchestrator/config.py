@@ -58,8 +58,9 @@ class OrchestratorSettings(BaseSettings):
     )
     deploy_cpu_idle: bool = Field(
         default=True,
-        description="run each deployment's program, Pulumi CLI and providers in a CPU cgroup "
-        "marked idle, so they only use CPU time the running services leave over "
+        description="run each deployment's program, Pulumi CLI, providers, git and docker CLI "
+        "(not the switch back) in a CPU cgroup marked idle, so they only use CPU time the "
+        "running services leave over "
         "(webhook/runners/cpu_group.py); needs root or systemd's Delegate=cpu",
     )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.selection import pick_next
+from webhook.runners.cpu_group import children_in, deploy_group
 from webhook.states import DeploymentState
 from webhook.store import Deployment, Store
 
@@ -38,12 +39,15 @@ class StackWorker:
         self.thread.start()
 
     def _loop(self) -> None:
-        lower_thread_priority(self.pipeline.settings.deploy_nice)
-        while not self.stopping.is_set():
-            self.wake.wait()
-            self.wake.clear()
-            while not self.stopping.is_set() and self._run_next():
-                pass
+        settings = self.pipeline.settings
+        lower_thread_priority(settings.deploy_nice)
+        # git and the docker CLI run in the idle group too (the stack child joins it itself)
+        with children_in(deploy_group() if settings.deploy_cpu_idle else None):
+            while not self.stopping.is_set():
+                self.wake.wait()
+                self.wake.clear()
+                while not self.stopping.is_set() and self._run_next():
+                    pass
 
     def _run_next(self) -> bool:
         """Run the next deployment if there is one; False when the queue is empty."""

@@ -1,6 +1,6 @@
-"""The idle CPU group a deployment's Pulumi processes run in (SLIPWAY_DEPLOY_CPU_IDLE).
+"""The idle CPU group a deployment's processes run in (SLIPWAY_DEPLOY_CPU_IDLE).
 
-A deployment's program, Pulumi CLI and providers run in a CPU cgroup of their own marked
+A deployment's program, Pulumi CLI, providers, git and docker CLI run in a CPU cgroup marked
 `cpu.idle`: the kernel gives them the CPU time the services leave over, and a service's
 request that wakes up takes the core from them at once. A nice value cannot do that: it
 orders processes within one cgroup, and the services run in their containers' cgroups
@@ -12,7 +12,9 @@ The service prepares the group once (`deploy_group()`), inside the cgroup it run
   hand controllers to child groups, so there the service first moves its own processes
   into `<own group>/slipway-service` (systemd's `Delegate=cpu` hands the unit that subtree).
 Each stack child joins the group (`join`) before it starts the Pulumi CLI; everything the
-child starts inherits the group.
+child starts inherits the group. The worker thread's other programs (git, the docker CLI of
+a cutover) start through `command()` inside `children_in(group)`: a shell joins the group
+and execs them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import errno
 import functools
 import logging
 import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +38,12 @@ FIX = (
     "or set SLIPWAY_DEPLOY_CPU_IDLE=false to deploy at SLIPWAY_DEPLOY_NICE only"
 )
 
+# Joins the group named by $1 ("0" is the writing process), then becomes the program. A
+# failed join is not an error: the program runs where the service runs, at the worker's nice.
+JOIN_THEN_EXEC = '{ echo 0 >"$1"; } 2>/dev/null; shift; exec "$@"'
+
 logger = logging.getLogger("slipway.runner")
+_children = threading.local()
 
 
 class CpuGroupError(Exception):
@@ -144,3 +154,24 @@ def deploy_group() -> Path | None:
         return None
     logger.info("deployments run in the idle CPU group %s", group)
     return group
+
+
+@contextmanager
+def children_in(group: Path | None) -> Iterator[None]:
+    """Within the block, programs the calling thread starts through `command()` run in
+    `group` (None: where the service runs). Thread-local, like the worker's nice value."""
+    before = getattr(_children, "group", None)
+    _children.group = group
+    try:
+        yield
+    finally:
+        _children.group = before
+
+
+def command(argv: Sequence[str]) -> list[str]:
+    """`argv` to start from the calling thread: wrapped in a shell that joins the thread's
+    `children_in` group first, so a program spends none of its CPU outside it; else as is."""
+    group = getattr(_children, "group", None)
+    if group is None:
+        return list(argv)
+    return ["/bin/sh", "-c", JOIN_THEN_EXEC, "slipway-join", str(group / "cgroup.procs"), *argv]
