@@ -16,7 +16,7 @@ from tests.real_stack import docker_inspect
 from webhook.orchestrator.worker import lower_thread_priority
 from webhook.runners.automation import AutomationRunner, ChildReply, handle_line, raise_for
 from webhook.runners.base import RunnerError, StackLockedError
-from webhook.runners.cpu_group import GROUP, cpu_hierarchy, deploy_group
+from webhook.runners.cpu_group import children_in, cpu_hierarchy, deploy_group
 
 T = TypeVar("T")
 
@@ -69,12 +69,14 @@ def test_lock_dir_only_for_self_managed_backends():
 
 
 def in_niced_thread(increment: int, call: Callable[[], T]) -> T:
-    """`call()` in a thread that lowered its priority as a deploy worker does."""
+    """`call()` in a thread that lowered its priority and places its children in the idle
+    CPU group, as a deploy worker does."""
     result: list[T] = []
 
     def run() -> None:
         lower_thread_priority(increment)
-        result.append(call())
+        with children_in(deploy_group()):
+            result.append(call())
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -91,7 +93,7 @@ class PriorityWatch(threading.Thread):
         super().__init__(daemon=True)
         self.marker = f"PULUMI_BACKEND_URL={backend}".encode()
         self.nice: dict[str, set[int]] = {}
-        self.cpu_groups: dict[str, set[str]] = {}
+        self.groups: dict[str, set[Path]] = {}  # CPU cgroup directories
         self.stop = threading.Event()
 
     def __enter__(self) -> PriorityWatch:
@@ -115,7 +117,8 @@ class PriorityWatch(threading.Thread):
                 name = stat[stat.index("(") + 1 : stat.rindex(")")]
                 nice = int(stat[stat.rindex(")") + 2 :].split()[16])
                 self.nice.setdefault(name, set()).add(nice)
-                self.cpu_groups.setdefault(name, set()).add(hierarchy.own)
+                if name != "sh":  # the joining shell, a moment before it joins and execs
+                    self.groups.setdefault(name, set()).add(hierarchy.own_dir)
 
 
 @pytest.mark.pulumi_cli
@@ -125,18 +128,15 @@ def test_the_runner_deploys_previews_tags_and_round_trips_the_state(real_stack):
     runner = AutomationRunner(env_vars=real_stack.env)
     session = runner.open(real_stack.stack, real_stack.work)
     lines: list[str] = []
+    group = deploy_group()  # this machine runs the tests as root: the group can be made
+    assert group is not None
     with PriorityWatch(real_stack.env["PULUMI_BACKEND_URL"]) as seen:
         outputs = in_niced_thread(7, lambda: session.up("slipway #1: deploy demo", lines.append))
     # A deploy worker's CLI and providers run below the services' priority (SLIPWAY_DEPLOY_NICE)
-    # and in the idle CPU group (SLIPWAY_DEPLOY_CPU_IDLE; this machine runs the tests as root).
-    assert {"pulumi", "pulumi-resource"} <= set(seen.nice), seen.nice
+    # and in the idle CPU group (SLIPWAY_DEPLOY_CPU_IDLE), the child from its first instruction.
+    assert {"pulumi", "pulumi-resource", "python"} <= set(seen.nice), seen.nice
     assert all(values == {7} for values in seen.nice.values()), seen.nice
-    group = deploy_group()
-    assert group is not None and session.cpu_group == group
-    # The child joins first thing (it may be seen a moment before); all it starts is inside.
-    started = {name: {Path(g).name for g in groups} for name, groups in seen.cpu_groups.items()}
-    assert GROUP in started.pop("python"), seen.cpu_groups
-    assert all(groups == {GROUP} for groups in started.values()), seen.cpu_groups
+    assert all(groups == {group} for groups in seen.groups.values()), seen.groups
     assert outputs["services"]["web"] == real_stack.container("web")
     assert any("created" in line for line in lines)
     assert httpx.get(real_stack.health_url, timeout=5).status_code == 200

@@ -14,6 +14,7 @@ import pytest
 
 from webhook.runners import cpu_group
 from webhook.runners.automation import AutomationSession
+from webhook.runners.base import RunnerError
 from webhook.runners.cpu_group import (
     GROUP,
     SERVICE_LEAF,
@@ -23,7 +24,6 @@ from webhook.runners.cpu_group import (
     command,
     cpu_hierarchy,
     deploy_group,
-    join,
     prepare,
 )
 
@@ -102,21 +102,15 @@ def test_a_read_only_cgroup_tree_is_an_error_naming_the_fix(tmp_path, monkeypatc
     monkeypatch.setattr(cpu_group, "_write", read_only)
     with pytest.raises(CpuGroupError, match=r"Read-only file system; .*Delegate=cpu"):
         prepare(Hierarchy(tmp_path / "cpu", "/", False))
-    with pytest.raises(CpuGroupError, match="cannot join the CPU group"):
-        join(tmp_path / "cpu" / GROUP)
 
 
-def test_join_writes_this_process(tmp_path):
+@pytest.mark.parametrize("in_block", [True, False])
+def test_a_stack_child_started_in_a_workers_block_joins_its_group(tmp_path, in_block):
     group = fake_group(tmp_path, cgroup_procs="")
-    join(group)
-    assert (group / "cgroup.procs").read_text() == str(os.getpid())
-
-
-def test_the_child_command_joins_only_a_prepared_group(tmp_path):
-    session = AutomationSession("dev", tmp_path, {}, cpu_group=tmp_path / GROUP)
-    command = session.command("up")
-    assert command[command.index("--cpu-group") + 1] == str(tmp_path / GROUP)
-    assert "--cpu-group" not in AutomationSession("dev", tmp_path, {}).command("up")
+    session = AutomationSession("dev", tmp_path, {}, python="true")  # a child that says nothing
+    with children_in(group if in_block else None), pytest.raises(RunnerError):
+        session.outputs()
+    assert (group / "cgroup.procs").read_text() == ("0\n" if in_block else "")
 
 
 def test_where_no_group_can_be_made_the_service_says_why_once(tmp_path, monkeypatch, caplog):

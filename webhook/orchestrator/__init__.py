@@ -36,7 +36,7 @@ def build_orchestrator(
     if runner is None:
         from webhook.runners.automation import AutomationRunner
 
-        runner = AutomationRunner(cpu_idle=config.deploy_cpu_idle)
+        runner = AutomationRunner()
     mirror = GitMirror(settings.repo_url, settings.state_dir)
     preflight = Preflight.for_runner(runner)  # the commands the runner and the mirror need
     pipeline = Pipeline(store, mirror, runner, config, observer, preflight)

@@ -41,7 +41,7 @@ class StackWorker:
     def _loop(self) -> None:
         settings = self.pipeline.settings
         lower_thread_priority(settings.deploy_nice)
-        # git and the docker CLI run in the idle group too (the stack child joins it itself)
+        # the stack child, git and the docker CLI start in the idle group (cpu_group.command)
         with children_in(deploy_group() if settings.deploy_cpu_idle else None):
             while not self.stopping.is_set():
                 self.wake.wait()

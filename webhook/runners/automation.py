@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from pulumi.automation.events import EngineEvent
 
+from webhook.runners import cpu_group
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, StackLockedError
-from webhook.runners.cpu_group import deploy_group
 
 # The checkout of the service itself: the child imports its own modules from here, never
 # from the worktree (an old commit's copy of this package may not speak the same protocol).
@@ -101,14 +101,12 @@ class AutomationSession:
     project: str = "slipway"
     supports_tags: bool = True
     python: str = sys.executable
-    cpu_group: Path | None = None  # the idle CPU group the child joins (cpu_group.py)
 
     def command(self, operation: str, *extra: str) -> list[str]:
-        joins = ("--cpu-group", str(self.cpu_group)) if self.cpu_group else ()
         return [
             self.python, "-m", "webhook.runners.stack_process", operation,
             "--stack", self.stack, "--work-dir", str(self.work_dir),
-            "--project", self.project, "--protocol", "json", *joins, *extra,
+            "--project", self.project, "--protocol", "json", *extra,
         ]  # fmt: skip
 
     def run(
@@ -121,7 +119,7 @@ class AutomationSession:
     ) -> Any:
         """Run one operation in a child process; its result, or RunnerError."""
         process = subprocess.Popen(
-            self.command(operation, *extra),
+            cpu_group.command(self.command(operation, *extra)),  # a deploy worker's: idle
             cwd=SERVICE_ROOT,
             env=dict(self.env),
             stdin=subprocess.PIPE,
@@ -178,7 +176,6 @@ class AutomationRunner:
 
     env_vars: Mapping[str, str] = field(default_factory=dict)
     project: str = "slipway"
-    cpu_idle: bool = True  # SLIPWAY_DEPLOY_CPU_IDLE: children run in the idle CPU group
 
     @property
     def backend_url(self) -> str | None:
@@ -190,7 +187,6 @@ class AutomationRunner:
             work_dir=work_dir,
             env={**os.environ, **self.env_vars},
             project=self.project,
-            cpu_group=deploy_group() if self.cpu_idle else None,
         )
 
     def backend_lock_dir(self, stack: str) -> Path | None:

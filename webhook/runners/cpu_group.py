@@ -11,10 +11,10 @@ The service prepares the group once (`deploy_group()`), inside the cgroup it run
 - cgroup v2: `<own group>/slipway-deploy`. Below the root, a group with processes cannot
   hand controllers to child groups, so there the service first moves its own processes
   into `<own group>/slipway-service` (systemd's `Delegate=cpu` hands the unit that subtree).
-Each stack child joins the group (`join`) before it starts the Pulumi CLI; everything the
-child starts inherits the group. The worker thread's other programs (git, the docker CLI of
-a cutover) start through `command()` inside `children_in(group)`: a shell joins the group
-and execs them.
+A deploy worker thread runs inside `children_in(group)`, and every program it starts (the
+stack child, git, the cutover's docker CLI) goes through `command()`: a shell joins the
+group and execs the program, so it spends none of its CPU outside the group, and whatever
+it starts (the Pulumi CLI, providers, docker-compose) inherits the group.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import functools
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -130,16 +129,6 @@ def _mark_idle(group: Path) -> None:
             _write(group / name, lowest)
             return
     raise CpuGroupError(f"{group} has neither cpu.idle nor a CPU weight file; {FIX}")
-
-
-def join(group: Path) -> None:
-    """Move this process (all its threads, and what it starts later) into `group`."""
-    try:
-        _write(group / "cgroup.procs", str(os.getpid()))
-    except OSError as error:
-        raise CpuGroupError(
-            f"cannot join the CPU group {group}: {error.strerror}; {FIX}"
-        ) from error
 
 
 @functools.cache

@@ -31,7 +31,6 @@ from pulumi.automation import events as auto_events
 
 from webhook.health import HealthPolicy, check_health, parse_health_checks
 from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
-from webhook.runners.cpu_group import CpuGroupError, join
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "outputs", "export", "import", "config", "tag")
 
@@ -174,7 +173,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check-health", action="store_true", help="up: probe healthChecks")
     parser.add_argument("--key", default=None)
     parser.add_argument("--value", default=None)
-    parser.add_argument("--cpu-group", type=Path, default=None, help="CPU cgroup to join first")
     return parser.parse_args(argv)
 
 
@@ -182,11 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
     work_dir = args.work_dir.resolve()
     reply = Reply(args.protocol)
-    if args.cpu_group:
-        try:
-            join(args.cpu_group)
-        except CpuGroupError as error:  # the deployment goes on, at the worker's nice only
-            reply.output(f"warning: {error}")
     keep_raw_events()
     os.chdir(work_dir)  # the program reads its Compose files relative to the checkout
     sys.path.insert(0, str(work_dir))  # ... and imports `components` from it
