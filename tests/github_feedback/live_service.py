@@ -92,6 +92,9 @@ def live_service(
         stack=stack,
         branch="main",
         api_token=API_TOKEN,
+        # Deliveries drive these tests (the poll has its own, tests/poll): a poll between a
+        # test's commit and its delivery would queue the push first and answer it `duplicate`.
+        poll_interval_seconds=0,
     )
     store = Store.open(settings.database_path)
     client = GitHubClient(
