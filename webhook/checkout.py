@@ -30,15 +30,17 @@ class UnknownCommitError(CheckoutError):
     """The commit is not in the repository, even after a fetch."""
 
 
-def _git(args: list[str], *, cwd: Path | None = None, timeout: float = 300) -> str:
-    result = subprocess.run(
-        command(["git", *args]),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+def _run_git(
+    args: list[str], *, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`git ARGS`, started in the calling deploy worker's CPU group (cpu_group.command)."""
+    return subprocess.run(
+        command(["git", *args]), cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
+
+
+def _git(args: list[str], *, cwd: Path | None = None, timeout: float = 300) -> str:
+    result = _run_git(args, cwd=cwd, timeout=timeout)
     if result.returncode != 0:
         raise CheckoutError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout
@@ -84,13 +86,7 @@ class GitMirror:
 
     def _try_git(self, *args: str) -> str | None:
         """Run git on the mirror; its output, or None when it failed (allowed to fail)."""
-        result = subprocess.run(
-            command(["git", "--git-dir", str(self.mirror_dir), *args]),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        result = _run_git(["--git-dir", str(self.mirror_dir), *args])
         return result.stdout.strip() if result.returncode == 0 else None
 
     def _full_sha(self, sha: str) -> str | None:

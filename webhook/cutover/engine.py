@@ -74,9 +74,9 @@ def proxy_image() -> str:
     binary = caddy_binary()
     digest = hashlib.sha256(binary.read_bytes()).hexdigest()[:12]
     tag = f"slipway/proxy:caddy-{digest}"
-    if subprocess.run(
-        command(["docker", "image", "inspect", tag]), capture_output=True, timeout=30
-    ).returncode:
+    try:
+        docker("image", "inspect", tag, timeout=30)
+    except EngineError:  # not built yet
         with tempfile.TemporaryDirectory() as context:
             shutil.copy2(binary, Path(context, "caddy"))
             Path(context, "bootstrap.json").write_text(json.dumps(BOOTSTRAP))

@@ -46,7 +46,7 @@ _children = threading.local()
 
 
 class CpuGroupError(Exception):
-    """The idle group cannot be made or joined; the message names the cause and the fix."""
+    """The idle group cannot be made; the message names the cause and the fix."""
 
 
 @dataclass(frozen=True)
