@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
 
 from components.compose_stack import ComposeStack, ComposeStackArgs, StackPlan, load_stack_plan
+from components.compose_stack.project_binds import (
+    BINDS_DIR_ENV,
+    ProjectBindsError,
+    copy_commit_files,
+)
 from components.compose_stack.routes import release_in_checkout, routing_output, with_release
 from components.config import ConfigError, StackConfig, load_config
 from components.deploy_service import DeployService
@@ -25,6 +31,7 @@ def plan_compose(config: StackConfig) -> StackPlan | None:
         project=config.compose_project,
         profiles=config.profiles,
         remote_docker_host=config.remote_docker_host,
+        binds_dir=os.environ.get(BINDS_DIR_ENV) or None,
     )
     return with_release(plan, config.release or release_in_checkout(Path.cwd()))
 
@@ -61,6 +68,20 @@ def build_docker_provider(config: StackConfig) -> docker.Provider:
     return docker.Provider("docker", host=config.docker_host)
 
 
+def copy_project_binds(plan: StackPlan) -> None:
+    """Under the deploy service, an `up` first copies the commit's files of bound checkout
+    paths into the stack's binds folder (a preview changes nothing)."""
+    if pulumi.runtime.is_dry_run():
+        return
+    copies = [copy for service in plan.services for copy in service.project_copies]
+    try:
+        lines = copy_commit_files(copies)
+    except (ProjectBindsError, OSError) as error:
+        raise ConfigError([f"binds folder: {error}"]) from error
+    for line in lines:
+        pulumi.log.info(line)
+
+
 def build_compose(plan: StackPlan, provider: docker.Provider) -> ComposeStack:
     """The Compose services; exports `services` (service → container name)."""
     stack = ComposeStack(
@@ -86,6 +107,7 @@ def main() -> None:
     github_spec = plan_github(config)
     provider = build_docker_provider(config)
     if compose_plan is not None:
+        copy_project_binds(compose_plan)
         build_compose(compose_plan, provider)
     if github_spec is not None:
         build_github(config, github_spec)

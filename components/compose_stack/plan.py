@@ -89,6 +89,16 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class ProjectCopy:
+    """A bind of a project folder path kept in the stack's binds folder (under the deploy
+    service, whose checkouts are removed after each job): the commit's files at `checkout`
+    are copied to `kept` at each `up` (components/compose_stack/project_binds.py)."""
+
+    checkout: str  # the path in this job's checkout
+    kept: str  # the same relative path in the binds folder: the bind's source
+
+
+@dataclass(frozen=True)
 class Dependency:
     service: str
     condition: Literal["started", "healthy", "completed"]
@@ -103,6 +113,7 @@ class ServicePlan:
     networks: list[NetworkAttachment] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
+    project_copies: list[ProjectCopy] = field(default_factory=list)
     depends_on: list[Dependency] = field(default_factory=list)
     network_mode_service: str | None = None  # `service:<name>` network mode
     wait_healthy: bool = False  # a dependant waits for this service to be healthy

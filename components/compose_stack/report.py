@@ -44,6 +44,12 @@ class HostFacts:
     config_files: tuple[str, ...] = ()
     working_dir: str | None = None  # None: `project_dir`
     compose_version: str = ""
+    # Under the deploy service: the stack's folder that outlives checkouts; binds of paths in
+    # the checkout (`checkout_dir`, the Pulumi project folder) point there instead
+    # (components/compose_stack/project_binds.py). None: they point into the checkout, as
+    # Compose's point into the project folder.
+    binds_dir: str | None = None
+    checkout_dir: str | None = None  # None: `project_dir`
 
     def stat(self, path: str) -> FileInfo | None:
         """The regular file at `path` on this machine, or None."""

@@ -83,10 +83,12 @@ def load_stack_plan(
     project: str,
     profiles: Sequence[str] = (),
     remote_docker_host: bool = False,
+    binds_dir: str | None = None,
 ) -> StackPlan:
     """Resolve `files` with `docker compose config` and translate them into a StackPlan.
 
-    The project directory is Compose's default: the folder of the first file.
+    The project directory is Compose's default: the folder of the first file. `binds_dir`:
+    binds of paths in the checkout (the current folder) point there (project_binds.py).
     Raises ComposeConfigError (Compose rejected the files) or ComposeTranslationError.
     """
     paths = [Path(f).resolve() for f in files]
@@ -100,6 +102,8 @@ def load_stack_plan(
         compose_version=compose_version(),
         environ=dict(os.environ),
         remote_docker_host=remote_docker_host,
+        binds_dir=binds_dir,
+        checkout_dir=str(Path.cwd().resolve()),
     )
     plan = translate_model(model, project, facts)
     missing = missing_build_contexts(plan)

@@ -8,11 +8,13 @@ from typing import Any
 from components.compose_stack.plan import (
     Dependency,
     Mount,
+    ProjectCopy,
     ServicePlan,
     Upload,
     VolumePlan,
     anonymous_volume_name,
 )
+from components.compose_stack.project_binds import kept_path
 from components.compose_stack.report import FileInfo, HostFacts, Report
 from components.compose_stack.support import VOLUME_KEYS
 from components.compose_stack.values import is_within, labels, octal, strings
@@ -106,9 +108,14 @@ def _bind(
         # the mode and owner it has here, as a bind mount would show them.
         plan.uploads.append(Upload(target=target, source=source, **_same_mode(info)))
         return
-    if info is not None:
+    checkout = facts.checkout_dir or facts.project_dir
+    if facts.binds_dir and is_within(source, checkout):
+        kept = kept_path(source, checkout, facts.binds_dir)
+        plan.project_copies.append(ProjectCopy(checkout=source, kept=kept))
+        source = kept
+    elif info is not None:
         _warn_checkout_bind(where, source, target, report)
-    elif in_project and facts.remote_docker_host:
+    if info is None and in_project and facts.remote_docker_host:
         report.warnings.append(
             f"{where}: bind mount {source} -> {target} refers to this machine's project folder; "
             "on the remote Docker host the same path must exist (or make it a read-only file "

@@ -18,6 +18,7 @@ import pulumi_docker as docker
 
 from components.deploy_service.caddy import CaddySite, public_host, render_caddyfile
 from components.deploy_service.environment import (
+    BINDS_DIR,
     SHUTDOWN_GRACE_SECONDS,
     STATE_DIR,
     EnvironmentSpec,
@@ -154,7 +155,10 @@ class DeployService(pulumi.ComponentResource):
         self.state_volume = docker.Volume(f"{name}-state", name=f"{prefix}-state", opts=kept)
 
         volumes = [
-            docker.ContainerVolumeArgs(volume_name=self.state_volume.name, container_path=STATE_DIR)
+            docker.ContainerVolumeArgs(
+                volume_name=self.state_volume.name, container_path=STATE_DIR
+            ),
+            docker.ContainerVolumeArgs(host_path=BINDS_DIR, container_path=BINDS_DIR),
         ]
         if args.uses_socket():
             volumes.append(

@@ -88,6 +88,9 @@ def test_service_container_runs_the_built_image_with_state_and_socket(
     assert {"hostPath": "/var/run/docker.sock", "containerPath": "/var/run/docker.sock"} in (
         volumes
     )
+    # The app stacks' binds of checkout paths: the same folder on the host and in the service.
+    binds = "/var/lib/slipway/binds"
+    assert {"hostPath": binds, "containerPath": binds} in volumes
     assert service.plain("groupAdds") == ["998"]
     assert service.plain("restart") == "unless-stopped"
     assert service.plain("healthcheck")["tests"] == [
@@ -144,7 +147,7 @@ def test_plain_string_secrets_are_still_marked_secret() -> None:
 def test_docker_host_replaces_the_socket_mount() -> None:
     recording = build(args(docker_host="tcp://docker-proxy:2375", docker_group_id=None))
     service = recording.one(CONTAINER, name="slipway-webhook")
-    assert all("hostPath" not in v for v in service.plain("volumes"))
+    assert all(v["containerPath"] != "/var/run/docker.sock" for v in service.plain("volumes"))
     assert "groupAdds" not in service.inputs
     assert envs_of(recording)["DOCKER_HOST"] == "tcp://docker-proxy:2375"
 

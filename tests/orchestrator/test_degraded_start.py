@@ -30,8 +30,8 @@ class ExportBreaks(LocalProcessRunner):
 
     broke = False
 
-    def open(self, stack: str, work_dir: Path):  # type: ignore[no-untyped-def]
-        session = super().open(stack, work_dir)
+    def open(self, stack: str, work_dir: Path, binds_dir: Path | None = None):  # type: ignore[no-untyped-def]
+        session = super().open(stack, work_dir, binds_dir)
         if not self.broke:
             self.broke = True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from tenacity import (
@@ -161,7 +162,7 @@ class Pipeline:
         error: str | None = None
         try:
             with self.mirror.worktree(deployment.sha, self._worktree_name(journal)) as tree:
-                session = self.runner.open(deployment.stack, tree)
+                session = self.runner.open(deployment.stack, tree, self._binds_dir(journal))
                 message = self._message(journal, deployment.sha, "preview")
                 journal.line(f"preview: starting ({message})")
                 summary = self._retry_locked(
@@ -198,7 +199,7 @@ class Pipeline:
         stack = journal.deployment.stack
         with self.mirror.worktree(sha, self._worktree_name(journal)) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
-            session = self.runner.open(stack, tree)
+            session = self.runner.open(stack, tree, self._binds_dir(journal))
             # Names routed containers (docs/cutover.md): a file in the throw-away checkout, not
             # stack config, whose write would wait for the stack's lock.
             (tree / RELEASE_FILE).write_text(self._release_name(journal, purpose))
@@ -288,6 +289,11 @@ class Pipeline:
             c if c.isalnum() or c in "-_" else "_" for c in journal.deployment.stack
         )
         return f"stack-{safe_stack}"
+
+    def _binds_dir(self, journal: Journal) -> Path:
+        """Where the stack's binds of checkout paths are kept: the checkout is removed after
+        each job, this folder never (components/compose_stack/project_binds.py)."""
+        return self.mirror.state_dir / "binds" / self._worktree_name(journal)
 
 
 def preview_collector() -> Any:

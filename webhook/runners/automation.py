@@ -29,6 +29,8 @@ from pulumi.automation.events import EngineEvent
 from webhook.runners import cpu_group
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, StackLockedError
 
+BINDS_DIR_ENV = "SLIPWAY_BINDS_DIR"  # read by components/compose_stack/project_binds.py
+
 # The checkout of the service itself: the child imports its own modules from here, never
 # from the worktree (an old commit's copy of this package may not speak the same protocol).
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -181,11 +183,12 @@ class AutomationRunner:
     def backend_url(self) -> str | None:
         return self.env_vars.get("PULUMI_BACKEND_URL") or os.environ.get("PULUMI_BACKEND_URL")
 
-    def open(self, stack: str, work_dir: Path) -> AutomationSession:
+    def open(self, stack: str, work_dir: Path, binds_dir: Path | None = None) -> AutomationSession:
+        binds = {BINDS_DIR_ENV: str(binds_dir)} if binds_dir else {}
         return AutomationSession(
             stack=stack,
             work_dir=work_dir,
-            env={**os.environ, **self.env_vars},
+            env={**os.environ, **self.env_vars, **binds},
             project=self.project,
         )
 

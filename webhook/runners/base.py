@@ -87,8 +87,9 @@ class StackSession(Protocol):
 
 
 class StackRunner(Protocol):
-    def open(self, stack: str, work_dir: Path) -> StackSession:
-        """Select the stack, creating it if it does not exist, with `work_dir` as program."""
+    def open(self, stack: str, work_dir: Path, binds_dir: Path | None = None) -> StackSession:
+        """Select the stack, creating it if it does not exist, with `work_dir` as program.
+        `binds_dir`: where the program keeps binds of checkout paths (project_binds.py)."""
         ...
 
     def backend_lock_dir(self, stack: str) -> Path | None:

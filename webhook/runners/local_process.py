@@ -253,7 +253,10 @@ class LocalProcessRunner:
     root: Path
     start_timeout: float = 30.0
 
-    def open(self, stack: str, work_dir: Path) -> LocalProcessSession:
+    def open(
+        self, stack: str, work_dir: Path, binds_dir: Path | None = None
+    ) -> LocalProcessSession:
+        # The stand-in app has no Compose binds: `binds_dir` is not used.
         return LocalProcessSession(self, stack, work_dir)
 
     def backend_lock_dir(self, stack: str) -> Path:
