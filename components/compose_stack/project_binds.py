@@ -44,9 +44,12 @@ def copy_commit_files(copies: Sequence[ProjectCopy]) -> list[str]:
         source, kept = Path(copy.checkout), Path(copy.kept)
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)
-            if not source.exists():
+            if not source.exists() and not source.is_symlink():
                 continue
-            changed = _copy_tree(source, kept) if source.is_dir() else _copy_file(source, kept)
+            # A symlink stays one (`./data -> /mnt/data` binds /mnt/data, as in Compose): its
+            # target is never walked and copied.
+            folder = source.is_dir() and not source.is_symlink()
+            changed = _copy_tree(source, kept) if folder else _copy_file(source, kept)
         except PermissionError as error:
             raise ProjectBindsError(
                 f"{error}. Make the binds folder writable by the user the deploy service runs "

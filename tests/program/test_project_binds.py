@@ -147,3 +147,14 @@ def test_a_binds_folder_the_service_may_not_write_names_the_fix(
     with pytest.raises(ProjectBindsError, match="install -d -o 10001") as raised:
         copy_commit_files([ProjectCopy(str(source), str(tmp_path / "binds/data"))])
     assert "Permission denied" in str(raised.value)
+
+
+def test_a_bound_symlink_stays_a_symlink_and_its_target_is_not_copied(tmp_path: Path) -> None:
+    outside = tmp_path / "mnt/data"
+    _tree(outside, {"big.db": "host data"})
+    source, kept = tmp_path / "checkout/data", tmp_path / "binds/data"
+    source.parent.mkdir()
+    source.symlink_to(outside)
+    copy_commit_files([ProjectCopy(str(source), str(kept))])
+    assert kept.is_symlink() and os.readlink(kept) == str(outside)
+    assert sorted(p.name for p in (tmp_path / "binds").iterdir()) == ["data"]
