@@ -10,8 +10,8 @@ model, so the routes are keyed by service in one top-level block:
       routes:
         web: {port: 8080, path: /, host: example.com, health: /healthz}
 
-A service that cannot run twice (a fixed host port, a fixed `container_name`, a named
-volume mounted read-write) is refused with the reason, never silently doubled.
+A service that cannot run twice (a fixed host port, a fixed `container_name`, a volume or
+host folder mounted read-write) is refused with the reason, never silently doubled.
 """
 
 from __future__ import annotations
@@ -122,12 +122,16 @@ def cannot_run_twice(service: ServicePlan, project: str, shared_volumes: bool) -
         )
     if service.container_names[:1] not in ([], [f"{project}-{service.name}-1"]):
         reasons.append("has a fixed `container_name`: remove it (releases are named by Slipway)")
-    writable = sorted({m.source for m in service.mounts if m.kind == "volume" and not m.read_only})
+    # A bind of a host folder is as shared as a volume (`./data` too: kept in the stack's
+    # binds folder under the deploy service, components/compose_stack/project_binds.py).
+    writable = sorted(
+        {m.source for m in service.mounts if m.kind in ("volume", "bind") and not m.read_only}
+    )
     if writable and not shared_volumes:
         reasons.append(
-            f"mounts named volume(s) {', '.join(writable)} read-write, and two releases would "
-            "write them at once: mount them read-only, or set `sharedVolumes: true` when the "
-            "app allows two writers"
+            f"mounts volume(s) or host folder(s) {', '.join(writable)} read-write, and two "
+            "releases would write them at once: mount them read-only, or set "
+            "`sharedVolumes: true` when the app allows two writers"
         )
     return reasons
 

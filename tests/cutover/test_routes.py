@@ -67,6 +67,7 @@ def test_a_stack_without_the_block_has_no_routing() -> None:
         ({"ports": [{"target": 80, "published": "8080", "protocol": "tcp"}]}, "fixed host port"),
         ({"container_name": "shop"}, "fixed `container_name`"),
         ({"volumes": [{"type": "volume", "source": "data", "target": "/d"}]}, "read-write"),
+        ({"volumes": [{"type": "bind", "source": "/srv/app/data", "target": "/d"}]}, "read-write"),
     ],
 )
 def test_a_service_that_cannot_run_twice_is_refused_with_the_reason(
@@ -82,6 +83,12 @@ def test_read_only_or_declared_shared_volumes_are_allowed() -> None:
     shared = {**ROUTES, "routes": {"web": {"port": 80, "sharedVolumes": True}}}
     writable = {"volumes": [{"type": "volume", "source": "d", "target": "/d"}]}
     assert plan_of(writable, shared, volumes={"d": {}}).routing is not None
+    bound = {"volumes": [{"type": "bind", "source": "/srv/app/conf", "target": "/c"}]}
+    assert plan_of(bound, shared).routing is not None
+    bound_read_only = {
+        "volumes": [{"type": "bind", "source": "/srv/app/c", "target": "/c", "read_only": True}]
+    }
+    assert plan_of(bound_read_only).routing is not None
 
 
 def test_every_mistake_in_the_block_is_listed() -> None:
