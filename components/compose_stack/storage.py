@@ -108,10 +108,8 @@ def _bind(
         # the mode and owner it has here, as a bind mount would show them.
         plan.uploads.append(Upload(target=target, source=source, **_same_mode(info)))
         return
-    checkout = facts.checkout_dir or facts.project_dir
-    if facts.binds_dir and is_within(source, checkout):
-        kept = kept_path(source, checkout, facts.binds_dir)
-        plan.project_copies.append(ProjectCopy(checkout=source, kept=kept))
+    kept = _kept_in_binds_folder(plan, source, facts)
+    if kept is not None:
         source = kept
     elif info is not None:
         _warn_checkout_bind(where, source, target, report)
@@ -133,14 +131,24 @@ def _bind(
     )
 
 
+def _kept_in_binds_folder(plan: ServicePlan, source: str, facts: HostFacts) -> str | None:
+    """Under the deploy service, where a bind of the checkout path `source` is kept (and the
+    copy that puts the commit's files there); None for other paths, or by hand."""
+    checkout = facts.checkout_dir or facts.project_dir
+    if not facts.binds_dir or not is_within(source, checkout):
+        return None
+    kept = kept_path(source, checkout, facts.binds_dir)
+    plan.project_copies.append(ProjectCopy(checkout=source, kept=kept))
+    return kept
+
+
 def _warn_checkout_bind(where: str, source: str, target: str, report: Report) -> None:
     """A project file that a `read_only` service gets as a bind mount (nothing can be copied
     into a read-only container): the path must stay on the Docker host."""
     report.warnings.append(
         f"{where}: {source} -> {target} is bind-mounted (a `read_only` service cannot get a "
-        "copy): the path must exist on the Docker host for as long as the container runs, "
-        "which a deploy service's checkout does not; drop `read_only` to ship a copy, or "
-        "put the file in the image or a volume"
+        "copy): the path must exist on the Docker host for as long as the container runs; "
+        "drop `read_only` to ship a copy, or put the file in the image or a volume"
     )
 
 
@@ -236,9 +244,10 @@ def _file(
                 "set them on the file (chmod/chown)",
             )
         if plan.args.get("read_only"):
-            if is_within(top["file"], facts.project_dir):
+            source = _kept_in_binds_folder(plan, top["file"], facts)
+            if source is None and is_within(top["file"], facts.project_dir):
                 _warn_checkout_bind(where, top["file"], target, report)
-            plan.mounts.append(Mount("bind", target, top["file"], read_only=True))
+            plan.mounts.append(Mount("bind", target, source or top["file"], read_only=True))
         else:
             plan.uploads.append(
                 Upload(target, source=top["file"], secret=secret, **_same_mode(info))

@@ -195,10 +195,13 @@ def run_program(
     program: Path = REPO_ROOT / "__main__.py",
     exit_codes: Mapping[str, int] | None = None,
     run: ProgramRun | None = None,
+    preview: bool = False,
+    cwd: Path = REPO_ROOT,
 ) -> ProgramRun:
     """Run `program` for `stack` with `config` (full keys, e.g. `slipway:composeFiles`);
     `exit_codes` are those of run-to-completion containers, by container name. Records into
-    `run` when given (to see what was declared before the program failed)."""
+    `run` when given (to see what was declared before the program failed). `preview`: a
+    dry run, as `pulumi preview`; `cwd`: the project folder (a checkout)."""
     run = ProgramRun() if run is None else run
     logger = logging.getLogger(f"slipway.program.{stack}")
     logger.propagate = False
@@ -216,14 +219,14 @@ def run_program(
         mocks,
         project=PROJECT,
         stack=stack,
-        preview=False,
+        preview=preview,
         logger=logger,
         monitor=_RecordingMonitor(mocks, run),
     )
     pulumi.runtime.set_all_config(as_cli_config(config), list(secret_keys))
     asyncio.get_event_loop().set_exception_handler(_quiet_leftovers)
     try:
-        with _working_directory(REPO_ROOT):
+        with _working_directory(cwd):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program))))
         exported = pulumi.runtime.get_root_resource().outputs
         run.outputs = _sync_await(pulumi.Output.from_input(dict(exported)).future()) or {}

@@ -10,8 +10,13 @@ import pytest
 
 from components.compose_stack import project_binds
 from components.compose_stack.plan import Mount, ProjectCopy, Upload
-from components.compose_stack.project_binds import ProjectBindsError, copy_commit_files
+from components.compose_stack.project_binds import (
+    BINDS_DIR_ENV,
+    ProjectBindsError,
+    copy_commit_files,
+)
 from components.compose_stack.report import HostFacts
+from tests.program.harness import run_program
 from tests.program.test_translate import _one
 
 BINDS = "/var/lib/slipway/binds/stack-prod"
@@ -21,6 +26,9 @@ UNDER_SERVICE = HostFacts(
     binds_dir=BINDS,
     is_file=lambda p: p.endswith(".conf"),
 )
+
+
+COMPOSE = "services:\n  web:\n    image: nginx\n    volumes: ['./conf:/conf']\n"
 
 
 def _bind(source: str, target: str, read_only: bool = False) -> dict:
@@ -158,3 +166,36 @@ def test_a_bound_symlink_stays_a_symlink_and_its_target_is_not_copied(tmp_path: 
     copy_commit_files([ProjectCopy(str(source), str(kept))])
     assert kept.is_symlink() and os.readlink(kept) == str(outside)
     assert sorted(p.name for p in (tmp_path / "binds").iterdir()) == ["data"]
+
+
+def test_the_program_copies_at_up_and_a_preview_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout, binds = tmp_path / "checkout", tmp_path / "binds"
+    _tree(checkout, {"app/conf/site.ini": "v1", "app/compose.yml": COMPOSE})
+    monkeypatch.setenv(BINDS_DIR_ENV, str(binds))
+    config = {"slipway:composeFiles": [str(checkout / "app/compose.yml")]}
+
+    preview = run_program("binds", config, preview=True, cwd=checkout)
+    [container] = preview.of_type("docker:index/container:Container")
+    sources = {v["containerPath"]: v["hostPath"] for v in container.inputs["volumes"]}
+    assert sources == {"/conf": str(binds / "app/conf")}
+    assert not binds.exists()
+
+    run_program("binds", config, cwd=checkout)
+    assert (binds / "app/conf/site.ini").read_text() == "v1"
+
+
+def test_a_read_only_services_secret_file_is_bound_from_the_binds_folder() -> None:
+    service, plan = _one(
+        {"read_only": True, "secrets": [{"source": "key", "target": "key"}]},
+        UNDER_SERVICE,
+        secrets={"key": {"file": "/srv/co/stacks/app/key.conf"}},
+    )
+    assert service.mounts == [
+        Mount("bind", "/run/secrets/key", f"{BINDS}/stacks/app/key.conf", True)
+    ]
+    assert service.project_copies == [
+        ProjectCopy("/srv/co/stacks/app/key.conf", f"{BINDS}/stacks/app/key.conf")
+    ]
+    assert not plan.warnings
