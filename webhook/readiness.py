@@ -51,6 +51,18 @@ COMMANDS = {
 }
 
 
+def unwritable_binds_folder(folder: str, uid: int) -> Problem:
+    """The stacks' binds folder exists but this service may not write it."""
+    return Problem(
+        "binds_folder",
+        f"the binds folder {folder} is not writable by this service (uid {uid}): a stack whose "
+        "Compose files bind paths of the repository fails to deploy; others deploy",
+        f"on the Docker host, `chown -R {uid} {folder}` (docs/compose-support.md, "
+        "'Binds of the project folder under the deploy service')",
+        blocks_deploys=False,
+    )
+
+
 def missing_commands(
     commands: Sequence[str], path: str | None, which: Callable[..., str | None]
 ) -> list[Problem]:

@@ -209,3 +209,27 @@ def test_a_refused_preview_is_reported_to_the_pull_request(
     [(heard, error)] = observer.previews
     assert heard == preview and error is not None
     assert error.startswith("not started, the stack was not touched: the Pulumi CLI")
+
+
+def test_a_binds_folder_the_service_may_not_write_degrades_without_blocking(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "binds"
+    locked = Preflight(binds_folder=folder, writable=lambda path: False)
+    assert locked.problems() == []  # not made yet: the service makes it as it needs
+    folder.mkdir()
+    [problem] = locked.problems()
+    assert problem.check == "binds_folder" and not problem.blocks_deploys
+    assert str(folder) in problem.problem and f"chown -R {os.geteuid()}" in problem.fix
+    assert locked.blocker() is None  # stacks without binds still deploy
+    assert Preflight(binds_folder=folder).problems() == []  # writable here
+
+
+def test_the_service_checks_the_binds_folder_of_its_state_dir(
+    app_repo, local_runner, tmp_path: Path
+) -> None:
+    store, orchestrator = make_orchestrator(app_repo.path, tmp_path / "s", local_runner)
+    try:
+        assert orchestrator.pipeline.preflight.binds_folder == tmp_path / "s" / "binds"
+    finally:
+        store.close()

@@ -10,7 +10,7 @@ import logging
 from webhook.checkout import GitMirror
 from webhook.orchestrator.config import OrchestratorSettings
 from webhook.orchestrator.observer import DeploymentObserver
-from webhook.orchestrator.pipeline import Pipeline
+from webhook.orchestrator.pipeline import Pipeline, binds_root
 from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.recovery import Recovery
 from webhook.orchestrator.service import Orchestrator
@@ -38,7 +38,8 @@ def build_orchestrator(
 
         runner = AutomationRunner()
     mirror = GitMirror(settings.repo_url, settings.state_dir)
-    preflight = Preflight.for_runner(runner)  # the commands the runner and the mirror need
+    # The commands the runner and the mirror need; the binds folder writable.
+    preflight = Preflight.for_runner(runner, binds_root(settings.state_dir))
     pipeline = Pipeline(store, mirror, runner, config, observer, preflight)
     return Orchestrator(store, pipeline, Recovery(store, mirror, runner, observer, preflight))
 

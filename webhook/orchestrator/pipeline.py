@@ -293,7 +293,13 @@ class Pipeline:
     def _binds_dir(self, journal: Journal) -> Path:
         """Where the stack's binds of checkout paths are kept: the checkout is removed after
         each job, this folder never (components/compose_stack/project_binds.py)."""
-        return self.mirror.state_dir / "binds" / self._worktree_name(journal)
+        return binds_root(self.mirror.state_dir) / self._worktree_name(journal)
+
+
+def binds_root(state_dir: Path) -> Path:
+    """The folder of every stack's binds folder (the deploy service container mounts the
+    Docker host's at the same path: components/deploy_service/environment.py BINDS_DIR)."""
+    return state_dir / "binds"
 
 
 def preview_collector() -> Any:

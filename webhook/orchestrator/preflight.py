@@ -9,9 +9,10 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from webhook.readiness import Problem, missing_commands
+from webhook.readiness import Problem, missing_commands, unwritable_binds_folder
 
 
 def commands_for(runner: Any) -> tuple[str, ...]:
@@ -32,13 +33,23 @@ class Preflight:
     commands: tuple[str, ...] = ()
     path: str | None = None
     which: Callable[..., str | None] = field(default=shutil.which, repr=False)
+    # The stacks' binds folder (webhook/orchestrator/pipeline.py `binds_root`): a host folder
+    # in the deploy service's container, which Docker creates owned by root.
+    binds_folder: Path | None = None
+    writable: Callable[[Path], bool] = field(
+        default=lambda path: os.access(path, os.W_OK | os.X_OK), repr=False
+    )
 
     @classmethod
-    def for_runner(cls, runner: Any) -> Preflight:
-        return cls(commands_for(runner), search_path_for(runner))
+    def for_runner(cls, runner: Any, binds_folder: Path | None = None) -> Preflight:
+        return cls(commands_for(runner), search_path_for(runner), binds_folder=binds_folder)
 
     def problems(self) -> list[Problem]:
-        return missing_commands(self.commands, self.path, self.which)
+        problems = missing_commands(self.commands, self.path, self.which)
+        folder = self.binds_folder
+        if folder is not None and folder.is_dir() and not self.writable(folder):
+            problems.append(unwritable_binds_folder(str(folder), os.geteuid()))
+        return problems
 
     def blocker(self) -> Problem | None:
         """The first problem that keeps a job from running, if any."""
