@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
-def _temp_beside(path: Path, text: str, suffix: str) -> Path:
-    """`text` in a new hidden file in `path`'s directory; removed again if writing fails."""
+def _temp_beside(path: Path, fill: Callable[[BinaryIO], object], suffix: str) -> Path:
+    """A new hidden file in `path`'s directory, written by `fill` and on disk; removed again
+    if writing fails."""
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            fill(handle)
             handle.flush()
             os.fsync(handle.fileno())  # on disk before the rename makes it the real file
     except BaseException:
@@ -22,10 +26,23 @@ def _temp_beside(path: Path, text: str, suffix: str) -> Path:
     return Path(name)
 
 
+def _text(text: str) -> Callable[[BinaryIO], object]:
+    return lambda handle: handle.write(text.encode("utf-8"))
+
+
+def _rename_over(temp: Path, path: Path) -> None:
+    """Move `temp` over `path` in one rename; `temp` is removed if that fails."""
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 def hidden_temp_beside(path: Path, text: str) -> Path:
     """Write `text` to a hidden temp file in `path`'s directory (relative paths in it
     resolve exactly as in `path`)."""
-    temp = _temp_beside(path, text, ".migrating")
+    temp = _temp_beside(path, _text(text), ".migrating")
     shutil.copymode(path, temp)
     return temp
 
@@ -40,25 +57,24 @@ def replace_with(path: Path, temp: Path, *, backup: bool) -> None:
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` with `text` so that readers never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_beside(path, text, ".tmp")
-    try:
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    _rename_over(_temp_beside(path, _text(text), ".tmp"), path)
 
 
 def copy_atomically(source: Path, path: Path) -> None:
     """Replace `path` with a copy of the file `source` (content and mode) in one rename."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle, source.open("rb") as original:
+    mode = stat.S_IMODE(source.stat().st_mode)
+
+    def fill(handle: BinaryIO) -> None:
+        with source.open("rb") as original:
             shutil.copyfileobj(original, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        shutil.copymode(source, temp)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+        os.fchmod(handle.fileno(), mode)
+
+    _rename_over(_temp_beside(path, fill, ".tmp"), path)
+
+
+def link_atomically(target: str, path: Path) -> None:
+    """Replace `path` with a symlink to `target` in one rename."""
+    temp = path.with_name(f".{path.name}.link")
+    temp.unlink(missing_ok=True)
+    temp.symlink_to(target)
+    _rename_over(temp, path)

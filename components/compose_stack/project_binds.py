@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from components.compose.files import copy_atomically
+from components.compose.files import copy_atomically, link_atomically
 from components.compose_stack.plan import ProjectCopy
 
 BINDS_DIR_ENV = "SLIPWAY_BINDS_DIR"
@@ -90,10 +90,7 @@ def _copy_file(source: Path, kept: Path) -> int:
         target = os.readlink(source)
         if kept.is_symlink() and os.readlink(kept) == target:
             return 0
-        temp = kept.with_name(f".{kept.name}.link")
-        temp.unlink(missing_ok=True)
-        temp.symlink_to(target)
-        os.replace(temp, kept)
+        link_atomically(target, kept)
         return 1
     if kept.is_file() and not kept.is_symlink() and _same(source, kept):
         return 0

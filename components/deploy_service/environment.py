@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 STATE_DIR = "/var/lib/slipway"  # the image's SLIPWAY_STATE_DIR and VOLUME
-# The app stacks' binds of checkout paths (webhook/orchestrator/pipeline.py `_binds_dir`): a
+# The app stacks' binds of checkout paths (webhook/orchestrator/pipeline.py `binds_root`): a
 # folder of the Docker host at the same path inside the service, so the commit's files the
 # service copies there are the ones the app containers' binds show.
 BINDS_DIR = f"{STATE_DIR}/binds"
