@@ -8,9 +8,9 @@ each request leaves at its scheduled time, whatever the answers before it) to a 
 of web that names its release (`/release.txt`; a turning release deletes it, and fails its
 health check). Scenarios:
 
-- baseline: no deploy; p99 latency (before each healthy deploy);
+- baseline: no deploy; p99 latency (before each healthy deploy, and after the last);
 - healthy: a new image is deployed (several rounds); failed requests, p99 against the
-  baseline just before it;
+  baselines just before and just after it;
 - bad candidate: the new release fails its health check; requests it answered, failures;
 - turns unhealthy: the release fails ~30 s after the switch; time to switch back.
 
@@ -85,15 +85,14 @@ class Result:
 
     def row(self, baseline: Result) -> str:
         """p99 of all rounds' requests together (each round's in parentheses); × baseline:
-        that p99 over the baseline's, also pooled (each round over the baseline measured
-        just before it in parentheses). The baseline's note: how far its own windows
-        differ, with no deploy at all (the machine's noise)."""
-        ours, base = self.p99s, baseline.p99s
+        that p99 over the baseline's, also pooled (each round over the two baselines that
+        bracket it, measured just before and just after, in parentheses). The baseline's
+        note: how far its own windows differ, with no deploy at all (the machine's noise)."""
+        ours = self.p99s
         ratio = p99(self.samples) / p99(baseline.samples)
         each = f" ({listed(ours, '{:.1f}')})" if len(ours) > 1 else ""
-        paired = len(ours) == len(base) > 1 and self is not baseline
-        ratios = [o / b for o, b in zip(ours, base, strict=True)] if paired else []
-        each_ratio = f" ({listed(ratios, '{:.2f}')})" if ratios else ""
+        ratios = bracketed_ratios(self.rounds, baseline.rounds) if self is not baseline else []
+        each_ratio = f" ({listed(ratios, '{:.2f}')})" if len(ratios) > 1 else ""
         note = self.note
         if self is baseline and len(ours) > 1:
             note = f"its own {BASELINE} s windows differ up to {max(ours) / min(ours):.1f}× in p99"
@@ -102,6 +101,17 @@ class Result:
             f"{self.by_new if self.new else '-'} | {p99(self.samples):.1f}{each} | "
             f"{ratio:.2f}×{each_ratio} | {note} |"
         )
+
+
+def bracketed_ratios(rounds: list[list[Sample]], baselines: list[list[Sample]]) -> list[float]:
+    """Each round's p99 over the p99 of the baselines just before and just after it (one
+    more baseline than rounds), so a drift of the machine's noise weighs on both sides."""
+    if len(baselines) != len(rounds) + 1:
+        return []
+    return [
+        p99(r) / p99(before + after)
+        for r, before, after in zip(rounds, baselines, baselines[1:], strict=False)
+    ]
 
 
 def listed(values: list[float], form: str) -> str:
@@ -142,12 +152,13 @@ def run_mode(
         first = loop.wait(loop.push(loop.repo.healthy("r0")))
         assert first.state == S.SUCCEEDED, loop.log(first.id)[-20:]
         quiet, healthy = Result(mode, "baseline, no deploy", []), None
-        for n in range(1, rounds + 1):  # each deploy right after its own baseline
+        for n in range(1, rounds + 1):  # each deploy between two baselines
             quiet.rounds.append(baseline(loop, BASELINE))
             samples, _ = deploy_under_load(loop, loop.repo.healthy(f"r{n}"))
             healthy = healthy or Result(mode, "healthy deploy (new image)", [])
             healthy.rounds.append(samples)
             healthy.new.append(f"r{n}")
+        quiet.rounds.append(baseline(loop, BASELINE))
         assert healthy is not None
         samples, log = deploy_under_load(loop, loop.repo.unhealthy("bad"))
         bad = Result(mode, "bad candidate (fails its check)", [samples], ["bad"], outcome(log))
@@ -171,14 +182,18 @@ def outcome(log: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3, help="baseline + healthy deploy pairs")
+    parser.add_argument("--rounds", type=int, default=3, help="healthy deploys, routed")
+    parser.add_argument(
+        "--in-place-rounds", type=int, default=3, help="healthy deploys in place (each fails)"
+    )
     parser.add_argument("--only", choices=sorted(MODES), help="one mode (implies --no-write)")
     args = parser.parse_args()
     modes = {args.only: MODES[args.only]} if args.only else MODES
     with FakeGitHub(TOKEN) as github:
         rows = []
-        for mode, repo_class in modes.values():
-            results = run_mode(mode, repo_class, github, args.rounds)
+        for key, (mode, repo_class) in modes.items():
+            rounds = args.in_place_rounds if key == "in-place" else args.rounds
+            results = run_mode(mode, repo_class, github, rounds)
             rows += [r.row(results[0]) for r in results]
             print(*rows, sep="\n", flush=True)
     text = "\n".join(
@@ -194,10 +209,11 @@ def main() -> None:
             "window 45 s, 3 failed rounds 0.5 s apart switch back. Deployments at "
             "SLIPWAY_DEPLOY_NICE=10, in the idle CPU group (SLIPWAY_DEPLOY_CPU_IDLE). "
             "p99 is from each request's scheduled time. Healthy deploys: "
-            f"{args.rounds} rounds, each right after a {BASELINE} s baseline; p99 is over all "
-            "rounds' requests together (each round's in parentheses) and × baseline is that over "
-            "the baselines' (each round's over the baseline just before it in parentheses); the "
-            "other rows are single runs.",
+            f"{args.rounds} rounds routed ({args.in_place_rounds} in place), each between two "
+            f"{BASELINE} s baselines (one before, one after); p99 is over all rounds' requests "
+            "together (each round's in parentheses) and × baseline is that over all baselines' "
+            "(each round's over the two baselines around it in parentheses); the other rows are "
+            "single runs.",
             "",
             "| mode | scenario | requests | failed | answered by the new release | p99 ms "
             "| × baseline | note |",

@@ -56,7 +56,8 @@ def unwritable_binds_folder(folder: str, uid: int) -> Problem:
     return Problem(
         "binds_folder",
         f"the binds folder {folder} is not writable by this service (uid {uid}): a stack whose "
-        "Compose files bind paths of the repository fails to deploy; others deploy",
+        "Compose files bind paths of the repository, or that routes services through the "
+        "proxy, fails to deploy; others deploy",
         f"on the Docker host, `chown -R {uid} {folder}` (docs/compose-support.md, "
         "'Binds of the project folder under the deploy service')",
         blocks_deploys=False,

@@ -54,10 +54,17 @@ def replace_with(path: Path, temp: Path, *, backup: bool) -> None:
     os.replace(temp, path)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that readers never see a half-written file."""
+def write_atomically(path: Path, text: str, mode: int | None = None) -> None:
+    """Replace `path` with `text` so that readers never see a half-written file; `mode`:
+    its permission bits (else the temp file's 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _rename_over(_temp_beside(path, _text(text), ".tmp"), path)
+
+    def fill(handle: BinaryIO) -> None:
+        handle.write(text.encode("utf-8"))
+        if mode is not None:
+            os.fchmod(handle.fileno(), mode)
+
+    _rename_over(_temp_beside(path, fill, ".tmp"), path)
 
 
 def copy_atomically(source: Path, path: Path) -> None:

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 from webhook.cutover.caddy import (
-    ROUTES_DIR,
     Release,
     RouteSpec,
-    point_script,
-    prune_script,
     read_release,
     release_files,
     render,
     slots_for,
-    write_release_script,
 )
-from webhook.cutover.steps import Failures, RoutingOutput, gate_targets, through
+from webhook.cutover.steps import Failures, RoutingOutput, gate_targets, through, watch_targets
 from webhook.health import HealthTarget
 
 ROUTES = (RouteSpec("web", 8080), RouteSpec("api", 9000, "/api/", "example.com"))
@@ -73,26 +66,6 @@ def test_before_the_first_switch_the_public_server_answers_503() -> None:
     ]
 
 
-def test_proxy_scripts_switch_by_rename_and_quote_what_they_write(tmp_path: Path) -> None:
-    """The scripts run in busybox sh in the proxy; here in the host's sh, under tmp_path."""
-    release = Release("d2", {"web": ["10.0.0.2"]})
-    root = str(tmp_path)
-
-    def run(script: str) -> None:
-        subprocess.run(["sh", "-c", script.replace(ROUTES_DIR, root)], check=True)
-
-    run(write_release_script(release, {"release": "d2", "odd": "it's $HOME"}))
-    run(write_release_script(Release("d1", {}), {"release": "d1"}))
-    assert (tmp_path / "releases/d2/odd").read_text() == "it's $HOME"
-    run(point_script("live", "d1"))
-    run(point_script("live", "d2"))
-    assert os.readlink(tmp_path / "live") == "releases/d2"
-    assert (tmp_path / "live/release").read_text() == "d2"
-    assert "mv -T -f" in point_script("live", "d2")  # a rename, never unlink + create
-    run(prune_script(["d2"]))
-    assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == ["d2"]
-
-
 def test_gate_targets_send_route_health_and_proxied_urls_to_the_private_route() -> None:
     routing = RoutingOutput.parse(
         {
@@ -112,6 +85,28 @@ def test_gate_targets_send_route_health_and_proxied_urls_to_the_private_route() 
         HealthTarget("http://127.0.0.1:5555/ready?x=1", 204, 3),
     ]
     assert through("https://a.example/x", "http://127.0.0.1:1") == "http://127.0.0.1:1/x"
+
+
+def test_a_health_url_that_is_also_a_route_health_path_is_probed_once_per_round() -> None:
+    routing = RoutingOutput(
+        "p", "127.0.0.1:8080", Release("d2", {}), (), (), ("/healthz", "/ready")
+    )
+    targets = [
+        HealthTarget("http://127.0.0.1:8080/healthz"),  # the route's own path again
+        HealthTarget("http://127.0.0.1:8080/ready", 204),  # another status: its own check
+        HealthTarget("http://127.0.0.1:9999/other"),
+    ]
+    assert gate_targets(routing, targets, "http://127.0.0.1:5555") == [
+        HealthTarget("http://127.0.0.1:5555/healthz"),
+        HealthTarget("http://127.0.0.1:5555/ready"),
+        HealthTarget("http://127.0.0.1:5555/ready", 204),
+    ]
+    assert watch_targets(routing, targets) == [
+        HealthTarget("http://127.0.0.1:8080/healthz"),
+        HealthTarget("http://127.0.0.1:8080/ready"),
+        HealthTarget("http://127.0.0.1:8080/ready", 204),
+        HealthTarget("http://127.0.0.1:9999/other"),
+    ]
 
 
 def test_failures_count_only_rounds_in_a_row() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from tests.real_stack import free_port, remove_project_containers
 from webhook.cutover import engine
 from webhook.cutover.caddy import RELEASE_HEADER, CaddyAdmin, Release, RouteSpec
 from webhook.cutover.proxy_routes import ProxyRoutes
+from webhook.cutover.route_files import RoutesFolder
 
 pytestmark = [pytest.mark.docker_engine]
 ROUTES = (RouteSpec("web", 8080),)
@@ -45,10 +47,13 @@ def start_release(project: str, release: str) -> Release:
     return Release(release, {"web": [engine.address(name, [f"{project}_default"])]})
 
 
-def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(project: str) -> None:
+def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(
+    project: str, tmp_path: Path
+) -> None:
     listen = f"127.0.0.1:{free_port()}"
-    proxy = engine.ensure_proxy(project, listen, [f"{project}_default"], lambda _: None)
-    routes = ProxyRoutes(proxy.name, CaddyAdmin(proxy.admin_url), ROUTES, grace=1)
+    folder = RoutesFolder(tmp_path / f"proxy-{project}")
+    proxy = engine.ensure_proxy(project, listen, [f"{project}_default"], folder.root, print)
+    routes = ProxyRoutes(folder, CaddyAdmin(proxy.admin_url), ROUTES, grace=1)
     r1, r2 = start_release(project, "r1"), start_release(project, "r2")
     assert routes.live() is None
     routes.stage(r1, None, serving=False)
@@ -81,3 +86,24 @@ def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(proje
     # r1 staged again (a deployment retried after an interruption): users keep r1 meanwhile.
     routes.stage(r1, None, serving=True)
     assert httpx.get(f"http://{listen}/").text.strip() == "release=r1"
+
+
+def test_a_proxy_reading_another_routes_folder_is_recreated_on_the_new_one(
+    project: str, tmp_path: Path
+) -> None:
+    """An upgrade from a proxy whose routes lived inside it, or a moved state folder: the
+    proxy is started again on the folder the service writes, which it reads at once."""
+    listen, networks = f"127.0.0.1:{free_port()}", [f"{project}_default"]
+    old = engine.ensure_proxy(project, listen, networks, tmp_path / "old", lambda _: None)
+    lines: list[str] = []
+    folder = RoutesFolder(tmp_path / "new")
+    new = engine.ensure_proxy(project, listen, networks, folder.root, lines.append)
+    assert "reads its routes elsewhere" in lines[0], lines
+    routes = ProxyRoutes(folder, CaddyAdmin(new.admin_url), ROUTES, grace=1)
+    routes.stage(start_release(project, "r1"), None, serving=False)
+    routes.switch("r1")
+    assert httpx.get(f"http://{listen}/").text.strip() == "release=r1"
+    logged = len(lines)
+    assert engine.ensure_proxy(project, listen, networks, folder.root, lines.append) == new
+    assert len(lines) == logged, lines  # on the right folder: left as it is
+    assert old.name == new.name

@@ -4,7 +4,8 @@ API that loads the config.
 Two servers: `public` (the stack's `listen` address) routes to the live release; `private`
 (loopback only) routes to the candidate, so its health can be probed before any user
 reaches it. Neither names an address: every upstream dials `{file.<slot file>}`, a
-placeholder Caddy reads on each request, under the symlink `live` or `candidate`:
+placeholder Caddy reads on each request, under the symlink `live` or `candidate` of the
+routes folder, which the service writes and the proxy binds (webhook/cutover/route_files.py):
 
     /srv/slipway/releases/<release>/release        the release name
     /srv/slipway/releases/<release>/release.json   {"name", "upstreams": {service: [ip]}}
@@ -22,7 +23,6 @@ through `POST /load` replaces it at once and requests in flight finish (`grace_p
 from __future__ import annotations
 
 import json
-import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -142,33 +142,6 @@ def release_files(release: Release, slots: Slots, ports: Mapping[str, int]) -> d
         for i in range(slots.get(service, 0)):
             files[f"{service}.{i}"] = f"{addresses[i % len(addresses)]}:{ports[service]}"
     return files
-
-
-def write_release_script(release: Release, files: Mapping[str, str]) -> str:
-    """A shell script (busybox sh, in the proxy) that writes a release directory. Every
-    file goes in by rename: Caddy may be reading it (a live release gets new slots)."""
-    directory = f"{ROUTES_DIR}/releases/{release.name}"
-    lines = [f"mkdir -p {shlex.quote(directory)}"]
-    for name, text in files.items():
-        path = shlex.quote(f"{directory}/{name}")
-        lines.append(f"printf %s {shlex.quote(text)} > {path}.new && mv -f {path}.new {path}")
-    return " && ".join(lines)
-
-
-def point_script(link: str, release: str) -> str:
-    """Point the `link` symlink at a release directory in one rename (atomic)."""
-    target = shlex.quote(f"releases/{release}")
-    temp, final = shlex.quote(f"{ROUTES_DIR}/.{link}.new"), shlex.quote(f"{ROUTES_DIR}/{link}")
-    return f"ln -sfn {target} {temp} && mv -T -f {temp} {final}"
-
-
-def prune_script(keep: Sequence[str]) -> str:
-    """Remove every release directory but `keep`'s."""
-    kept = " ".join(shlex.quote(name) for name in keep)
-    return (
-        f'cd {ROUTES_DIR}/releases 2>/dev/null || exit 0; for d in *; do case " {kept} " in '
-        '*" $d "*) ;; *) rm -rf -- "$d" ;; esac; done'
-    )
 
 
 def read_release(text: str) -> Release | None:

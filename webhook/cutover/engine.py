@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from webhook.cutover.caddy import ADMIN_PORT, BOOTSTRAP, PRIVATE_PORT, PUBLIC_PORT
+from webhook.cutover.caddy import ADMIN_PORT, BOOTSTRAP, PRIVATE_PORT, PUBLIC_PORT, ROUTES_DIR
 from webhook.runners.cpu_group import command
 
 BASE_IMAGE = "slipway/base:busybox"
@@ -92,13 +92,18 @@ def proxy_image() -> str:
 
 
 def ensure_proxy(
-    project: str, listen: str, networks: Sequence[str], log: Callable[[str], None]
+    project: str,
+    listen: str,
+    networks: Sequence[str],
+    routes_dir: Path,
+    log: Callable[[str], None],
 ) -> Proxy:
-    """The project's proxy, running, published on `listen` and attached to `networks`."""
+    """The project's proxy, running, published on `listen`, reading its routes from
+    `routes_dir` (bound at ROUTES_DIR) and attached to `networks`."""
     name = f"{project}-proxy"
     found = _inspect(name)
-    if found and found["Config"]["Labels"].get(LISTEN_LABEL) != listen:
-        log(f"proxy: {name} listens elsewhere; recreating it on {listen} (traffic stops briefly)")
+    if found and (moved := _moved(found, listen, routes_dir)):
+        log(f"proxy: {name} {moved}; recreating it (traffic stops briefly)")
         docker("rm", "-f", name)
         found = None
     if found is None:
@@ -107,9 +112,11 @@ def ensure_proxy(
             "run", "-d", "--name", name, "--restart", "unless-stopped",
             "--label", f"{PROXY_LABEL}={project}", "--label", f"{LISTEN_LABEL}={listen}",
             "-p", f"{host}:{port}:{PUBLIC_PORT}", "-p", f"127.0.0.1::{PRIVATE_PORT}",
-            "-p", f"127.0.0.1::{ADMIN_PORT}", proxy_image(),
+            "-p", f"127.0.0.1::{ADMIN_PORT}",
+            "--mount", f"type=bind,source={routes_dir},target={ROUTES_DIR},readonly",
+            proxy_image(),
         )  # fmt: skip
-        log(f"proxy: started {name} on {listen}")
+        log(f"proxy: started {name} on {listen}, routes in {routes_dir}")
         found = _inspect(name)
     elif found["State"]["Status"] != "running":
         docker("start", name)
@@ -126,9 +133,16 @@ def ensure_proxy(
     )
 
 
-def proxy_shell(proxy: str, script: str) -> str:
-    """Run a busybox `sh -c script` in the proxy container; its stdout."""
-    return docker("exec", proxy, "sh", "-c", script, timeout=30)
+def _moved(found: dict, listen: str, routes_dir: Path) -> str | None:
+    """Why a running proxy no longer fits: another listen address or routes folder."""
+    if found["Config"]["Labels"].get(LISTEN_LABEL) != listen:
+        return f"listens elsewhere than {listen}"
+    sources = [
+        m.get("Source") for m in found.get("Mounts", []) if m.get("Destination") == ROUTES_DIR
+    ]
+    if sources != [str(routes_dir)]:
+        return f"reads its routes elsewhere than {routes_dir}"
+    return None
 
 
 def _published(name: str, port: int) -> str:

@@ -8,7 +8,8 @@ under release-specific names and forgot the old ones without deleting them). The
 2. gate: every candidate container runs and passes its healthcheck; then the candidate gets
    the private route, and the route health paths and the stack's health URLs must pass
    through it: no user yet;
-3. switch: one rename of the proxy's `live` link sends users to the candidate (no reload);
+3. switch: one rename of the `live` link in the proxy's routes folder sends users to the
+   candidate (no reload, nothing run in the proxy);
 4. watch: the public health checks keep running for `watch_seconds`; `watch_failures`
    failures in a row switch the public route back to the previous release at once;
 5. retire: after the window (and `drain_seconds`), every other release's containers stop.
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,8 +33,8 @@ import httpx
 from webhook.cutover import engine
 from webhook.cutover.caddy import CaddyAdmin, Release, RouteSpec
 from webhook.cutover.proxy_routes import ProxyRoutes
+from webhook.cutover.route_files import RoutesFolder
 from webhook.health import HealthPolicy, HealthTarget, check_health, probe
-from webhook.runners.cpu_group import children_in
 
 Log = Callable[[str], None]
 
@@ -95,18 +97,29 @@ def proxied(targets: Sequence[HealthTarget], listen: str) -> list[HealthTarget]:
 def gate_targets(
     routing: RoutingOutput, targets: Sequence[HealthTarget], base: str
 ) -> list[HealthTarget]:
-    """Route health paths and the stack's proxied health URLs, sent to `base` instead."""
+    """Route health paths and the stack's proxied health URLs, sent to `base` instead (each
+    once: a route's health path is often also the stack's health URL)."""
     out = [HealthTarget(url=through(path, base)) for path in routing.health_paths]
     out += [
         HealthTarget(through(t.url, base), t.status, t.timeout_seconds)
         for t in proxied(targets, routing.listen)
     ]
-    return out
+    return list(dict.fromkeys(out))
+
+
+def watch_targets(routing: RoutingOutput, targets: Sequence[HealthTarget]) -> list[HealthTarget]:
+    """What the watch window probes: the route health paths through the public address and
+    every health URL of the stack, each once."""
+    base = f"http://{routing.listen}"
+    return list(
+        dict.fromkeys([HealthTarget(through(p, base)) for p in routing.health_paths] + [*targets])
+    )
 
 
 @dataclass
 class Cutover:
     policy: CutoverPolicy
+    binds_root: Path  # the proxy's routes folder is `proxy-<project>` in it
     clock: Callable[[], float] = time.monotonic
     grace: float = field(init=False)
 
@@ -114,7 +127,7 @@ class Cutover:
         self.grace = max(self.policy.drain_seconds, 1.0)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Cutover:
+    def from_settings(cls, settings: Any, binds_root: Path) -> Cutover:
         """From `OrchestratorSettings` (`SLIPWAY_WATCH_*`, `SLIPWAY_DRAIN_SECONDS`)."""
         return cls(
             CutoverPolicy(
@@ -123,7 +136,8 @@ class Cutover:
                 watch_failures=settings.watch_failures,
                 watch_interval_seconds=settings.watch_interval_seconds,
                 drain_seconds=settings.drain_seconds,
-            )
+            ),
+            binds_root,
         )
 
     def run(
@@ -147,8 +161,12 @@ class Cutover:
         cancel: threading.Event,
     ) -> CutoverReport:
         candidate = routing.release
-        proxy = engine.ensure_proxy(routing.project, routing.listen, routing.networks, log)
-        routes = ProxyRoutes(proxy.name, CaddyAdmin(proxy.admin_url), routing.routes, self.grace)
+        folder = RoutesFolder(self.binds_root / f"proxy-{routing.project}")
+        folder.create()  # before the proxy binds it: Docker would make it, owned by root
+        proxy = engine.ensure_proxy(
+            routing.project, routing.listen, routing.networks, folder.root, log
+        )
+        routes = ProxyRoutes(folder, CaddyAdmin(proxy.admin_url), routing.routes, self.grace)
         live = routes.live()
         serving = live is not None  # users reach some release now
         if live is not None and live.name == candidate.name:
@@ -220,8 +238,7 @@ class Cutover:
         cancel: threading.Event,
     ) -> tuple[float, str] | None:  # fmt: skip
         """Probe the public checks for the window: (when, what) at the Nth failure in a row."""
-        base = f"http://{routing.listen}"
-        checks = [HealthTarget(through(p, base)) for p in routing.health_paths] + list(targets)
+        checks = watch_targets(routing, targets)
         if self.policy.watch_seconds <= 0 or not checks:
             return None
         log(f"watch: {self.policy.watch_seconds:g} s, switch back after "
@@ -258,8 +275,7 @@ class Cutover:
                 f"release {name} turned unhealthy {detected_at - switched_at:.1f} s after the "
                 f"switch ({detail}); there is no previous release to switch back to",
             )
-        with children_in(None):  # users wait on this: never on idle CPU time
-            routes.switch(live.name)
+        routes.switch(live.name)  # a rename in the service's own thread: no program to start
         back_at = self.clock()
         log(f"cutover: switched back to release {live.name} "
             f"{back_at - detected_at:.2f} s after the failure was detected")  # fmt: skip

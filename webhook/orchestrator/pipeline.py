@@ -210,7 +210,7 @@ class Pipeline:
             on_verify()
             targets = parse_health_checks(outputs.get("healthChecks"))
             if outputs.get("routing"):  # routed services: gate, switch, watch (webhook/cutover)
-                cutover = Cutover.from_settings(self.settings)
+                cutover = Cutover.from_settings(self.settings, binds_root(self.mirror.state_dir))
                 report = cutover.run(outputs["routing"], targets, journal.line, cancel)
             else:
                 report = check_health(
