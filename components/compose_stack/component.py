@@ -91,7 +91,9 @@ class ComposeStack(pulumi.ComponentResource):
     def _image(self, service: ServicePlan) -> tuple[pulumi.Resource, pulumi.Output[str]]:
         resource_name = f"{self._name}-{service.name}-image"
         if service.image.build is not None:
-            digest = images.context_digest(Path(service.image.build["context"]))
+            build = service.image.build
+            dockerfile = Path(build["dockerfile"]) if build.get("dockerfile") else None
+            digest = images.context_digest(Path(build["context"]), dockerfile)
             built = docker.RemoteImage(
                 resource_name,
                 name=images.tagged_name(service.image.name, digest),

@@ -24,13 +24,23 @@ _IGNORED_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 _IGNORED_FILES = {".git", RELEASE_FILE}
 
 
-def context_digest(context: Path) -> str:
-    """SHA-256 over the relative path, mode and content of every file under `context`."""
+def context_digest(context: Path, dockerfile: Path | None = None) -> str:
+    """SHA-256 over the relative path, mode and content of every file under `context`, and
+    over `dockerfile` when it lies outside the context (Compose and the provider allow
+    `dockerfile: ../Dockerfile.app`; the image must be rebuilt when only it changes)."""
     if not context.is_dir():
         raise FileNotFoundError(
             f"build context {context} is not a directory: fix `build.context` in the Compose file"
         )
     digest = hashlib.sha256()
+    if dockerfile is not None and not dockerfile.resolve().is_relative_to(context.resolve()):
+        try:
+            digest.update(b"dockerfile\0" + dockerfile.read_bytes() + b"\0")
+        except OSError as error:
+            raise FileNotFoundError(
+                f"the Dockerfile {dockerfile} cannot be read ({error.strerror}): fix "
+                "`build.dockerfile` in the Compose file"
+            ) from error
     for root, dirs, files in os.walk(context):
         dirs[:] = sorted(d for d in dirs if d not in _IGNORED_DIRS)
         for name in sorted(f for f in files if f not in _IGNORED_FILES):
@@ -57,6 +67,9 @@ def build_arguments(build: Mapping[str, Any]) -> dict[str, Any]:
         "network": "network_mode",
         "args": "build_args",
         "platform": "platform",
+        "labels": "label",  # the provider's `labels` sets nothing on the image
+        "no_cache": "no_cache",
+        "pull": "pull_parent",
     }
     for ours, theirs in renamed.items():
         if build.get(ours):

@@ -34,8 +34,8 @@ T, R, N, W, X = (
 )
 
 SERVICE_KEYS: dict[str, Rule] = {
-    "image": Rule(T, "docker.RemoteImage (or the tag of the docker.Image built for `build`)"),
-    "build": Rule(T, "docker.Image built on the Docker host, not pushed (see `build.*`)"),
+    "image": Rule(T, "docker.RemoteImage (or the tag of the image built for `build`)"),
+    "build": Rule(T, "docker.RemoteImage built on the Docker host, not pushed (see `build.*`)"),
     "pull_policy": Rule(T, "`build` builds; others pull a docker.RemoteImage"),
     "platform": Rule(T, "image and container `platform`"),
     "command": Rule(T, "container `command`"),
@@ -174,16 +174,18 @@ SERVICE_KEYS: dict[str, Rule] = {
 
 BUILD_KEYS: dict[str, Rule] = {
     "context": Rule(T, "`build.context` (a directory on this machine)"),
-    "dockerfile": Rule(T, "`build.dockerfile`"),
+    "dockerfile": Rule(
+        T, "`build.dockerfile` (outside the context too; its content counts towards the tag)"
+    ),
     "args": Rule(T, "`build.args`"),
     "target": Rule(T, "`build.target`"),
     "cache_from": Rule(T, "`build.cache_from.images`"),
     "network": Rule(T, "`build.network`"),
     "extra_hosts": Rule(T, "`build.add_hosts`"),
     "platforms": Rule(T, "`build.platform` (one platform only)"),
-    "labels": Rule(W, "image labels are not set by docker.Image: put them in the Dockerfile"),
-    "pull": Rule(W, "docker.Image pulls base images as its builder decides"),
-    "no_cache": Rule(W, "docker.Image always uses the build cache"),
+    "labels": Rule(T, "`build.label`: labels of the built image"),
+    "pull": Rule(T, "`build.pull_parent`: base images are pulled again before the build"),
+    "no_cache": Rule(T, "`build.no_cache`: each build of the image ignores the build cache"),
     "tags": Rule(W, "only the service's image name is tagged"),
 }
 

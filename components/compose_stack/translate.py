@@ -179,6 +179,12 @@ def _image(
             dockerfile if dockerfile.is_absolute() else PurePosixPath(context) / dockerfile
         )
     copy_keys(build, args, {"target": "target", "network": "network"})
+    if build.get("labels"):  # Compose's config gives the mapping form
+        args["labels"] = {k: str(v) for k, v in build["labels"].items()}
+    if build.get("no_cache"):
+        args["no_cache"] = True
+    if build.get("pull"):
+        args["pull"] = True
     if build.get("args"):
         args["args"] = {k: str(v) for k, v in build["args"].items() if v is not None}
     if build.get("cache_from"):

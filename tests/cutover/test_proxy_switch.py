@@ -52,6 +52,7 @@ def test_a_switch_keeps_every_client_connection_and_moves_the_next_request(
 ) -> None:
     listen = f"127.0.0.1:{free_port()}"
     folder = RoutesFolder(tmp_path / f"proxy-{project}")
+    folder.create()
     proxy = engine.ensure_proxy(project, listen, [f"{project}_default"], folder.root, print)
     routes = ProxyRoutes(folder, CaddyAdmin(proxy.admin_url), ROUTES, grace=1)
     r1, r2 = start_release(project, "r1"), start_release(project, "r2")
@@ -94,9 +95,11 @@ def test_a_proxy_reading_another_routes_folder_is_recreated_on_the_new_one(
     """An upgrade from a proxy whose routes lived inside it, or a moved state folder: the
     proxy is started again on the folder the service writes, which it reads at once."""
     listen, networks = f"127.0.0.1:{free_port()}", [f"{project}_default"]
+    (tmp_path / "old").mkdir()
     old = engine.ensure_proxy(project, listen, networks, tmp_path / "old", lambda _: None)
     lines: list[str] = []
     folder = RoutesFolder(tmp_path / "new")
+    folder.create()
     new = engine.ensure_proxy(project, listen, networks, folder.root, lines.append)
     assert "reads its routes elsewhere" in lines[0], lines
     routes = ProxyRoutes(folder, CaddyAdmin(new.admin_url), ROUTES, grace=1)

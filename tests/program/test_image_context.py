@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from components.compose_stack import images
 from components.compose_stack.routes import RELEASE_FILE
 
@@ -42,3 +44,23 @@ def test_a_changed_file_or_mode_changes_the_digest(tmp_path: Path) -> None:
     (tmp_path / "app.sh").chmod(0o755)
     third = images.context_digest(tmp_path)
     assert len({first, second, third}) == 3
+
+
+def test_a_dockerfile_outside_the_context_counts_as_part_of_it(tmp_path: Path) -> None:
+    """`build: {context: ./app, dockerfile: ../Dockerfile.app}`: a commit that changes only
+    that Dockerfile must rebuild the image."""
+    context, dockerfile = tmp_path / "app", tmp_path / "Dockerfile.app"
+    context.mkdir()
+    (context / "main.sh").write_text("echo hi\n")
+    dockerfile.write_text("FROM busybox\n")
+    first = images.context_digest(context, dockerfile)
+    dockerfile.write_text("FROM busybox\nRUN true\n")
+    assert images.context_digest(context, dockerfile) != first
+    inside = context / "Dockerfile"
+    inside.write_text("FROM busybox\n")
+    assert images.context_digest(context, inside) == images.context_digest(context)
+
+
+def test_an_unreadable_dockerfile_names_the_compose_key(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"fix `build\.dockerfile`"):
+        images.context_digest(tmp_path, tmp_path.parent / "missing.Dockerfile")

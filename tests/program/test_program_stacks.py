@@ -354,3 +354,20 @@ def test_health_checks_output_is_what_the_orchestrator_reads(
         ("http://localhost/healthz", 200, 5.0)
     ]
     assert len(parse_health_checks(prod.outputs["healthChecks"])) == 2
+
+
+def test_a_dockerfile_outside_the_context_is_in_the_image_tag(tmp_path: Path) -> None:
+    """`dockerfile: ../Dockerfile.api`: the provider builds it; a commit that changes only it
+    gets a new tag and trigger, so the image is rebuilt."""
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "main.sh").write_text("echo hi\n")
+    dockerfile = tmp_path / "Dockerfile.api"
+    text = "services:\n  api:\n    build: {context: ./api, dockerfile: ../Dockerfile.api}\n"
+    tags = []
+    for content in ("FROM alpine\n", "FROM alpine\nRUN true\n"):
+        dockerfile.write_text(content)
+        run = _program_with_compose(tmp_path, text, stack="out")
+        [image] = run.of_type("docker:index/remoteImage:RemoteImage")
+        assert image.inputs["build"]["dockerfile"] == "../Dockerfile.api"
+        tags.append((image.inputs["name"], image.inputs["triggers"]["context"]))
+    assert tags[0][0] != tags[1][0] and tags[0][1] != tags[1][1]

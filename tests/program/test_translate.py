@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.compose_stack import images
 from components.compose_stack.plan import Dependency, Mount, Upload
 from components.compose_stack.support import ALL_TABLES, SERVICE_KEYS, Support, render_markdown
 from components.compose_stack.translate import (
@@ -189,6 +190,9 @@ def test_build_becomes_a_local_image_named_like_compose() -> None:
         "args": {"V": 1},
         "target": "prod",
         "cache_from": ["x:1"],
+        "labels": {"com.example.team": "web", "com.example.n": 1},
+        "no_cache": True,
+        "pull": True,
     }
     plan = translate_model(_model({"api": {"build": build}}), "p", FACTS)
     image = plan.service("api").image
@@ -199,7 +203,14 @@ def test_build_becomes_a_local_image_named_like_compose() -> None:
         "args": {"V": "1"},
         "target": "prod",
         "cache_from": {"images": ["x:1"]},
+        "labels": {"com.example.team": "web", "com.example.n": "1"},
+        "no_cache": True,
+        "pull": True,
     }
+    arguments = images.build_arguments(image.build)
+    assert arguments["label"] == {"com.example.team": "web", "com.example.n": "1"}
+    assert arguments["no_cache"] is True and arguments["pull_parent"] is True
+    assert images.build_arguments({"context": "/srv/app", "no_cache": False}).keys() == {"context"}
 
 
 def test_networks_get_the_service_alias_and_links_add_aliases() -> None:
