@@ -110,3 +110,11 @@ def test_a_proxy_reading_another_routes_folder_is_recreated_on_the_new_one(
     assert engine.ensure_proxy(project, listen, networks, folder.root, lines.append) == new
     assert len(lines) == logged, lines  # on the right folder: left as it is
     assert old.name == new.name
+
+
+def test_a_routes_folder_the_engine_cannot_see_is_explained(project: str, tmp_path: Path) -> None:
+    """What an engine on another machine sees of the folder the service made: nothing."""
+    listen = f"127.0.0.1:{free_port()}"
+    with pytest.raises(engine.EngineError, match="the Docker engine does not see it"):
+        engine.ensure_proxy(project, listen, [], tmp_path / "elsewhere", lambda _: None)
+    assert engine.container_state(f"{project}-proxy").status == "missing"

@@ -107,15 +107,7 @@ def ensure_proxy(
         docker("rm", "-f", name)
         found = None
     if found is None:
-        host, _, port = listen.rpartition(":")
-        docker(
-            "run", "-d", "--name", name, "--restart", "unless-stopped",
-            "--label", f"{PROXY_LABEL}={project}", "--label", f"{LISTEN_LABEL}={listen}",
-            "-p", f"{host}:{port}:{PUBLIC_PORT}", "-p", f"127.0.0.1::{PRIVATE_PORT}",
-            "-p", f"127.0.0.1::{ADMIN_PORT}",
-            "--mount", f"type=bind,source={routes_dir},target={ROUTES_DIR},readonly",
-            proxy_image(),
-        )  # fmt: skip
+        _run_proxy(name, project, listen, routes_dir)
         log(f"proxy: started {name} on {listen}, routes in {routes_dir}")
         found = _inspect(name)
     elif found["State"]["Status"] != "running":
@@ -131,6 +123,29 @@ def ensure_proxy(
         admin_url=f"http://{_published(name, ADMIN_PORT)}",
         private_url=f"http://{_published(name, PRIVATE_PORT)}",
     )
+
+
+def _run_proxy(name: str, project: str, listen: str, routes_dir: Path) -> None:
+    host, _, port = listen.rpartition(":")
+    try:
+        docker(
+            "run", "-d", "--name", name, "--restart", "unless-stopped",
+            "--label", f"{PROXY_LABEL}={project}", "--label", f"{LISTEN_LABEL}={listen}",
+            "-p", f"{host}:{port}:{PUBLIC_PORT}", "-p", f"127.0.0.1::{PRIVATE_PORT}",
+            "-p", f"127.0.0.1::{ADMIN_PORT}",
+            "--mount", f"type=bind,source={routes_dir},target={ROUTES_DIR},readonly",
+            proxy_image(),
+        )  # fmt: skip
+    except EngineError as error:
+        if "bind source path does not exist" not in str(error):
+            raise
+        raise EngineError(
+            f"the proxy binds its routes folder {routes_dir}, which the service made, but the "
+            "Docker engine does not see it: the engine runs on another machine (DOCKER_HOST), "
+            "or the service's container does not mount the binds folder at the same path. "
+            "Run the service on the engine's host with the binds folder mounted as "
+            "docs/install.md shows"
+        ) from error
 
 
 def _moved(found: dict, listen: str, routes_dir: Path) -> str | None:
