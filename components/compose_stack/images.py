@@ -69,7 +69,6 @@ def build_arguments(build: Mapping[str, Any]) -> dict[str, Any]:
         "platform": "platform",
         "labels": "label",  # the provider's `labels` sets nothing on the image
         "no_cache": "no_cache",
-        "pull": "pull_parent",
     }
     for ours, theirs in renamed.items():
         if build.get(ours):

@@ -183,8 +183,6 @@ def _image(
         args["labels"] = {k: str(v) for k, v in build["labels"].items()}
     if build.get("no_cache"):
         args["no_cache"] = True
-    if build.get("pull"):
-        args["pull"] = True
     if build.get("args"):
         args["args"] = {k: str(v) for k, v in build["args"].items() if v is not None}
     if build.get("cache_from"):

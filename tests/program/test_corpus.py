@@ -27,7 +27,8 @@ def _expected_containers(service: dict) -> int:
 
 def _with_build_contexts(entry: dict, corpus_dir: Path, tmp_path: Path) -> list[str]:
     """The entry's main files in a copy whose build contexts exist: the corpus keeps only
-    Compose files, and Slipway refuses a build context that is not a folder."""
+    Compose files, and Slipway refuses a build context that is not a folder (or a
+    Dockerfile outside it that cannot be read: it is hashed into the image's tag)."""
     copy = tmp_path / entry["dir"]
     shutil.copytree(corpus_dir / entry["dir"], copy)
     files = [str(copy / f) for f in entry["main"]]
@@ -39,6 +40,10 @@ def _with_build_contexts(entry: dict, corpus_dir: Path, tmp_path: Path) -> list[
         context = (service.get("build") or {}).get("context")
         if context and "://" not in context:
             Path(context).mkdir(parents=True, exist_ok=True)
+            dockerfile = Path(context, service["build"].get("dockerfile") or "Dockerfile")
+            if not dockerfile.resolve().is_relative_to(Path(context).resolve()):
+                dockerfile.parent.mkdir(parents=True, exist_ok=True)
+                dockerfile.touch()
     return files
 
 

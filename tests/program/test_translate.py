@@ -192,7 +192,6 @@ def test_build_becomes_a_local_image_named_like_compose() -> None:
         "cache_from": ["x:1"],
         "labels": {"com.example.team": "web", "com.example.n": 1},
         "no_cache": True,
-        "pull": True,
     }
     plan = translate_model(_model({"api": {"build": build}}), "p", FACTS)
     image = plan.service("api").image
@@ -205,11 +204,10 @@ def test_build_becomes_a_local_image_named_like_compose() -> None:
         "cache_from": {"images": ["x:1"]},
         "labels": {"com.example.team": "web", "com.example.n": "1"},
         "no_cache": True,
-        "pull": True,
     }
     arguments = images.build_arguments(image.build)
     assert arguments["label"] == {"com.example.team": "web", "com.example.n": "1"}
-    assert arguments["no_cache"] is True and arguments["pull_parent"] is True
+    assert arguments["no_cache"] is True
     assert images.build_arguments({"context": "/srv/app", "no_cache": False}).keys() == {"context"}
 
 
