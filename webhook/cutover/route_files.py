@@ -60,8 +60,8 @@ class RoutesFolder:
             write_atomically(directory / name, text, READABLE)
 
     def point(self, link: str, release: str) -> None:
-        """Point `link` (`live` or `candidate`) at a release directory in one rename."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Point `link` (`live` or `candidate`) at a release directory in one rename (the
+        folder exists: `create` made it, `write_release` wrote into it)."""
         link_atomically(f"{RELEASES}/{release}", self.root / link)
 
     def prune(self, keep: Sequence[str]) -> None:
