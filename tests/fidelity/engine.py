@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +117,14 @@ def slipway_up(ws: Workspace, files: list[str], stack: str | None = None) -> Non
          "--work-dir", str(ws.root)],
         env=env, cwd=REPO_ROOT,
     )  # fmt: skip
+
+
+def up_both(ws: Workspace, files: list[str], wait: bool = True) -> None:
+    """Both sides' `up` of `files` at once (independent projects)."""
+    with ThreadPoolExecutor(2) as pool:
+        ups = [pool.submit(compose_up, ws, files, wait), pool.submit(slipway_up, ws, files)]
+        for up in ups:
+            up.result()
 
 
 def ids(kind: str, project: str) -> list[str]:

@@ -8,7 +8,6 @@ field; every difference must be in tests/fidelity/allowlist.py.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,7 @@ RESULTS: dict[str, tuple[int, int, set[int]]] = {}
 
 def deploy_both(ws: engine.Workspace, files: list[str], wait: bool) -> tuple[dict, dict]:
     """Both ups at once (independent projects), then both projects as the engine has them."""
-    with ThreadPoolExecutor(2) as pool:
-        ups = [
-            pool.submit(engine.compose_up, ws, files, wait),
-            pool.submit(engine.slipway_up, ws, files),
-        ]
-        for up in ups:
-            up.result()
+    engine.up_both(ws, files, wait)
     found = []
     for side in (ws.compose, ws.slipway):
         engine.settle(side.project)

@@ -8,7 +8,6 @@ it all; Slipway's differences must be in the allowlist (path `Replacement.<volum
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,6 @@ pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slo
 FILES = ["case/replace.yml"]
 PATHS = ("/data", "/anon", "/anon-long", "/image-vol")  # /image-vol: the image's VOLUME
 CONTAINERS = ("db-1", "db-2")
-
-
-def _up_both(ws: engine.Workspace) -> None:
-    with ThreadPoolExecutor(2) as pool:
-        ups = [pool.submit(engine.compose_up, ws, FILES), pool.submit(engine.slipway_up, ws, FILES)]
-        for up in ups:
-            up.result()
 
 
 def _replica_ids(project: str) -> dict[str, str]:
@@ -58,7 +50,7 @@ def test_data_in_every_volume_survives_a_new_image(tmp_path: Path) -> None:
     ws = engine.make_workspace(tmp_path)
     first_volumes: set[str] = set()
     try:
-        _up_both(ws)
+        engine.up_both(ws, FILES)
         first_volumes = _volumes(ws.compose.project) | _volumes(ws.slipway.project)
         before = {}
         for side in (ws.compose, ws.slipway):
@@ -67,7 +59,7 @@ def test_data_in_every_volume_survives_a_new_image(tmp_path: Path) -> None:
                 marks = "; ".join(f"echo {p}:{c} > {p}/mark-{c}" for p in PATHS)
                 engine.probe(f"{side.project}-{c}", {"write": marks})
         (ws.root / "case/app/content").write_text("release two\n")  # a new image
-        _up_both(ws)
+        engine.up_both(ws, FILES)
         for side in (ws.compose, ws.slipway):
             for name, cid in _replica_ids(side.project).items():
                 assert cid != before.pop(name), f"{side.name}: {name} was not replaced"

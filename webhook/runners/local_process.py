@@ -32,6 +32,7 @@ from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
 from pulumi.automation.events import EngineEvent
 
+from components.compose.files import write_atomically
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, mapped_automation_errors
 from webhook.runners.locks import process_alive
 
@@ -46,10 +47,8 @@ def free_loopback_port() -> int:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=True))
-    partial.replace(path)
+    """Replace `path` with `data` as JSON; readers never see a half-written file."""
+    write_atomically(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def stop_process_group(pid: int, grace: float = 5.0) -> None:
