@@ -23,11 +23,14 @@ FILES = ["case/no_cache.yml"]
 SERVICES = ("fresh", "cached")
 
 
-def _stamps(ws: engine.Workspace) -> dict[str, dict[str, str]]:
-    """`{side: {service: "<kind> <stamp> <content>"}}` read inside each running container."""
+def _stamps(ws: engine.Workspace) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`{side: {service: (kind, project, stamp, content)}}` read inside each container."""
     read = {"s": "cat /kind /stamp /srv/content | tr '\\n' ' '"}
     return {
-        side.name: {s: engine.probe(f"{side.project}-{s}-1", read)["s"] for s in SERVICES}
+        side.name: {
+            s: tuple(engine.probe(f"{side.project}-{s}-1", read)["s"].split(" ", 3))
+            for s in SERVICES
+        }
         for side in (ws.compose, ws.slipway)
     }
 
@@ -44,17 +47,13 @@ def test_no_cache_runs_every_step_of_a_rebuild_again(tmp_path: Path) -> None:
         engine.remove_workspace(ws)
     for side in (ws.compose, ws.slipway):
         for service in SERVICES:
-            kind, project, _, content = after[side.name][service].split(" ", 3)
+            kind, project, _, content = after[side.name][service]
             assert (kind, project, content) == (service, side.project, "release two "), after
     reran = {
-        side: {s: _stamp(before[side][s]) != _stamp(after[side][s]) for s in SERVICES}
+        side: {s: before[side][s][2] != after[side][s][2] for s in SERVICES}
         for side in ("compose", "slipway")
     }
     assert reran == {
         "compose": {"fresh": True, "cached": True},
         "slipway": {"fresh": True, "cached": False},
     }, f"{before} -> {after}"
-
-
-def _stamp(read: str) -> str:
-    return read.split()[2]
