@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from components.compose.files import make_writable_command
+
 RUNBOOK = "docs/runbook.md"
 
 
@@ -58,7 +60,7 @@ def unwritable_binds_folder(folder: str, uid: int) -> Problem:
         f"the binds folder {folder} is not writable by this service (uid {uid}): a stack whose "
         "Compose files bind paths of the repository, or that routes services through the "
         "proxy, fails to deploy; others deploy",
-        f"on the Docker host, `chown -R {uid} {folder}` (docs/compose-support.md, "
+        f"on the Docker host, {make_writable_command(folder, uid)} (docs/compose-support.md, "
         "'Binds of the project folder under the deploy service')",
         blocks_deploys=False,
     )

@@ -1,4 +1,4 @@
-"""Write files atomically and keep backups."""
+"""Write files atomically and keep backups; the command that makes a folder writable."""
 
 from __future__ import annotations
 
@@ -85,3 +85,9 @@ def link_atomically(target: str, path: Path) -> None:
     temp.unlink(missing_ok=True)
     temp.symlink_to(target)
     _rename_over(temp, path)
+
+
+def make_writable_command(folder: Path | str, uid: int) -> str:
+    """The shell command, to run on the Docker host, that lets user `uid` write `folder`
+    (creating it if needed): the one fix every "may not write" error names."""
+    return f"`mkdir -p {folder} && chown -R {uid} {folder}`"

@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from components.compose.files import copy_atomically, link_atomically
+from components.compose.files import copy_atomically, link_atomically, make_writable_command
 from components.compose_stack.plan import ProjectCopy
 
 BINDS_DIR_ENV = "SLIPWAY_BINDS_DIR"
@@ -53,8 +53,8 @@ def copy_commit_files(copies: Sequence[ProjectCopy]) -> list[str]:
         except PermissionError as error:
             raise ProjectBindsError(
                 f"{error}. Make the binds folder writable by the user the deploy service runs "
-                f"as (its container's is uid 10001: on the Docker host, `install -d -o 10001 "
-                f"-g 10001 {kept.parent}` or chown the stack's folder), then deploy again"
+                f"as (uid {os.getuid()}): on the Docker host, "
+                f"{make_writable_command(kept.parent, os.getuid())}, then deploy again"
             ) from error
         lines.append(f"binds: {kept}: {changed} file(s) from the commit updated")
     return lines

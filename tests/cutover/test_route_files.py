@@ -122,4 +122,4 @@ def test_a_routes_folder_the_service_may_not_create_names_the_chown(
     with pytest.raises(RoutesFolderError) as error:
         RoutesFolder(tmp_path / "binds/proxy-p").create()
     assert "cannot be created by this service" in str(error.value)
-    assert f"`chown -R {os.getuid()} {tmp_path / 'binds'}`" in str(error.value)
+    assert f"chown -R {os.getuid()} {tmp_path / 'binds'}`" in str(error.value)

@@ -152,7 +152,7 @@ def test_a_binds_folder_the_service_may_not_write_names_the_fix(
     monkeypatch.setattr(project_binds, "copy_atomically", refused)
     source = tmp_path / "data"
     _tree(source, {"seed.txt": "v1"})
-    with pytest.raises(ProjectBindsError, match="install -d -o 10001") as raised:
+    with pytest.raises(ProjectBindsError, match=r"mkdir -p .* && chown -R") as raised:
         copy_commit_files([ProjectCopy(str(source), str(tmp_path / "binds/data"))])
     assert "Permission denied" in str(raised.value)
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.compose.files import link_atomically, write_atomically
+from components.compose.files import link_atomically, make_writable_command, write_atomically
 from webhook.cutover.caddy import LIVE, Release, read_release
 
 RELEASES = "releases"
@@ -40,8 +40,9 @@ class RoutesFolder:
             uid = os.getuid()
             raise RoutesFolderError(
                 f"the proxy's routes folder {self.root} cannot be created by this service "
-                f"(uid {uid}): {error.strerror}. On the Docker host, `chown -R {uid} "
-                f"{self.root.parent}` and deploy again (docs/cutover.md)"
+                f"(uid {uid}): {error.strerror}. On the Docker host, "
+                f"{make_writable_command(self.root.parent, uid)} and deploy again "
+                "(docs/cutover.md)"
             ) from error
 
     def live(self) -> Release | None:
