@@ -58,6 +58,18 @@ class RealStack:
             check=False,
         )  # fmt: skip
 
+    def log_cli_commands(self, log: Path) -> None:
+        """From now on, the real `pulumi` is reached through a wrapper that appends each
+        command line to `log` (which commands a run made, not what they did)."""
+        wrapper = log.parent / "cli-wrapper"
+        wrapper.mkdir(parents=True, exist_ok=True)
+        real = shutil.which("pulumi", path=self.env.get("PATH"))
+        assert real, "the Pulumi CLI is not on PATH"
+        script = wrapper / "pulumi"
+        script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+        script.chmod(0o755)
+        self.env["PATH"] = f"{wrapper}{os.pathsep}{self.env.get('PATH', '')}"
+
     def last_json(self, result: subprocess.CompletedProcess) -> dict:
         """The JSON summary that `stack_process --protocol text` prints last."""
         text = result.stdout

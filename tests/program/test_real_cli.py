@@ -16,7 +16,9 @@ from tests.real_stack import docker_inspect
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 
 
-def test_preview_up_noop_refresh_destroy_of_the_demo_stack(real_stack) -> None:
+def test_preview_up_noop_refresh_destroy_of_the_demo_stack(real_stack, tmp_path) -> None:
+    commands = tmp_path / "cli-commands.log"
+    real_stack.log_cli_commands(commands)
     preview = real_stack.stack_process("preview")
     assert preview.returncode == 0, preview.stderr + preview.stdout
     assert real_stack.last_json(preview)["changes"]["create"] >= 8
@@ -39,6 +41,15 @@ def test_preview_up_noop_refresh_destroy_of_the_demo_stack(real_stack) -> None:
     assert again.returncode == 0, again.stderr + again.stdout
     changes = real_stack.last_json(again)["changes"]
     assert set(changes) == {"same"}, f"a second up changed something: {changes}"
+    # Outputs and change counts came from up's own events (webhook/runners/up_report.py):
+    # the CLI was not run again to read them, and they are what it would have said.
+    ran = [command_words(line) for line in commands.read_text().splitlines()]
+    assert sum(words[:1] == ["up"] for words in ran) == 2, ran
+    assert not [w for w in ran if w[:2] in (["stack", "output"], ["stack", "history"])], ran
+    told = json.loads(real_stack.pulumi("stack", "output", "--json", "--show-secrets").stdout)
+    assert real_stack.last_json(again)["outputs"] == told
+    history = real_stack.pulumi("stack", "history", "--json", "--page-size", "1")
+    assert json.loads(history.stdout)[0]["resourceChanges"] == changes
 
     refresh = real_stack.pulumi("refresh", "--yes", "--skip-preview")
     assert refresh.returncode == 0, refresh.stderr + refresh.stdout
@@ -49,3 +60,8 @@ def test_preview_up_noop_refresh_destroy_of_the_demo_stack(real_stack) -> None:
     assert destroy.returncode == 0, destroy.stderr + destroy.stdout
     assert docker_inspect("{{.Name}}", real_stack.container("web")) == ""
     assert docker_inspect("{{.Name}}", f"{real_stack.project}_db-data") == ""
+
+
+def command_words(line: str) -> list[str]:
+    """A logged CLI command line without its flags: `stack output`, `up`, ..."""
+    return [word for word in line.split() if not word.startswith("-")]

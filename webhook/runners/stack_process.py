@@ -31,6 +31,7 @@ from pulumi.automation import events as auto_events
 
 from webhook.health import HealthPolicy, check_health, parse_health_checks
 from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
+from webhook.runners.up_report import up_reported_by_events
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "outputs", "export", "import", "config", "tag")
 
@@ -116,7 +117,7 @@ def perform(operation: str, stack: auto.Stack, args: argparse.Namespace, reply: 
     """Run one operation; its result is what `Reply.result` sends."""
     common = {"on_output": reply.output, "color": "never"}
     if operation == "up":
-        result = stack.up(message=args.message, on_event=reply.event, **common)
+        result = up_reported_by_events(stack, reply.event, message=args.message, **common)
         outputs = plain_outputs(result.outputs)
         done = {"outputs": outputs, "changes": result.summary.resource_changes}
         if args.check_health:
