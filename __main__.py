@@ -19,7 +19,7 @@ from components.config import ConfigError, StackConfig, load_config
 from components.deploy_service import DeployService
 from components.deploy_service.config import service_args
 from components.deploy_service.guard import deploy_service_problems
-from components.github.program import build_github, plan_github
+from components.github.workflow import plan_github
 
 
 def plan_compose(config: StackConfig) -> StackPlan | None:
@@ -110,6 +110,10 @@ def main() -> None:
         copy_project_binds(compose_plan)
         build_compose(compose_plan, provider)
     if github_spec is not None:
+        # Imported here: the GitHub provider's SDK takes ~0.3 s to load, which a stack
+        # without GitHub resources (every app deploy) need not pay.
+        from components.github.program import build_github
+
         build_github(config, github_spec)
     pulumi.export("healthChecks", [check.as_output() for check in config.health_checks])
 

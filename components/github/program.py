@@ -15,7 +15,7 @@ import pulumi_github as github
 from components.github.deploy_hook import DeployHook, DeployHookArgs
 from components.github.deploy_workflow import DeployWorkflow, DeployWorkflowArgs
 from components.github.repo_secrets import RepoSecrets, RepoSecretsArgs
-from components.github.workflow import WorkflowSpec, validate_spec
+from components.github.workflow import WorkflowSpec
 
 if TYPE_CHECKING:
     from components.config import StackConfig
@@ -26,22 +26,6 @@ class GitHubResources:
     workflow: DeployWorkflow
     secrets: RepoSecrets | None
     hook: DeployHook | None
-
-
-def plan_github(config: StackConfig) -> WorkflowSpec | None:
-    """The workflow spec for this stack, validated (None without `slipway:github`).
-
-    Called before any resource is declared, so a bad branch or environment name fails the
-    program with WorkflowSpecError and nothing half-declared."""
-    if config.github is None:
-        return None
-    spec = WorkflowSpec(
-        branch=config.github.branch,
-        environment=config.github.environment or "",
-        test_command=config.github.test_command,
-    )
-    validate_spec(spec)
-    return spec
 
 
 def secrets_to_declare(config: StackConfig, spec: WorkflowSpec) -> dict[str, str]:
@@ -60,7 +44,8 @@ def missing_workflow_secrets(spec: WorkflowSpec, declared: set[str]) -> list[str
 
 
 def build_github(config: StackConfig, spec: WorkflowSpec) -> GitHubResources:
-    """Declare the GitHub resources of `config` (which has `slipway:github`), see plan_github."""
+    """Declare the GitHub resources of `config` (which has `slipway:github`); `spec` is
+    `components.github.workflow.plan_github`'s."""
     assert config.github is not None, "build_github needs slipway:github (see plan_github)"
     repo = config.github
     declared = secrets_to_declare(config, spec)

@@ -1,4 +1,5 @@
-"""Render the hardened deploy workflow (`.github/workflows/deploy.yml`). Pure: no I/O.
+"""The hardened deploy workflow: its spec from the stack config (`plan_github`) and its text
+(`.github/workflows/deploy.yml`). Pure: no I/O.
 
 The same text is committed to this repository as a golden file and written to the target
 repository by the `DeployWorkflow` component, so both always agree. Regenerate the golden
@@ -18,8 +19,12 @@ import json
 import re
 import string
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from components.github.pins import CHECKOUT, SETUP_PYTHON
+
+if TYPE_CHECKING:
+    from components.config import StackConfig
 
 WORKFLOW_PATH = ".github/workflows/deploy.yml"
 
@@ -236,3 +241,19 @@ def render_workflow(spec: WorkflowSpec = WorkflowSpec()) -> str:
     )
     lines = [line for line in text.splitlines() if line.strip() != _DROP]
     return "\n".join(lines) + "\n"
+
+
+def plan_github(config: StackConfig) -> WorkflowSpec | None:
+    """The workflow spec for this stack, validated (None without `slipway:github`).
+
+    Called before any resource is declared, so a bad branch or environment name fails the
+    program with WorkflowSpecError and nothing half-declared."""
+    if config.github is None:
+        return None
+    spec = WorkflowSpec(
+        branch=config.github.branch,
+        environment=config.github.environment or "",
+        test_command=config.github.test_command,
+    )
+    validate_spec(spec)
+    return spec
