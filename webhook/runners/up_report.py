@@ -2,15 +2,17 @@
 
 When the CLI's `up` has finished, the Automation API's `Stack.up` runs the CLI twice more,
 `pulumi stack output` and `pulumi stack history`, only to return the stack's outputs and
-the counts of changes. Each run starts the CLI and loads the state again: about 2 s on our
-machines at the end of every deploy, while the new release waits to be switched to (see
-docs/performance.md). Both facts are already in the events of the `up` itself: the outputs
-event of the root `pulumi:pulumi:Stack` resource, and the summary event.
+the counts of changes. Each run starts the CLI and loads the state again: 0.8 s of a 2.3 s
+no-op `up` on our machines, at the end of every deploy, while the new release waits to be
+switched to (docs/performance.md). Both facts are already in the events of the `up`
+itself: the outputs event of the root `pulumi:pulumi:Stack` resource, and the summary
+event.
 
 `UpReport` collects them while the events stream in; `up_reported_by_events` runs
 `Stack.up` with the stack's `outputs` and `info` answered from it. Where the events lack
 something (no outputs event, or an output that is a secret, which events carry blinded),
-the CLI is asked as before, so the result never differs from the SDK's own.
+the CLI is asked as before. The summary carries the change counts only (its times and
+config are not the history's): that is all `stack_process` reads of it.
 """
 
 from __future__ import annotations
