@@ -53,8 +53,8 @@ def copy_commit_files(copies: Sequence[ProjectCopy]) -> list[str]:
         except PermissionError as error:
             raise ProjectBindsError(
                 f"{error}. Make the binds folder writable by the user the deploy service runs "
-                f"as (uid {os.getuid()}): on the Docker host, "
-                f"{make_writable_command(kept.parent, os.getuid())}, then deploy again"
+                f"as: on the Docker host, {make_writable_command(kept.parent, os.getuid())}, "
+                "then deploy again"
             ) from error
         lines.append(f"binds: {kept}: {changed} file(s) from the commit updated")
     return lines

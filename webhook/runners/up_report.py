@@ -71,8 +71,8 @@ class UpReport:
 
     def summary(self, message: str | None) -> auto.UpdateSummary | None:
         """An update summary carrying the change counts, or None without a summary event."""
-        if not self.summarized.wait(SUMMARY_WAIT_SECONDS) or self.changes is None:
-            return None
+        if not self.summarized.wait(SUMMARY_WAIT_SECONDS):
+            return None  # `changes` is set before `summarized`
         return auto.UpdateSummary(
             kind="update",
             start_time=datetime.now(UTC),
