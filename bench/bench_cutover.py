@@ -39,12 +39,21 @@ from tests.cutover.routed_repo import RoutedRepo, TurningRepo
 from tests.e2e.test_deploy_loop import Loop
 from tests.github_feedback.conftest import TOKEN
 from tests.github_feedback.fake_github import FakeGitHub
+from webhook.orchestrator.config import OrchestratorSettings
 from webhook.states import DeploymentState
 
 S = DeploymentState
 RATE = 200  # requests per second
 BASELINE = 45  # seconds of load with no deploy before each healthy deploy
 EXAMPLES = TOOLS_DIR / "@octokit" / "webhooks-examples" / "api.github.com"
+# The service's default: each watch round is one more request through the proxy.
+WATCH_INTERVAL = OrchestratorSettings.model_fields["watch_interval_seconds"].default
+WATCH = {  # the service's settings in both benchmarks
+    "watch_seconds": 45,
+    "watch_failures": 3,
+    "watch_interval_seconds": WATCH_INTERVAL,
+    "drain_seconds": 2,
+}
 TURN_AFTER = 33  # seconds from the release's first health probe (~30 s after the switch)
 MODES = {"routed": ("cutover (routed)", RoutedRepo), "in-place": ("in place", TurningRepo)}
 
@@ -145,10 +154,10 @@ def switch_back_note(log: list[str], samples: list[Sample]) -> str:
 def run_mode(
     mode: str, repo_class: type[TurningRepo], github: FakeGitHub, rounds: int
 ) -> list[Result]:
-    with tempfile.TemporaryDirectory() as tmp, routed_loop(
-        Path(tmp), github, EXAMPLES, repo_class,
-        watch_seconds=45, watch_failures=3, watch_interval_seconds=0.5, drain_seconds=2,
-    ) as loop:  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        routed_loop(Path(tmp), github, EXAMPLES, repo_class, **WATCH) as loop,
+    ):
         first = loop.wait(loop.push(loop.repo.healthy("r0")))
         assert first.state == S.SUCCEEDED, loop.log(first.id)[-20:]
         quiet, healthy = Result(mode, "baseline, no deploy", []), None
@@ -206,7 +215,8 @@ def main() -> None:
             "of its own at nice -10, on 127.0.0.1) to the web static `/release.txt` (busybox "
             "httpd) through the proxy (routed) or the published port (in place), during each "
             "deployment. Watch "
-            "window 45 s, 3 failed rounds 0.5 s apart switch back. Deployments at "
+            f"window 45 s, 3 failed rounds {WATCH_INTERVAL:g} s apart (the default) switch back. "
+            "Deployments at "
             "SLIPWAY_DEPLOY_NICE=10, in the idle CPU group (SLIPWAY_DEPLOY_CPU_IDLE). "
             "p99 is from each request's scheduled time. Healthy deploys: "
             f"{args.rounds} rounds routed ({args.in_place_rounds} in place), each between two "

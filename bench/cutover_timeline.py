@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_cutover import EXAMPLES, RATE, baseline, p99
+from bench.bench_cutover import EXAMPLES, RATE, WATCH, baseline, p99
 from bench.loadgen import Load, Sample
 from tests.cutover.conftest import routed_loop
 from tests.cutover.routed_repo import RoutedRepo
@@ -129,10 +129,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", type=float, default=20, help="seconds before each deploy")
     args = parser.parse_args()
-    with FakeGitHub(TOKEN) as github, tempfile.TemporaryDirectory() as tmp, routed_loop(
-        Path(tmp), github, EXAMPLES, RoutedRepo,
-        watch_seconds=45, watch_failures=3, watch_interval_seconds=0.5, drain_seconds=2,
-    ) as loop:  # fmt: skip
+    with (
+        FakeGitHub(TOKEN) as github,
+        tempfile.TemporaryDirectory() as tmp,
+        routed_loop(Path(tmp), github, EXAMPLES, RoutedRepo, **WATCH) as loop,
+    ):
         first = loop.wait(loop.push(loop.repo.healthy("r0")))
         assert first.state == S.SUCCEEDED, loop.log(first.id)[-20:]
         for n in range(1, args.rounds + 1):
