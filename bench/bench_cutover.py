@@ -46,12 +46,11 @@ S = DeploymentState
 RATE = 200  # requests per second
 BASELINE = 45  # seconds of load with no deploy before each healthy deploy
 EXAMPLES = TOOLS_DIR / "@octokit" / "webhooks-examples" / "api.github.com"
-# The service's default: each watch round is one more request through the proxy.
-WATCH_INTERVAL = OrchestratorSettings.model_fields["watch_interval_seconds"].default
 WATCH = {  # the service's settings in both benchmarks
     "watch_seconds": 45,
     "watch_failures": 3,
-    "watch_interval_seconds": WATCH_INTERVAL,
+    # the service's default: each watch round is one more request through the proxy
+    "watch_interval_seconds": OrchestratorSettings.model_fields["watch_interval_seconds"].default,
     "drain_seconds": 2,
 }
 TURN_AFTER = 33  # seconds from the release's first health probe (~30 s after the switch)
@@ -215,8 +214,9 @@ def main() -> None:
             "of its own at nice -10, on 127.0.0.1) to the web static `/release.txt` (busybox "
             "httpd) through the proxy (routed) or the published port (in place), during each "
             f"deployment. Watch window {WATCH['watch_seconds']} s, {WATCH['watch_failures']} "
-            f"failed rounds {WATCH_INTERVAL:g} s apart (the default) switch back. Deployments at "
-            "SLIPWAY_DEPLOY_NICE=10, in the idle CPU group (SLIPWAY_DEPLOY_CPU_IDLE). "
+            f"failed rounds {WATCH['watch_interval_seconds']:g} s apart (the default) switch "
+            "back. Deployments at SLIPWAY_DEPLOY_NICE=10, in the idle CPU group "
+            "(SLIPWAY_DEPLOY_CPU_IDLE). "
             "p99 is from each request's scheduled time. Healthy deploys: "
             f"{args.rounds} rounds routed ({args.in_place_rounds} in place), each between two "
             f"{BASELINE} s baselines (one before, one after); p99 is over all rounds' requests "
