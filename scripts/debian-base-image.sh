@@ -82,10 +82,11 @@ if [ -z "${SLIPWAY_DEBIAN_MIRROR:-}" ]; then
   fi
 fi
 
-# The key: what debootstrap is asked for, the Release it resolves against, this script's
-# image recipe (the lines below that shape the root), not the mirror's host name.
+# The key: what debootstrap is asked for, the Release it resolves against, the site CAs added
+# below, this script's image recipe (the lines that shape the root), not the mirror's name.
 key=$({ echo "$suite $variant $include ${security:+security}"
         [ -z "$release" ] || sha256sum <"$release"
+        cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum
         sed -n '/^# --- recipe/,$p' "$0"; } | sha256sum | cut -c1-12)
 content_tag="$image-$key"
 if docker image inspect "$content_tag" >/dev/null 2>&1; then
@@ -124,6 +125,14 @@ fi
   echo "deb $mirror $suite-updates main"
   [ -z "$security" ] || echo "deb ${security%/} $suite-security main"
 } >"$root/etc/apt/sources.list"
+# Site CAs: the certificates this machine adds to its trust store (Debian keeps them in
+# /usr/local/share/ca-certificates, e.g. a TLS-inspecting proxy's), so that apt, pip and git
+# in the image trust what the host trusts. None on a machine that adds none.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null
+  say "added this machine's CA certificates: $(cd /usr/local/share/ca-certificates && echo *.crt)"
+fi
 # Slim like the python:*-slim images: no manuals or translations, now or on later installs.
 cat >"$root/etc/dpkg/dpkg.cfg.d/slipway-slim" <<'EOF'
 path-exclude /usr/share/doc/*

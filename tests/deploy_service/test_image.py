@@ -1,5 +1,6 @@
-"""The service image: hadolint, what the Dockerfile must contain, the checksum step run for
-real, the build context, and (with a Docker engine) a real build."""
+"""The service image: hadolint, what the Dockerfile must contain, its Pulumi pin against the
+toolchain's, the checksum step run for real, the build context, and (with a Docker engine and
+the toolchain) a real build by the registry-free route, run as declared."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from docker.utils.build import exclude_paths
 from dockerfile_parse import DockerfileParser
@@ -23,10 +28,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 HADOLINT = Path(sys.executable).parent / "hadolint"
+TOOLCHAIN_GO_MOD = REPO_ROOT / "toolchain" / "pulumi" / "go.mod"
+TOOLCHAIN_SCRIPT = REPO_ROOT / "scripts" / "toolchain.sh"
+SERVICE_IMAGE_SCRIPT = REPO_ROOT / "scripts" / "service-image.sh"
+PRODUCTION_BASE = re.compile(r"python:3\.11\.\d+-slim-bookworm")
 
-PULUMI_VERSION = "3.253.0"
-PULUMI_SHA256_X64 = "33161e521280e6c77395a46344dba5ff9c118a90df254801e662087143b4d1ac"
-PULUMI_SHA256_ARM64 = "7d7074d67a76139226c163b2365f14fbd45d8e2251362a2e10dc4602b3b577ea"
+
+def toolchain_pulumi_version() -> str:
+    """The CLI version the toolchain builds: the pkg/v3 module toolchain/pulumi/go.mod requires."""
+    found = re.findall(
+        r"^\s*github\.com/pulumi/pulumi/pkg/v3 v(\S+)", TOOLCHAIN_GO_MOD.read_text(), re.M
+    )
+    assert len(found) == 1, f"{TOOLCHAIN_GO_MOD} must require github.com/pulumi/pulumi/pkg/v3 once"
+    return found[0]
+
+
+# The one pin: the image's CLI is the toolchain's (test_pulumi_pins_agree checks the Dockerfile).
+PULUMI_VERSION = toolchain_pulumi_version()
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSPHRASE|PRIVATE|CREDENTIAL|API_?KEY", re.I)
 SECRET_VALUE = re.compile(
     r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|AKIA[0-9A-Z]{16}|pul-[0-9a-f]{20,}"
@@ -61,8 +79,19 @@ def values(stage: list[dict], instruction: str) -> list[str]:
     return [i["value"] for i in stage if i["instruction"] == instruction]
 
 
+def stage(name: str) -> list[dict]:
+    """The instructions of the stage declared `FROM ... AS name`."""
+    (found,) = [s for s in stages()[1:] if s[0]["value"].split()[-1] == name]
+    return found
+
+
 def pulumi_install_script() -> str:
-    (script,) = [v for v in values(stages()[1], "RUN") if "get.pulumi.com" in v]
+    (script,) = [v for v in values(stage("pulumi-release"), "RUN") if "get.pulumi.com" in v]
+    return script
+
+
+def pulumi_version_check_script() -> str:
+    (script,) = [v for v in values(final_stage(), "RUN") if "pulumi version" in v]
     return script
 
 
@@ -93,11 +122,52 @@ def test_hadolint_is_really_checking(tmp_path: Path) -> None:
 # --- what the image must contain ----------------------------------------------------------
 
 
+def pins(dockerfile_text: str, go_mod_text: str, toolchain_text: str) -> dict[str, str | None]:
+    """The Pulumi CLI version each place pins (None where a place pins none)."""
+    patterns = {
+        "Dockerfile ARG PULUMI_VERSION": (dockerfile_text, r"^ARG PULUMI_VERSION=(\S+)"),
+        "toolchain/pulumi/go.mod pkg/v3": (go_mod_text, r"github\.com/pulumi/pulumi/pkg/v3 v(\S+)"),
+        "toolchain/pulumi/go.mod sdk/v3": (go_mod_text, r"github\.com/pulumi/pulumi/sdk/v3 v(\S+)"),
+        "scripts/toolchain.sh PULUMI_VERSION": (toolchain_text, r"^PULUMI_VERSION=(\S+)"),
+    }
+    found = {}
+    for place, (text, pattern) in patterns.items():
+        match = re.search(pattern, text, re.M)
+        found[place] = match[1] if match else None
+    return found
+
+
+def pin_disagreements(found: dict[str, str | None]) -> list[str]:
+    if len(set(found.values())) == 1 and None not in found.values():
+        return []
+    return [f"{place}: {version}" for place, version in found.items()]
+
+
+def test_pulumi_pins_agree() -> None:
+    found = pins(DOCKERFILE.read_text(), TOOLCHAIN_GO_MOD.read_text(), TOOLCHAIN_SCRIPT.read_text())
+    assert pin_disagreements(found) == [], (
+        "the image's Pulumi CLI and the toolchain's must be one version; change them together "
+        "(docs/install.md, 'Upgrading the service')"
+    )
+
+
+def test_pin_check_catches_a_drifted_dockerfile() -> None:
+    drifted = re.sub(
+        r"^ARG PULUMI_VERSION=\S+", "ARG PULUMI_VERSION=3.253.0", DOCKERFILE.read_text(), flags=re.M
+    )
+    found = pins(drifted, TOOLCHAIN_GO_MOD.read_text(), TOOLCHAIN_SCRIPT.read_text())
+    assert "Dockerfile ARG PULUMI_VERSION: 3.253.0" in pin_disagreements(found)
+    assert pin_disagreements(pins("", "", "")) != []  # no pin anywhere is no agreement
+
+
 def test_pulumi_cli_is_pinned_with_both_checksums() -> None:
     args = global_args()
     assert args["PULUMI_VERSION"] == PULUMI_VERSION
-    assert args["PULUMI_SHA256_X64"] == PULUMI_SHA256_X64
-    assert args["PULUMI_SHA256_ARM64"] == PULUMI_SHA256_ARM64
+    # Each checksum is a SHA-256 or, until it is filled in, empty: the build then stops with
+    # the message test_install_step_refuses_a_missing_checksum checks (never unverified).
+    for name in ("PULUMI_SHA256_X64", "PULUMI_SHA256_ARM64"):
+        assert re.fullmatch(r"([0-9a-f]{64})?", args[name]), f"{name}={args[name]!r}"
+    assert args["PULUMI_CLI"] == "pulumi-release"  # production downloads the release
     script = pulumi_install_script()
     assert "sha256sum -c" in script
     assert "pulumi-v${PULUMI_VERSION}-linux-${pulumi_arch}.tar.gz" in script
@@ -109,10 +179,12 @@ def test_final_image_records_the_pulumi_version() -> None:
 
 
 def test_base_images_are_pinned_versions() -> None:
-    for image in DockerfileParser(str(DOCKERFILE)).parent_images:
-        _, _, tag = image.partition(":")
-        assert tag and tag != "latest", image
-        assert re.match(r"\d+\.\d+\.\d+-", tag), f"{image}: pin a full Python version"
+    stage_names = {s[0]["value"].split()[-1] for s in stages()[1:] if " AS " in s[0]["value"]}
+    images = [i for i in DockerfileParser(str(DOCKERFILE)).parent_images if i not in stage_names]
+    assert images, "the Dockerfile builds FROM a base image"
+    for image in images:
+        assert PRODUCTION_BASE.fullmatch(image), f"{image}: pin a full Python 3.11 version"
+    assert global_args()["BASE_IMAGE"] == images[0]
 
 
 def test_runs_as_a_non_root_user_created_in_the_image() -> None:
@@ -185,7 +257,9 @@ def fake_release(tmp_path: Path) -> Path:
     return archive
 
 
-def run_install_step(tmp_path: Path, *, arch: str, x64_sum: str, arm64_sum: str):
+def run_install_step(
+    tmp_path: Path, *, arch: str, x64_sum: str, arm64_sum: str, cli: str | None = None
+):
     """Run the Dockerfile's own RUN line with curl replaced by a copy of `fake_release`."""
     release = fake_release(tmp_path)
     bin_dir, opt_dir = tmp_path / "bin", tmp_path / "opt"
@@ -209,6 +283,7 @@ def run_install_step(tmp_path: Path, *, arch: str, x64_sum: str, arm64_sum: str)
         "PULUMI_VERSION": global_args()["PULUMI_VERSION"],
         "PULUMI_SHA256_X64": x64_sum,
         "PULUMI_SHA256_ARM64": arm64_sum,
+        **({"PULUMI_CLI": cli} if cli else {}),
     }
     result = subprocess.run(
         ["bash", "-o", "pipefail", "-c", script], env=env, capture_output=True, text=True
@@ -231,13 +306,51 @@ def test_install_step_accepts_a_matching_download(tmp_path: Path, arch: str, ass
 
 
 def test_install_step_rejects_a_tampered_download(tmp_path: Path) -> None:
-    # The pinned checksum cannot match the stand-in tarball: the step must fail.
-    result, _, opt_dir = run_install_step(
-        tmp_path, arch="amd64", x64_sum=PULUMI_SHA256_X64, arm64_sum=PULUMI_SHA256_ARM64
-    )
+    # A well-formed checksum of other bytes cannot match the stand-in tarball: the step fails.
+    other = hashlib.sha256(b"the real release").hexdigest()
+    result, _, opt_dir = run_install_step(tmp_path, arch="amd64", x64_sum=other, arm64_sum=other)
     assert result.returncode != 0
     assert "FAILED" in result.stdout + result.stderr
     assert not (opt_dir / "pulumi").exists()
+
+
+@pytest.mark.parametrize(("arch", "arg"), [("amd64", "X64"), ("arm64", "ARM64")])
+@pytest.mark.parametrize("value", ["", "not-a-checksum"])
+def test_install_step_refuses_a_missing_checksum(
+    tmp_path: Path, arch: str, arg: str, value: str
+) -> None:
+    digest = hashlib.sha256(fake_release(tmp_path).read_bytes()).hexdigest()
+    sums = {"x64_sum": digest, "arm64_sum": digest, f"{arg.lower()}_sum": value}
+    result, url, opt_dir = run_install_step(tmp_path, arch=arch, **sums)
+    assert result.returncode != 0
+    assert f"no SHA-256 pinned for pulumi-v{PULUMI_VERSION}-linux-" in result.stderr
+    assert f"PULUMI_SHA256_{arg}" in result.stderr
+    assert "Upgrading the" in result.stderr  # where the fix is written down
+    assert url is None  # nothing was downloaded
+    assert not (opt_dir / "pulumi").exists()
+
+
+def test_install_step_does_nothing_when_the_cli_comes_from_elsewhere(tmp_path: Path) -> None:
+    # The legacy builder runs the release stage even when PULUMI_CLI names another image.
+    result, url, opt_dir = run_install_step(
+        tmp_path, arch="amd64", x64_sum="", arm64_sum="", cli="slipway/pulumi-cli:x"
+    )
+    assert result.returncode == 0, result.stderr
+    assert url is None
+    assert not (opt_dir / "pulumi").exists()
+
+
+@pytest.mark.parametrize(("prints", "ok"), [(f"v{PULUMI_VERSION}", True), ("v3.253.0", False)])
+def test_final_stage_checks_the_cli_version(tmp_path: Path, prints: str, ok: bool) -> None:
+    pulumi = tmp_path / "pulumi"
+    pulumi.write_text(f"#!/bin/sh\necho {prints}\n")
+    pulumi.chmod(0o755)
+    script = pulumi_version_check_script().replace("/opt/pulumi/pulumi", str(pulumi))
+    env = {"PATH": os.environ["PATH"], "PULUMI_VERSION": global_args()["PULUMI_VERSION"]}
+    result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
+    assert (result.returncode == 0) is ok, result.stderr
+    if not ok:
+        assert f"the Pulumi CLI is {prints}, not v{PULUMI_VERSION}" in result.stderr
 
 
 def test_install_step_rejects_an_unknown_architecture(tmp_path: Path) -> None:
@@ -294,7 +407,7 @@ def ignore_patterns() -> list[str]:
 
 def copy_sources() -> list[str]:
     sources = []
-    for value in values(final_stage(), "COPY") + values(stages()[2], "COPY"):
+    for value in values(final_stage(), "COPY") + values(stage("python-deps"), "COPY"):
         if "--from=" not in value:
             sources.append(value.split()[0].rstrip("/"))
     return sources
@@ -330,36 +443,97 @@ def test_secrets_on_disk_stay_out_of_the_context(tmp_path: Path) -> None:
     assert set(wanted) <= context
 
 
-# --- a real build (needs a Docker engine) --------------------------------------------------
+# --- a real build (needs a Docker engine and the toolchain) --------------------------------
+
+IMAGE_TAG = "slipway-webhook:test"
+BUILD_LIMIT = 1500  # seconds: a cold Debian base (about 1 min) plus apt and pip (about 1 min)
+START_LIMIT = 60.0
+TEST_SECRET = "image-test-webhook-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def built_image() -> str:
+    """The service image built from the Dockerfile by the registry-free route: the local
+    Debian base (made when missing) and the toolchain's CLI and plugins."""
+    build = subprocess.run(
+        ["bash", str(SERVICE_IMAGE_SCRIPT), IMAGE_TAG],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_LIMIT,
+        check=False,
+    )
+    assert build.returncode == 0, (build.stdout + build.stderr)[-4000:]
+    return IMAGE_TAG
+
+
+def run_in(image: str, *command: str) -> str:
+    result = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", command[0], image, *command[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{command}: {result.stderr}"
+    return result.stdout.strip()
+
+
+@contextmanager
+def serving(image: str) -> Iterator[str]:
+    """The image run as declared (its CMD, user and HEALTHCHECK command; the check every
+    second instead of every 30 s) with its port on loopback; yields the container id."""
+    command = ["docker", "run", "-d", "-e", f"SLIPWAY_WEBHOOK_SECRET={TEST_SECRET}", "-p"]
+    command += ["127.0.0.1::8000", "--health-interval=1s", "--health-start-period=1s", image]
+    container = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    try:
+        yield container
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-v", container], capture_output=True, timeout=60)
+
+
+def inspect_container(container: str) -> dict:
+    output = subprocess.check_output(["docker", "container", "inspect", container], timeout=30)
+    return json.loads(output)[0]
 
 
 @pytest.mark.docker_engine
-def test_image_builds_and_runs_as_declared() -> None:
-    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)", (REPO_ROOT / "Dockerfile").read_text(), re.M)
-    assert base, "the Dockerfile names its base image in ARG PYTHON_IMAGE"
-    have_base = subprocess.run(["docker", "image", "inspect", base[1]], capture_output=True)
-    if have_base.returncode != 0:
-        # Our machines reach no image registry and no Pulumi download: the build pulls both.
-        pytest.skip(f"needs {base[1]} and Pulumi's release download; this engine has no registry")
-    tag = "slipway-webhook:test"
-    build = subprocess.run(
-        ["docker", "build", "-t", tag, str(REPO_ROOT)], capture_output=True, text=True
-    )
-    assert build.returncode == 0, build.stderr[-4000:]
+@pytest.mark.pulumi_cli
+def test_image_builds_and_runs_as_declared(built_image: str) -> None:
+    assert run_in(built_image, "pulumi", "version") == f"v{PULUMI_VERSION}"
+    assert run_in(built_image, "id", "-u") == "10001"
+    assert run_in(built_image, "git", "--version").startswith("git version")
+    assert run_in(built_image, "python", "-c", "import webhook, pulumi_docker") == ""
+    plugins = run_in(built_image, "pulumi", "plugin", "ls")
+    assert re.search(r"^docker +resource ", plugins, re.M), plugins  # no download needed
+    image = json.loads(subprocess.check_output(["docker", "image", "inspect", built_image]))[0]
+    assert image["Config"]["Healthcheck"]["Test"] == ["CMD", "python", "/app/deploy/healthcheck.py"]
+    assert image["Config"]["Labels"]["io.slipway.pulumi-version"] == PULUMI_VERSION
+    assert image["Config"]["User"] == "10001:10001"
+    assert "/var/lib/slipway" in image["Config"]["Volumes"]
 
-    def run(*command: str) -> str:
-        result = subprocess.run(
-            ["docker", "run", "--rm", "--entrypoint", command[0], tag, *command[1:]],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return result.stdout.strip()
-
-    assert run("pulumi", "version") == f"v{PULUMI_VERSION}"
-    assert run("id", "-u") == "10001"
-    assert run("git", "--version").startswith("git version")
-    assert run("python", "-c", "import webhook, pulumi_docker") == ""
-    inspect = json.loads(subprocess.check_output(["docker", "image", "inspect", tag]))[0]
-    assert inspect["Config"]["Healthcheck"]["Test"][0] == "CMD"
-    assert "/var/lib/slipway" in inspect["Config"]["Volumes"]
+    with serving(built_image) as container:
+        deadline = time.monotonic() + START_LIMIT
+        answered = health = None
+        while time.monotonic() < deadline and not (answered == 200 and health == "healthy"):
+            state = inspect_container(container)["State"]
+            assert state["Running"], subprocess.run(
+                ["docker", "logs", container], capture_output=True, text=True
+            ).stderr[-2000:]
+            health = state["Health"]["Status"]
+            (binding,) = inspect_container(container)["NetworkSettings"]["Ports"]["8000/tcp"]
+            try:
+                url = f"http://127.0.0.1:{binding['HostPort']}/healthz"
+                answered = httpx.get(url, timeout=2).status_code
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        assert answered == 200, f"/healthz did not answer 200 within {START_LIMIT} s"
+        assert health == "healthy", f"the HEALTHCHECK did not pass within {START_LIMIT} s"
+        top = subprocess.check_output(["docker", "top", container, "-o", "pid,uid,args"], text=True)
+        assert re.search(r"^\d+ +10001 +python -m webhook serve", top, re.M), top
