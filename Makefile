@@ -44,6 +44,11 @@ engine:
 	@bash scripts/docker-engine.sh start
 	@bash scripts/with-toolchain.sh bash scripts/base-image.sh
 
+# The Debian base of the service image built without a registry (lazy: scripts/service-image.sh
+# builds it when missing, so `make tools` and `make up` never pay for it; docs/install.md).
+base-bookworm: engine
+	@bash scripts/with-toolchain.sh bash scripts/debian-base-image.sh
+
 # Debian's chromium for the browser tests (apt-get when missing and root; else says how).
 chromium:
 	@bash scripts/ensure-chromium.sh
