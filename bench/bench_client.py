@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.performance_doc import write_section
 from bench.timing import table_row, timed
 from components.github.workflow import WorkflowSpec, render_workflow
-from tests.client.fake_service import FakeService, start
-from tests.client.real_service import GOOD_SHA, TOKEN, real_service
-from webhook.client.__main__ import main as client_main
-from webhook.client.api import DeployApi
-from webhook.client.retrying import RetryPolicy
-from webhook.client.waiting import WaitPolicy
+from deploy_client.__main__ import main as client_main
+from deploy_client.api import DeployApi
+from deploy_client.retrying import RetryPolicy
+from deploy_client.waiting import WaitPolicy
+from tests.deploy_client.fake_service import FakeService, start
+from tests.deploy_client.real_service import GOOD_SHA, TOKEN, real_service
 
 NO_BACKOFF = RetryPolicy(attempts=6, backoff_first=0.0, backoff_max=0.0, retry_after_max=0.0)
 

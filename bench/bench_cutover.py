@@ -37,10 +37,10 @@ from tests.conftest import TOOLS_DIR
 from tests.cutover.conftest import routed_loop
 from tests.cutover.routed_repo import RoutedRepo, TurningRepo
 from tests.e2e.test_deploy_loop import Loop
-from tests.github_feedback.conftest import TOKEN
-from tests.github_feedback.fake_github import FakeGitHub
+from tests.feedback.conftest import TOKEN
+from tests.feedback.fake_github import FakeGitHub
 from webhook.orchestrator.config import OrchestratorSettings
-from webhook.states import DeploymentState
+from webhook.store.states import DeploymentState
 
 S = DeploymentState
 RATE = 200  # requests per second

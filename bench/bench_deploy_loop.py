@@ -28,13 +28,13 @@ import httpx
 
 from bench.performance_doc import write_section
 from tests.e2e.demo_repo import DemoRepo, git
-from tests.github_feedback.fake_github import FakeGitHub
-from tests.github_feedback.live_service import live_service
-from tests.github_feedback.test_end_to_end import push
+from tests.feedback.fake_github import FakeGitHub
+from tests.feedback.live_service import live_service
+from tests.feedback.test_end_to_end import push
 from tests.orchestrator.harness import FAST
 from tests.real_stack import REPO_ROOT, free_port, pulumi_env, remove_project_containers
 from webhook.runners.automation import AutomationRunner
-from webhook.states import DeploymentState as S
+from webhook.store.states import DeploymentState as S
 
 ROUNDS = 3
 HEALTH = FAST.model_copy(

@@ -20,13 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import write_section
-from tests.github_feedback.engine_events import CONTAINER, step
-from tests.github_feedback.fake_github import FakeGitHub
-from webhook.github.client import GitHubClient
-from webhook.github.comment import render_preview_comment
-from webhook.github.preview import OPERATIONS, PreviewReport
-from webhook.github.preview_events import PreviewCollector
-from webhook.github.retry_policy import RetryPolicy
+from tests.feedback.engine_events import CONTAINER, step
+from tests.feedback.fake_github import FakeGitHub
+from webhook.feedback.comment import render_preview_comment
+from webhook.feedback.github_api import GitHubClient
+from webhook.feedback.preview import OPERATIONS, PreviewReport
+from webhook.feedback.preview_events import PreviewCollector
+from webhook.feedback.retry_policy import RetryPolicy
 
 TOKEN = "bench-token"
 REPO = "octo-org/shop"
@@ -79,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    logging.getLogger("webhook.github").setLevel(logging.ERROR)  # the retries are expected
+    logging.getLogger("webhook.feedback").setLevel(logging.ERROR)  # the retries are expected
     rows = [
         "| resources | events/s collected | render ms | comment chars | truncated |",
         "|---:|---:|---:|---:|---|",

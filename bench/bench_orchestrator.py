@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from bench.performance_doc import write_section  # noqa: E402
 from tests.orchestrator.apps import init_app_repo  # noqa: E402
 from tests.orchestrator.harness import FAST, Harness, make_orchestrator  # noqa: E402
-from webhook.runners.local_process import LocalProcessRunner  # noqa: E402
+from tests.support.local_process import LocalProcessRunner  # noqa: E402
 from webhook.store import Store  # noqa: E402
 
 DEPLOYS = 30

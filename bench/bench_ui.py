@@ -34,7 +34,7 @@ from bench.performance_doc import write_section  # noqa: E402
 from bench.timing import p95, table_row, timed  # noqa: E402
 from tests.live_server import serve_on_loopback  # noqa: E402
 from tests.ui.seed import seed_history  # noqa: E402
-from webhook.app import create_app  # noqa: E402
+from webhook.http.app import create_app  # noqa: E402
 from webhook.queue import RecordingQueue  # noqa: E402
 from webhook.settings import Settings  # noqa: E402
 from webhook.store import Store  # noqa: E402

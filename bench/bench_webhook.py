@@ -33,8 +33,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import PERFORMANCE, write_section
-from webhook.runners.local_process import free_loopback_port
-from webhook.signature import sign
+from tests.support.local_process import free_loopback_port
+from webhook.http.signature import sign
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "tools/node_modules/@octokit/webhooks-examples/api.github.com/index.json"

@@ -27,9 +27,9 @@ from bench.loadgen import Load, Sample
 from tests.cutover.conftest import routed_loop
 from tests.cutover.routed_repo import RoutedRepo
 from tests.e2e.test_deploy_loop import Loop
-from tests.github_feedback.conftest import TOKEN
-from tests.github_feedback.fake_github import FakeGitHub
-from webhook.states import DeploymentState as S
+from tests.feedback.conftest import TOKEN
+from tests.feedback.fake_github import FakeGitHub
+from webhook.store.states import DeploymentState as S
 
 BUCKET = 0.5  # seconds
 # Log lines that mark the phases and the engine's work; the rest is Pulumi's diff output.

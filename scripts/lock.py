@@ -34,8 +34,8 @@ LOCKS = (
     Lock("requirements.lock", "requirements.txt"),
     Lock("requirements-dev.lock", "requirements-dev.txt", ("requirements.lock",)),
     Lock(
-        "webhook/client/requirements.lock",
-        "webhook/client/requirements.txt",
+        "deploy_client/requirements.lock",
+        "deploy_client/requirements.txt",
         ("requirements.lock",),
     ),
 )

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from webhook.runners.local_process import free_loopback_port
+from tests.support.local_process import free_loopback_port
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from webhook.runners.local_process import free_loopback_port as free_port
+from tests.support.local_process import free_loopback_port as free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _NOT_COPIED = shutil.ignore_patterns(

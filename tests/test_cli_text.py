@@ -40,7 +40,7 @@ CASES = {
         "Error: Invalid value for '--port'",
     ),
     "client-without-url": (
-        [PY, "-m", "webhook.client", "deploy", "--sha", "a" * 40],
+        [PY, "-m", "deploy_client", "deploy", "--sha", "a" * 40],
         {"SLIPWAY_URL": "", "SLIPWAY_TOKEN": "a-long-test-token"},
         2,
         "error: SLIPWAY_URL is not set",

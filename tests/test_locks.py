@@ -39,7 +39,7 @@ def test_every_lock_was_made_from_its_current_inputs(repo_root: Path) -> None:
         # a new runtime lock (what `make lock` writes first) makes the other two stale
         ("requirements.lock", "tenacity==9.2.0", [DEV, CLIENT]),
         ("requirements-dev.txt", "pytest==9.1.0", [DEV]),
-        ("webhook/client/requirements.txt", "anyio", [CLIENT]),
+        ("deploy_client/requirements.txt", "anyio", [CLIENT]),
     ],
 )
 def test_an_edited_input_makes_its_locks_stale(

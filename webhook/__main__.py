@@ -63,7 +63,7 @@ def serve(
     """Run the webhook service with uvicorn."""
     import uvicorn
 
-    from webhook.app import create_app
+    from webhook.http.app import create_app
     from webhook.logs import configure_logging
     from webhook.startup import EXIT_NOT_LISTENING, StartupError, prepare
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter
 
-from webhook.checkout import GitMirror
 from webhook.dedupe import MISSED_REASON
+from webhook.orchestrator.checkout import GitMirror
 from webhook.queue import DeploymentQueue, QueueUnavailable
 from webhook.settings import Settings
 from webhook.store import Store

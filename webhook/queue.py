@@ -10,14 +10,14 @@ Contract (also in docs/webhook.md, "Queue contract"):
   it raises `QueueUnavailable`; the service then marks the deployment `failed` and the
   delivery `failed` (so a GitHub redelivery is processed again) and answers 503.
 - From `submit` on, the queue owns the deployment: it moves it through the states with
-  `Store.set_state` (which enforces webhook.states.TRANSITIONS) and writes its log with
+  `Store.set_state` (which enforces webhook.store.states.TRANSITIONS) and writes its log with
   `Store.append_log`. It may coalesce: an older queued deployment of the same stack becomes
   `superseded`.
 - `start()` runs once before the first `submit` (in the app's lifespan): recover from a
   crash (`Store.mark_interrupted()`, then re-take `queued` rows); `stop()` at shutdown.
 - `depth()` is the number of deployments accepted but not yet finished (exported as the
   `slipway_queue_depth` metric); it must be cheap and thread-safe.
-- Optional: `problems()`, a list of `webhook.readiness.Problem` (what keeps deployments from
+- Optional: `problems()`, a list of `webhook.http.readiness.Problem` (what keeps deployments from
   running now), shown by `/readyz` and read by the deploy client.
 """
 
@@ -27,9 +27,9 @@ import queue
 import threading
 from typing import Protocol, runtime_checkable
 
-from webhook.readiness import NO_REPOSITORY, Problem
-from webhook.states import DeploymentState
+from webhook.http.readiness import NO_REPOSITORY, Problem
 from webhook.store import Store
+from webhook.store.states import DeploymentState
 
 
 class QueueUnavailable(RuntimeError):

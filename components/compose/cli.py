@@ -24,7 +24,7 @@ from .migrate import (
     migrate,
     uses_extends,
 )
-from .source import MigrationError, load_source
+from .yaml_source import MigrationError, load_source
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1

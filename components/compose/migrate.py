@@ -15,9 +15,9 @@ from pathlib import Path
 from .docker_compose import ComposeConfigError, compose_config
 from .equivalence import differences, normalize
 from .files import hidden_temp_beside, replace_with
-from .plan import Planner, Summary
+from .migration_plan import Planner, Summary
 from .resolve import Resolver, project_env
-from .source import MigrationError, Source, load_source, services_using_extends
+from .yaml_source import MigrationError, Source, load_source, services_using_extends
 
 DEFAULT_PROJECT_NAME = "slipway-migrate"
 

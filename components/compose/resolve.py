@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
 from .paths import rebase, rebase_volume
 from .rules import Merge, entry_key, keyed_to_mapping, normal_form, rule_for
-from .source import MigrationError, Source, own_value
+from .yaml_source import MigrationError, Source, own_value
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 

@@ -2,7 +2,7 @@
 
 from components.compose_stack.component import TYPE_TOKEN, ComposeStack, ComposeStackArgs
 from components.compose_stack.plan import StackPlan
-from components.compose_stack.source import load_stack_plan
+from components.compose_stack.reader import load_stack_plan
 from components.compose_stack.translate import ComposeTranslationError, HostFacts, translate_model
 
 __all__ = [

@@ -183,21 +183,21 @@ jobs:
     steps:
 %{setup_steps}
       - name: Install the deploy client
-        run: python -m pip install --require-hashes --no-deps -r webhook/client/requirements.lock
+        run: python -m pip install --require-hashes --no-deps -r deploy_client/requirements.lock
       - name: Deploy this commit and wait for the server's verdict
         id: deploy
         env:
           SLIPWAY_URL: ${{ secrets.%{url_secret} }}
           SLIPWAY_TOKEN: ${{ secrets.%{token_secret} }}
         run: >-
-          python -m webhook.client deploy --sha "$GITHUB_SHA" --wait
+          python -m deploy_client deploy --sha "$GITHUB_SHA" --wait
           --timeout %{deploy_timeout_seconds} --poll-interval %{poll_interval_seconds}
       - name: Check health from outside (the public URLs)
         id: health
         env:
           SLIPWAY_HEALTH_URLS: ${{ secrets.%{health_urls_secret} }}
         run: >-
-          python -m webhook.client health --timeout %{health_timeout_seconds}
+          python -m deploy_client health --timeout %{health_timeout_seconds}
           --passes %{health_passes} --interval %{health_interval_seconds}
       - name: Roll back when the outside health check failed
         id: rollback
@@ -207,7 +207,7 @@ jobs:
           SLIPWAY_TOKEN: ${{ secrets.%{token_secret} }}
           DEPLOYMENT_ID: ${{ steps.deploy.outputs.deployment-id }}
         run: >-
-          python -m webhook.client rollback --deployment "$DEPLOYMENT_ID" --wait
+          python -m deploy_client rollback --deployment "$DEPLOYMENT_ID" --wait
           --timeout %{deploy_timeout_seconds} --poll-interval %{poll_interval_seconds}
 """
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.compose import cli
-from components.compose.plan import Planner
+from components.compose.migration_plan import Planner
 
 BASE = """\
 # the shared base

@@ -16,7 +16,7 @@ from .test_cli import BASE
 
 # Runs the real entry point with the planner's nested merge dropped (a result that differs).
 BROKEN_PLANNER = (
-    "import sys; from components.compose.plan import Planner; "
+    "import sys; from components.compose.migration_plan import Planner; "
     "Planner._insert_merge = lambda self, node, anchor: None; "
     "from components.compose.cli import run; sys.exit(run())"
 )

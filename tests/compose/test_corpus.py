@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from components.compose.migrate import Project, migrate, plan_project, uses_extends
-from components.compose.source import load_source
+from components.compose.yaml_source import load_source
 from tests.conftest import corpus_entries
 
 from .helpers import comment_lines, copy_tree, model

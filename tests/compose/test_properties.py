@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, TaggedScalar
 from ruamel.yaml.tag import Tag
 
 from components.compose.migrate import Project, migrate, uses_extends
-from components.compose.source import load_source
+from components.compose.yaml_source import load_source
 
 from .helpers import comment_lines, model
 

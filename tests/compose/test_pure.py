@@ -7,11 +7,11 @@ from pathlib import Path, PurePath
 import pytest
 
 from components.compose.equivalence import differences, normalize
+from components.compose.migration_plan import Planner
 from components.compose.paths import rebase, rebase_volume, split_volume
-from components.compose.plan import Planner
 from components.compose.resolve import Resolver, interpolate, merge_service
 from components.compose.rules import Merge, rule_for
-from components.compose.source import MigrationError, load_source
+from components.compose.yaml_source import MigrationError, load_source
 from components.compose.yamlnodes import compose, construct
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from components.compose.migrate import Project, migrate
-from components.compose.source import load_source, services_using_extends
+from components.compose.yaml_source import load_source, services_using_extends
 
 # key: (a value in one-string form, another in list form); Compose appends the child's.
 SCALAR_OR_LIST = {

@@ -18,9 +18,9 @@ import httpx
 
 from tests.cutover.routed_repo import RoutedRepo, TurningRepo
 from tests.e2e.test_deploy_loop import REAL, Loop
-from tests.github_feedback.conftest import REPO, TOKEN, fake_github  # noqa: F401
-from tests.github_feedback.fake_github import FakeGitHub
-from tests.github_feedback.live_service import live_service
+from tests.feedback.conftest import REPO, TOKEN, fake_github  # noqa: F401
+from tests.feedback.fake_github import FakeGitHub
+from tests.feedback.live_service import live_service
 from tests.real_stack import free_port, pulumi_env, remove_project_containers
 from webhook.orchestrator import OrchestratorSettings
 from webhook.runners.automation import AutomationRunner

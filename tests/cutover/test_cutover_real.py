@@ -15,10 +15,10 @@ import pytest
 
 from tests.cutover.conftest import Traffic, routed_loop
 from tests.e2e.test_deploy_loop import Loop
-from tests.github_feedback.fake_github import FakeGitHub
+from tests.feedback.fake_github import FakeGitHub
 from tests.real_stack import docker_inspect
 from webhook.cutover import engine
-from webhook.states import DeploymentState
+from webhook.store.states import DeploymentState
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 S = DeploymentState

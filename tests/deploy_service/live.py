@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from components.deploy_service.caddy import CaddySite, render_caddyfile
-from webhook.runners.local_process import free_loopback_port
+from tests.support.local_process import free_loopback_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CADDY = Path(sys.executable).parent / "caddy"

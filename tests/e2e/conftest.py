@@ -1,3 +1,3 @@
 """The loopback fake GitHub of the feedback suite, for the end-to-end deploy loop."""
 
-from tests.github_feedback.conftest import fake_github  # noqa: F401
+from tests.feedback.conftest import fake_github  # noqa: F401

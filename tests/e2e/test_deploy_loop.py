@@ -22,10 +22,10 @@ import httpx
 import pytest
 
 from tests.e2e.demo_repo import DemoRepo, git
-from tests.github_feedback.conftest import REPO, TOKEN
-from tests.github_feedback.fake_github import FakeGitHub
-from tests.github_feedback.live_service import API_TOKEN, LiveService, live_service
-from tests.github_feedback.test_end_to_end import pull_request, push
+from tests.feedback.conftest import REPO, TOKEN
+from tests.feedback.fake_github import FakeGitHub
+from tests.feedback.live_service import API_TOKEN, LiveService, live_service
+from tests.feedback.test_end_to_end import pull_request, push
 from tests.real_stack import (
     REPO_ROOT,
     docker_inspect,
@@ -35,8 +35,8 @@ from tests.real_stack import (
 )
 from webhook.orchestrator import OrchestratorSettings
 from webhook.runners.automation import AutomationRunner
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import Deployment
+from webhook.store.states import DeploymentKind, DeploymentState
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 S = DeploymentState

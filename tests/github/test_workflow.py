@@ -171,18 +171,14 @@ def test_deploy_job_runs_the_client_with_secrets_only_from_the_secrets_context(
     assert not re.search(r"\b\d{1,3}(\.\d{1,3}){3}\b", text), "no IP address either"
     steps = _parse(text)["jobs"]["deploy"]["steps"]
     runs = [" ".join(step.get("run", "").split()) for step in steps]
-    assert any(
-        r.startswith("python -m webhook.client deploy --sha") and "--wait" in r for r in runs
-    )
-    assert any(r.startswith("python -m webhook.client health") for r in runs)
+    assert any(r.startswith("python -m deploy_client deploy --sha") and "--wait" in r for r in runs)
+    assert any(r.startswith("python -m deploy_client health") for r in runs)
     rollback = next(s for s in steps if "rollback" in s.get("run", ""))
     assert rollback["if"] == "failure() && steps.health.outcome == 'failure'"
     assert rollback["env"]["DEPLOYMENT_ID"] == "${{ steps.deploy.outputs.deployment-id }}"
     for step in steps:  # the token goes only to the steps that call the service
         if "SLIPWAY_TOKEN" in step.get("env", {}):
-            assert (
-                "webhook.client deploy" in step["run"] or "webhook.client rollback" in step["run"]
-            )
+            assert "deploy_client deploy" in step["run"] or "deploy_client rollback" in step["run"]
         assert "${{" not in step.get("run", ""), "expressions go through env, not into scripts"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.orchestrator.apps import AppRepo, init_app_repo
-from webhook.runners.local_process import LocalProcessRunner
+from tests.support.local_process import LocalProcessRunner
 
 
 @pytest.fixture

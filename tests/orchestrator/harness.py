@@ -8,16 +8,16 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.local_process import LocalProcessRunner
 from webhook.orchestrator import (
     DeploymentObserver,
     Orchestrator,
     OrchestratorSettings,
     build_orchestrator,
 )
-from webhook.runners.local_process import LocalProcessRunner
 from webhook.settings import Settings
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import Deployment, NewDeployment, Store
+from webhook.store.states import DeploymentKind, DeploymentState
 
 FAST = OrchestratorSettings(
     health_interval_seconds=0.02,

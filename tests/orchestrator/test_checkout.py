@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from webhook.checkout import CheckoutError, GitMirror, UnknownCommitError
+from webhook.orchestrator.checkout import CheckoutError, GitMirror, UnknownCommitError
 
 
 def test_worktree_has_the_exact_commit_and_is_removed(app_repo, tmp_path: Path):

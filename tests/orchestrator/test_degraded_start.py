@@ -12,14 +12,14 @@ import httpx
 
 from tests.live_server import serve_on_loopback
 from tests.orchestrator.harness import FAST, WAIT_LIMIT, Harness, make_orchestrator
+from tests.support.local_process import LocalProcessRunner
+from tests.support.local_process import free_loopback_port as free_port
 from tests.webhook.conftest import SECRET, TOKEN, make_settings
-from webhook.app import create_app
+from webhook.http.app import create_app
 from webhook.orchestrator import build_orchestrator
 from webhook.orchestrator.preflight import Preflight
-from webhook.runners.local_process import LocalProcessRunner
-from webhook.runners.local_process import free_loopback_port as free_port
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -22,8 +22,8 @@ from webhook.orchestrator.recovery import release_stale_locks
 from webhook.orchestrator.selection import pick_next
 from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue
 from webhook.settings import Settings
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import Deployment, NewDeployment, Store
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 
@@ -268,8 +268,8 @@ CRASHING_SERVICE = """
 import json, sys, time
 from pathlib import Path
 from tests.orchestrator.harness import make_orchestrator
-from webhook.runners.local_process import LocalProcessRunner
-from webhook.states import DeploymentKind, DeploymentState
+from tests.support.local_process import LocalProcessRunner
+from webhook.store.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment
 
 repo, state, backend, slow, good = sys.argv[1:6]
@@ -350,7 +350,7 @@ def test_restart_never_breaks_a_lock_held_by_a_live_process(app_repo, local_runn
 
 
 class RecordingObserver:
-    """Stands in for webhook.github.wiring.GitHubFeedback."""
+    """Stands in for webhook.feedback.wiring.GitHubFeedback."""
 
     def __init__(self) -> None:
         self.changes: list[tuple[int, str, str]] = []

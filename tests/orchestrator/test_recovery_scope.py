@@ -9,8 +9,8 @@ from pathlib import Path
 
 from webhook.orchestrator.recovery import stacks_to_recover
 from webhook.runners.locks import _is_zombie, process_alive
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 

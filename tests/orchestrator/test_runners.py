@@ -11,7 +11,7 @@ import pytest
 from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
 
-from webhook.checkout import GitMirror
+from webhook.orchestrator.checkout import GitMirror
 from webhook.runners.automation import AutomationRunner, file_backend_root
 from webhook.runners.base import (
     RunnerError,

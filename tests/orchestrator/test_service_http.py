@@ -13,11 +13,11 @@ import pytest
 
 from tests.live_server import serve_on_loopback
 from tests.orchestrator.harness import FAST, WAIT_LIMIT
+from tests.support.local_process import free_loopback_port as free_port
 from tests.webhook.conftest import TOKEN, make_settings
-from webhook.app import create_app
+from webhook.http.app import create_app
 from webhook.orchestrator import Orchestrator, build_orchestrator
 from webhook.queue import QueueUnavailable
-from webhook.runners.local_process import free_loopback_port as free_port
 from webhook.store import Store
 
 
@@ -78,8 +78,8 @@ import uvicorn
 
 from tests.orchestrator.harness import make_orchestrator
 from tests.webhook.conftest import make_settings
-from webhook.app import create_app
-from webhook.runners.local_process import LocalProcessRunner
+from webhook.http.app import create_app
+from tests.support.local_process import LocalProcessRunner
 
 repo, state, backend, port = sys.argv[1:5]
 settings = make_settings(Path(state), repo_url=repo)

@@ -15,8 +15,8 @@ import pytest
 from webhook.orchestrator import OrchestratorSettings, worker
 from webhook.orchestrator.worker import StackWorker
 from webhook.runners.cpu_group import GROUP, command
-from webhook.states import DeploymentKind
 from webhook.store import Deployment, NewDeployment, Store
+from webhook.store.states import DeploymentKind
 
 
 @dataclass

@@ -16,11 +16,11 @@ import pytest
 from tests.live_server import serve_on_loopback
 from tests.orchestrator.apps import AppRepo, init_app_repo
 from tests.orchestrator.harness import FAST
+from tests.support.local_process import LocalProcessRunner
 from tests.webhook.conftest import ListQueue, signed_delivery
-from webhook.app import create_app
+from webhook.http.app import create_app
 from webhook.orchestrator import build_orchestrator
 from webhook.queue import DeploymentQueue
-from webhook.runners.local_process import LocalProcessRunner
 from webhook.settings import Settings
 from webhook.store import Deployment, Store
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from tests.webhook.conftest import run_coroutine
 from webhook.dedupe import MISSED_REASON
-from webhook.states import DeploymentKind
 from webhook.store import DeliveryStatus, NewDeployment, Store
+from webhook.store.states import DeploymentKind
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 REF = "refs/heads/main"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.poll.conftest import WAIT_LIMIT, ServiceFactory
 from webhook.dedupe import MISSED_REASON
-from webhook.states import DeploymentState
+from webhook.store.states import DeploymentState
 
 
 def _wait_state(service, deployment_id: int, state: DeploymentState) -> None:

@@ -12,9 +12,9 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from webhook.dedupe import MISSED_REASON, poll_key
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
 from webhook.store.sql import insert_deployment, set_state
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 PATHS: tuple[tuple[DeploymentState, ...], ...] = (

@@ -18,8 +18,8 @@ import pytest
 from tests.ui.browser import Browser
 from tests.ui.conftest import TOKEN, ServiceFactory
 from tests.ui.seed import seed_history, sha_of
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment
+from webhook.store.states import DeploymentKind, DeploymentState
 
 pytestmark = pytest.mark.browser
 S = DeploymentState

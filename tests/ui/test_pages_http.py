@@ -11,10 +11,10 @@ import httpx
 
 from tests.ui.conftest import TOKEN, Service, ServiceFactory
 from tests.ui.seed import seed_history, sha_of
-from webhook.states import DeploymentKind, DeploymentState
+from webhook.http.ui.auth import CSRF_HEADER, SESSION_COOKIE
+from webhook.http.ui.live import LiveStreams
 from webhook.store import NewDeployment
-from webhook.ui.auth import CSRF_HEADER, SESSION_COOKIE
-from webhook.ui.live import LiveStreams
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 

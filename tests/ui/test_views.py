@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from webhook.states import DeploymentKind, DeploymentState
-from webhook.store import Deployment, StateChange
-from webhook.ui.views import (
+from webhook.http.ui.views import (
     human_duration,
     is_settled,
     iso_ms,
@@ -16,6 +14,8 @@ from webhook.ui.views import (
     stack_status,
     trigger,
 )
+from webhook.store import Deployment, StateChange
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 BASE = Deployment(

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from tests.live_server import serve_on_loopback
-from webhook.app import create_app
+from webhook.http.app import create_app
+from webhook.http.signature import sign
 from webhook.queue import DeploymentQueue, QueueUnavailable
 from webhook.settings import Settings
-from webhook.signature import sign
 from webhook.store import Store
 
 T = TypeVar("T")

@@ -23,8 +23,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.webhook.conftest import SECRET, TOKEN, ListQueue, Service, ServiceFactory
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment
+from webhook.store.states import DeploymentKind, DeploymentState
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

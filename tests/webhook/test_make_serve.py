@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.local_process import free_loopback_port as free_port
 from tests.webhook.conftest import signed_delivery
 from tests.webhook.test_settings import run_cli
 from webhook.devvalues import provide
-from webhook.runners.local_process import free_loopback_port as free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DOTENV_SECRET = "secret-from-dotenv-0123456789"

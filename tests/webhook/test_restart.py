@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.local_process import free_loopback_port as free_port
 from tests.webhook.conftest import BRANCH, SECRET, TOKEN, signed_delivery
-from webhook.runners.local_process import free_loopback_port as free_port
 
 REPO = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -23,10 +23,10 @@ from tests.webhook.conftest import (
     run_coroutine,
     signed_delivery,
 )
-from webhook import signature
-from webhook.hooks import BodyTooLarge, read_body
+from webhook.http import signature
+from webhook.http.hooks import BodyTooLarge, read_body
+from webhook.http.signature import sign, signature_problem
 from webhook.logs import json_handler
-from webhook.signature import sign, signature_problem
 
 # ---- signature ---------------------------------------------------------------------------
 

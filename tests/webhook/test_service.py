@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 from tests.webhook.conftest import BRANCH, ListQueue, Service, ServiceFactory
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import DeliveryStatus
+from webhook.store.states import DeploymentKind, DeploymentState
 
 
 def test_ping_answers_200_and_is_recorded(

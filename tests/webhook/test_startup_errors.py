@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.webhook.test_settings import run_cli
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
+from webhook.store.states import DeploymentKind, DeploymentState
 
 SECRET = {"SLIPWAY_WEBHOOK_SECRET": "s" * 32}
 

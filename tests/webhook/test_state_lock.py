@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.local_process import free_loopback_port as free_port
 from tests.webhook.test_restart import AUTH, REPO, ServeProcess
-from webhook.runners.local_process import free_loopback_port as free_port
 from webhook.statelock import LOCK_NAME, StateDirBusy, StateDirLock, parse_holder
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment, Store
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 

@@ -14,8 +14,8 @@ import pytest
 
 from tests.webhook.conftest import run_coroutine
 from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue
-from webhook.states import DeploymentKind, DeploymentState, InvalidTransition
 from webhook.store import MIGRATIONS, DeliveryStatus, NewDeployment, NotFound, Store
+from webhook.store.states import DeploymentKind, DeploymentState, InvalidTransition
 
 S = DeploymentState
 

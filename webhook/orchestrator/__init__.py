@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from webhook.checkout import GitMirror
+from webhook.orchestrator.checkout import GitMirror
 from webhook.orchestrator.config import OrchestratorSettings
 from webhook.orchestrator.observer import DeploymentObserver
 from webhook.orchestrator.pipeline import Pipeline, binds_root
@@ -31,7 +31,7 @@ def build_orchestrator(
 ) -> Orchestrator:
     """The orchestrator for the service: git mirror under the state dir, the Pulumi
     Automation API runner unless another `runner` is given. `observer` (e.g.
-    webhook.github.wiring.GitHubFeedback) hears every state change."""
+    webhook.feedback.wiring.GitHubFeedback) hears every state change."""
     config = orchestrator_settings or OrchestratorSettings()
     if runner is None:
         from webhook.runners.automation import AutomationRunner

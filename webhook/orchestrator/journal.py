@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from webhook.orchestrator.observer import DeploymentObserver, tell
-from webhook.states import DeploymentState
 from webhook.store import Deployment, Store, Transition
+from webhook.store.states import DeploymentState
 
 logger = logging.getLogger("slipway.orchestrator")
 

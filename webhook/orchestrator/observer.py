@@ -1,6 +1,6 @@
 """Who hears about state changes besides the store (GitHub deployment statuses, PR comments).
 
-`webhook.github.wiring.GitHubFeedback` has this shape. Observers are told after the store
+`webhook.feedback.wiring.GitHubFeedback` has this shape. Observers are told after the store
 has the change; an observer that raises is logged and never stops a deployment.
 """
 

@@ -22,16 +22,16 @@ from tenacity import (
     wait_exponential,
 )
 
-from webhook.checkout import CheckoutError, GitMirror
 from webhook.cutover import Cutover
 from webhook.health import HealthConfigError, check_health, parse_health_checks
+from webhook.orchestrator.checkout import CheckoutError, GitMirror
 from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.orchestrator.preflight import Preflight
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import Deployment, Store
+from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
 T = TypeVar("T")
@@ -303,7 +303,7 @@ def binds_root(state_dir: Path) -> Path:
 
 
 def preview_collector() -> Any:
-    """Collects a preview's engine events for the PR comment (webhook.github)."""
-    from webhook.github.preview_events import PreviewCollector
+    """Collects a preview's engine events for the PR comment (webhook.feedback)."""
+    from webhook.feedback.preview_events import PreviewCollector
 
     return PreviewCollector()

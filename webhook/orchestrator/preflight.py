@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webhook.readiness import Problem, missing_commands, unwritable_binds_folder
+from webhook.http.readiness import Problem, missing_commands, unwritable_binds_folder
 
 
 def commands_for(runner: Any) -> tuple[str, ...]:

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webhook.checkout import GitMirror
+from webhook.http.readiness import Problem
+from webhook.orchestrator.checkout import GitMirror
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.orchestrator.preflight import Preflight
-from webhook.readiness import Problem
 from webhook.runners.base import StackRunner, clear_pending_operations
 from webhook.runners.locks import LockFile, process_alive, read_lock
-from webhook.states import DeploymentState
 from webhook.store import Deployment, Store
+from webhook.store.states import DeploymentState
 
 logger = logging.getLogger("slipway.orchestrator")
 

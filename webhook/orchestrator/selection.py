@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from webhook.states import DeploymentKind
 from webhook.store import Deployment
+from webhook.store.states import DeploymentKind
 
 CHANGING_KINDS = frozenset({DeploymentKind.DEPLOY, DeploymentKind.ROLLBACK})
 

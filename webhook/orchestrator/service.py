@@ -12,13 +12,13 @@ import queue
 import threading
 import time
 
+from webhook.http.readiness import Problem
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.recovery import Recovery
 from webhook.orchestrator.worker import StackWorker
 from webhook.queue import QueueUnavailable
-from webhook.readiness import Problem
-from webhook.states import DeploymentState
 from webhook.store import NotFound, Store
+from webhook.store.states import DeploymentState
 
 logger = logging.getLogger("slipway.orchestrator")
 

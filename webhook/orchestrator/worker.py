@@ -12,8 +12,8 @@ from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.selection import pick_next
 from webhook.runners.cpu_group import children_in, deploy_group
-from webhook.states import DeploymentState
 from webhook.store import Deployment, Store
+from webhook.store.states import DeploymentState
 
 logger = logging.getLogger("slipway.orchestrator")
 

@@ -2,7 +2,7 @@
 
 A `StackRunner` opens a `StackSession` for one stack on one worktree. The production
 implementation is `webhook.runners.automation` (Pulumi Automation API); the tests use
-`webhook.runners.local_process`, which really starts the commit's app on a loopback port.
+`tests.support.local_process`, which really starts the commit's app on a loopback port.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from webhook.states import DeploymentKind, DeploymentState
+from webhook.store.states import DeploymentKind, DeploymentState
 
 
 def now_iso() -> str:

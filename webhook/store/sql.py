@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import fields, replace
 
 from webhook.dedupe import found_by_poll
-from webhook.states import ACTIVE_STATES, DeploymentKind, DeploymentState, check_transition
 from webhook.store.models import (
     Delivery,
     DeliveryOutcome,
@@ -19,6 +18,7 @@ from webhook.store.models import (
     Transition,
     now_iso,
 )
+from webhook.store.states import ACTIVE_STATES, DeploymentKind, DeploymentState, check_transition
 
 DEPLOYMENT_COLUMNS = ", ".join(f.name for f in fields(Deployment))
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from webhook.dedupe import POLL_EVENT, poll_key, queued_deploy
-from webhook.states import DeploymentKind, DeploymentState
 from webhook.store import sql
 from webhook.store.models import (
     Delivery,
@@ -27,6 +26,7 @@ from webhook.store.models import (
 )
 from webhook.store.schema import connect, migrate
 from webhook.store.sql import DEPLOYMENT_COLUMNS
+from webhook.store.states import DeploymentKind, DeploymentState
 from webhook.store.writer import LoopWriter, T, WriteOp, Writer
 
 

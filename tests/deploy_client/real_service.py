@@ -1,0 +1,98 @@
+"""The real webhook service (FastAPI app, SQLite store, uvicorn on a loopback port) with a
+queue that plays deployments out by a script, so that each final state can be reached.
+
+The script is chosen by the commit SHA's first hex digit (see OUTCOMES); rollbacks succeed.
+Every state change goes through `Store.set_state`, so the transition rules are the real ones.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.live_server import serve_on_loopback
+from webhook.http.app import create_app
+from webhook.settings import Settings
+from webhook.store import Store
+from webhook.store.states import DeploymentKind
+from webhook.store.states import DeploymentState as S
+
+TOKEN = "real-service-api-token-0123456789"
+SECRET = "real-service-webhook-secret-0123"
+STARTUP_LIMIT = 20.0
+
+# Each inner tuple is one commit, as the pipeline writes them: a failure it rolls back is
+# recorded together with `rolling_back` (webhook/orchestrator/journal.py).
+OUTCOMES = {
+    "a": ((S.RUNNING,), (S.VERIFYING,), (S.SUCCEEDED,)),
+    "b": ((S.RUNNING,), (S.VERIFYING,), (S.FAILED, S.ROLLING_BACK), (S.ROLLED_BACK,)),
+    "c": ((S.RUNNING,), (S.FAILED, S.ROLLING_BACK), (S.ROLLBACK_FAILED,)),
+    "d": ((S.RUNNING,), (S.INTERRUPTED,)),
+}
+GOOD_SHA = "a" * 40
+BAD_SHA = "b" * 40
+
+
+class ScriptedQueue:
+    """A DeploymentQueue (webhook.queue) whose worker plays each deployment's script."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="scripted-queue", daemon=True)
+        self.busy = 0
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def submit(self, deployment_id: int) -> None:
+        with self.lock:
+            self.busy += 1
+        self.pending.put(deployment_id)
+
+    def depth(self) -> int:
+        with self.lock:
+            return self.busy
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.pending.put(None)
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while (deployment_id := self.pending.get()) is not None:
+            deployment = self.store.get_deployment(deployment_id)
+            script = (
+                OUTCOMES["a"]
+                if deployment.kind == DeploymentKind.ROLLBACK
+                else OUTCOMES[deployment.sha[0]]
+            )
+            for states in script:
+                self.store.append_log(deployment_id, *(f"scripted step: {s}" for s in states))
+                self.store.set_states(deployment_id, [(s, "scripted", None) for s in states])
+            with self.lock:
+                self.busy -= 1
+
+
+@dataclass
+class RealService:
+    url: str
+    store: Store
+
+
+@contextmanager
+def real_service(state_dir: Path, **settings: object) -> Iterator[RealService]:
+    config = Settings(
+        webhook_secret=SECRET, api_token=TOKEN, state_dir=state_dir, stack="prod", **settings
+    )
+    store = Store.open(config.database_path)
+    app = create_app(config, store, ScriptedQueue(store))
+    try:
+        with serve_on_loopback(app, startup_limit=STARTUP_LIMIT) as url:
+            yield RealService(url, store)
+    finally:
+        store.close()

@@ -1,0 +1,1 @@
+"""Shared test helpers: launchers, fakes and doubles used by more than one test folder."""

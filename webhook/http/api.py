@@ -1,0 +1,290 @@
+"""The deploy API (`/deployments...`, bearer token) and the health routes, as FastAPI routers."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from webhook.http.callers import client_address
+from webhook.http.ratelimit import RateLimiter
+from webhook.http.readiness import readiness_json
+from webhook.http.ui.auth import cookie_request_valid
+from webhook.metrics import Metrics
+from webhook.queue import DeploymentQueue, QueueUnavailable
+from webhook.settings import Settings
+from webhook.store import DeliveryStatus, Deployment, NewDeployment, NotFound, Store
+from webhook.store.states import DeploymentKind
+
+# ---- dependencies (FastAPI DI): everything comes from app.state, set by create_app ------
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_queue(request: Request) -> DeploymentQueue:
+    return request.app.state.queue
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+QueueDep = Annotated[DeploymentQueue, Depends(get_queue)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+def rate_limit(request: Request, settings: SettingsDep, metrics: MetricsDep) -> None:
+    """429 with Retry-After when this client has used up its API allowance."""
+    limiter: RateLimiter = request.app.state.api_limiter
+    peer = request.client.host if request.client else None
+    client = client_address(peer, request.headers.get("x-forwarded-for"), settings.proxy_networks)
+    retry_after = limiter.retry_after(client)
+    if retry_after is not None:
+        metrics.rate_limited.labels("/deployments").inc()
+        raise HTTPException(
+            429,
+            f"too many requests from {client}; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def require_token(
+    request: Request,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    """401 unless `Authorization: Bearer <SLIPWAY_API_TOKEN>` (compared in constant time),
+    or, from the deployments page, its login cookie with the X-Slipway-CSRF header."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if settings.api_token is None:
+        raise HTTPException(
+            401, "the deploy API is disabled: set SLIPWAY_API_TOKEN", headers=challenge
+        )
+    scheme, _, token = (authorization or "").partition(" ")
+    expected = settings.api_token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        if authorization is None and cookie_request_valid(
+            expected.decode(), request.cookies, request.headers, time.time()
+        ):
+            return
+        raise HTTPException(401, "missing or wrong bearer token", headers=challenge)
+
+
+# ---- models ----------------------------------------------------------------------------
+
+
+class DeployRequest(BaseModel):
+    sha: str = Field(pattern=r"^[0-9a-f]{7,40}$", description="commit to deploy (hex)")
+    ref: str = Field(default="", max_length=255, description="e.g. refs/heads/main")
+    reason: str = Field(default="", max_length=500)
+
+
+class RollbackRequest(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+def deployment_json(deployment: Deployment) -> dict[str, Any]:
+    body = asdict(deployment)
+    body["kind"] = str(deployment.kind)
+    body["state"] = str(deployment.state)
+    body["url"] = f"/deployments/{deployment.id}"
+    return body
+
+
+def _accepted(response: Response, deployment: Deployment, duplicate: bool) -> dict[str, Any]:
+    response.headers["Location"] = f"/deployments/{deployment.id}"
+    return {**deployment_json(deployment), "duplicate": duplicate}
+
+
+def _submit(store: Store, queue: DeploymentQueue, deployment: Deployment, key: str | None) -> None:
+    try:
+        queue.submit(deployment.id)
+    except QueueUnavailable as error:
+        detail = f"queue refused the deployment: {error}"
+        store.fail_handoff(deployment.id, key, detail)
+        raise HTTPException(503, f"{detail}; retry later") from error
+
+
+def _find(store: Store, deployment_id: int) -> Deployment:
+    try:
+        return store.get_deployment(deployment_id)
+    except NotFound:
+        raise HTTPException(404, f"no deployment {deployment_id}") from None
+
+
+# ---- routes ----------------------------------------------------------------------------
+
+deployments = APIRouter(
+    prefix="/deployments",
+    tags=["deployments"],
+    dependencies=[Depends(rate_limit), Depends(require_token)],
+    responses={
+        401: {"description": "missing or wrong bearer token, or no SLIPWAY_API_TOKEN set"},
+        429: {"description": "too many requests from this client; see Retry-After"},
+    },
+)
+NOT_FOUND = {404: {"description": "no such deployment"}}
+REFUSED = {503: {"description": "the queue refused the deployment (starting or stopping)"}}
+
+
+@deployments.post(
+    "",
+    status_code=202,
+    responses={
+        200: {"description": "a repeated Idempotency-Key: the same deployment again"},
+        409: {"description": "the Idempotency-Key was used for another sha"},
+        **REFUSED,
+    },
+)
+def request_deployment(
+    body: DeployRequest,
+    response: Response,
+    settings: SettingsDep,
+    store: StoreDep,
+    queue: QueueDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> dict[str, Any]:
+    """Queue a deployment of `sha`. With `Idempotency-Key`, a retry returns the same one."""
+    new = NewDeployment(
+        kind=DeploymentKind.DEPLOY,
+        stack=settings.stack,
+        sha=body.sha,
+        ref=body.ref,
+        reason=body.reason or "requested through the API",
+    )
+    if idempotency_key is None:
+        deployment = store.create_deployment(new)
+        _submit(store, queue, deployment, None)
+        return _accepted(response, deployment, duplicate=False)
+    key = f"api:{idempotency_key}"
+    outcome = store.record_delivery(key, "api", "deploy", DeliveryStatus.PROCESSED, new.reason, new)
+    assert outcome.deployment is not None
+    if outcome.duplicate:
+        if outcome.deployment.sha != body.sha:
+            raise HTTPException(
+                409,
+                f"Idempotency-Key {idempotency_key!r} was used for deployment "
+                f"{outcome.deployment.id} of {outcome.deployment.sha}; use a new key per commit",
+            )
+        response.status_code = 200
+    else:
+        _submit(store, queue, outcome.deployment, key)
+    return _accepted(response, outcome.deployment, duplicate=outcome.duplicate)
+
+
+@deployments.get("")
+def list_deployments(
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="page: ids below this")] = None,
+) -> dict[str, Any]:
+    """Deployments, newest first; follow `next` for the following page."""
+    items = store.list_deployments(limit=limit, before_id=before)
+    following = f"/deployments?before={items[-1].id}&limit={limit}" if len(items) == limit else None
+    return {"items": [deployment_json(d) for d in items], "next": following}
+
+
+@deployments.get("/{deployment_id}", responses=NOT_FOUND)
+def get_deployment(deployment_id: int, store: StoreDep) -> dict[str, Any]:
+    """One deployment with its state history."""
+    deployment = _find(store, deployment_id)
+    history = [
+        {"state": str(change.state), "note": change.note, "at": change.at}
+        for change in store.state_history(deployment_id)
+    ]
+    return {**deployment_json(deployment), "history": history}
+
+
+@deployments.get("/{deployment_id}/log", responses=NOT_FOUND)
+def get_log(
+    deployment_id: int,
+    store: StoreDep,
+    after: Annotated[int, Query(ge=0, description="only lines with seq above this")] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> dict[str, Any]:
+    """Log lines, oldest first; poll again with `after` = the last `seq` seen."""
+    _find(store, deployment_id)
+    lines = store.read_log(deployment_id, after=after, limit=limit)
+    return {
+        "id": deployment_id,
+        "lines": [{"seq": line.seq, "at": line.at, "line": line.line} for line in lines],
+        "last_seq": lines[-1].seq if lines else after,
+    }
+
+
+@deployments.post(
+    "/{deployment_id}/rollback",
+    status_code=202,
+    responses={**NOT_FOUND, 409: {"description": "nothing to roll back to"}, **REFUSED},
+)
+def rollback(
+    deployment_id: int,
+    response: Response,
+    store: StoreDep,
+    queue: QueueDep,
+    body: RollbackRequest | None = None,
+) -> dict[str, Any]:
+    """Deploy again the last good commit before deployment `deployment_id`."""
+    target = _find(store, deployment_id)
+    good = store.last_good(target.stack, before_id=target.id)
+    if good is None:
+        raise HTTPException(
+            409,
+            f"no succeeded deployment of stack {target.stack} before {deployment_id}: "
+            "nothing to roll back to",
+        )
+    reason = (body.reason if body else "") or (
+        f"rollback of deployment {deployment_id} to {good.sha[:12]} (deployment {good.id})"
+    )
+    deployment = store.create_deployment(
+        NewDeployment(
+            kind=DeploymentKind.ROLLBACK,
+            stack=target.stack,
+            sha=good.sha,
+            ref=good.ref,
+            reason=reason,
+            rollback_of=deployment_id,
+        )
+    )
+    _submit(store, queue, deployment, None)
+    return _accepted(response, deployment, duplicate=False)
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz", responses={503: {"description": "the database takes no write"}})
+async def readyz(store: StoreDep, queue: QueueDep, response: Response) -> dict[str, Any]:
+    """Readiness: the database takes a write (else 503); `degraded` lists what keeps
+    deployments from running (no repository, a missing command), each with its fix."""
+    try:
+        at = await store.check_writable_async()
+    except Exception as error:
+        response.status_code = 503
+        return {"status": "unavailable", "error": f"database not writable: {error}"}
+    problems = getattr(queue, "problems", None)  # optional part of the queue contract
+    return readiness_json(problems() if problems is not None else [], at)
+
+
+@health.get("/metrics")
+async def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus text format."""
+    return Response(metrics.render(), media_type=metrics.content_type)
