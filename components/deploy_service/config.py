@@ -25,6 +25,7 @@ CONTROL_SECRET_KEYS = ("serviceSecrets",)
 APP_KEYS = ("composeFiles", "composeProject", "profiles", "healthChecks", "github", "repoSecrets")
 ROLE_DOC = "docs/install.md#stack-roles"
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class ServiceConfig:
     proxy_image: str | None = None
     proxy_subnet: str | None = None
     log_level: str | None = None
+    tls: str | None = None  # "auto" (default) or "internal" (the proxy's own CA)
     env: Mapping[str, str] = field(default_factory=dict)
+    build_args: Mapping[str, str] = field(default_factory=dict)  # the Dockerfile's ARGs
 
 
 def _camel(name: str) -> str:
@@ -135,6 +138,7 @@ def service_args(
         "proxy_image": service.proxy_image,
         "proxy_subnet": service.proxy_subnet,
         "log_level": service.log_level,
+        "tls": service.tls,
     }
     return DeployServiceArgs(
         public_url=webhook_url,
@@ -148,6 +152,7 @@ def service_args(
         docker_host=service.docker_host,
         docker_group_id=service.docker_group_id,
         acme_email=service.acme_email,
+        build_args=dict(service.build_args),
         **{k: v for k, v in optional.items() if v is not None},
     )
 
@@ -182,6 +187,14 @@ def service_args_problems(args: DeployServiceArgs) -> list[str]:
 def _expected_type(name: str) -> Callable[[Any], bool]:
     if name in _INT_FIELDS:
         return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    if name == "buildArgs":
+        return lambda v: (
+            isinstance(v, dict)
+            and all(
+                isinstance(k, str) and _ARG_NAME.match(k) and isinstance(x, str)
+                for k, x in v.items()
+            )
+        )
     if name == "env":
         return lambda v: (
             isinstance(v, dict)
@@ -196,6 +209,8 @@ def _expected_type(name: str) -> Callable[[Any], bool]:
 def _type_hint(name: str) -> str:
     if name in _INT_FIELDS:
         return "expected a group id (a whole number, `stat -c %g /var/run/docker.sock`)"
+    if name == "buildArgs":
+        return "expected a map of Dockerfile ARG name → string value (e.g. BASE_IMAGE)"
     if name == "env":
         return "expected a map of environment variable NAME → string value"
     return "expected a non-empty string"

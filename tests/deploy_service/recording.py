@@ -53,10 +53,9 @@ class Recording:
 class _EchoMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
-        if args.typ == "docker:index/image:Image":
-            outputs["repoDigest"] = IMAGE_DIGEST
         if args.typ == "docker:index/remoteImage:RemoteImage":
-            outputs["imageId"] = "sha256:" + "2" * 64
+            # A built image gets IMAGE_DIGEST, a pulled one (the proxy's) another id.
+            outputs["imageId"] = IMAGE_DIGEST if "build" in args.inputs else "sha256:" + "2" * 64
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):

@@ -72,6 +72,20 @@ def test_site_gets_automatic_https_and_proxies_to_the_service(tmp_path: Path) ->
     assert {issuer["email"] for issuer in policy["issuers"]} == {"ops@example.com"}
 
 
+def test_internal_tls_signs_with_the_proxys_own_ca(tmp_path: Path) -> None:
+    site = CaddySite("slipway.localhost", SITE.upstream, tls="internal")
+    (policy,) = adapted(site, tmp_path)["apps"]["tls"]["automation"]["policies"]
+    assert policy["subjects"] == ["slipway.localhost"]
+    assert [issuer["module"] for issuer in policy["issuers"]] == ["internal"]
+
+
+def test_unknown_tls_mode_is_refused_with_the_choices() -> None:
+    with pytest.raises(
+        ProxyConfigError, match=r"slipway:service\.tls 'self' is not one of auto, internal"
+    ):
+        render_caddyfile(CaddySite(SITE.host, SITE.upstream, tls="self"))
+
+
 def test_metrics_are_not_published(tmp_path: Path) -> None:
     (server,) = adapted(SITE, tmp_path)["apps"]["http"]["servers"].values()
     subroutes = server["routes"][0]["handle"][0]["routes"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pulumi
 import pytest
 
 from components.deploy_service import DeployService, DeployServiceArgs, render_caddyfile
 from components.deploy_service.environment import ServiceEnvironmentError
+from components.deploy_service.image_context import context_digest
 from tests.deploy_service.recording import IMAGE_DIGEST, Recording, declare
 from webhook.orchestrator.config import OrchestratorSettings
 
@@ -41,6 +43,13 @@ def build(service_args: DeployServiceArgs) -> Recording:
     return declare(lambda: DeployService("deploy", service_args))
 
 
+def declared_image(recording: Recording):
+    (image,) = [
+        r for r in recording.of_type("docker:index/remoteImage:RemoteImage") if r.plain("build")
+    ]
+    return image
+
+
 def envs_of(recording: Recording) -> dict[str, str]:
     service = recording.one(CONTAINER, name="slipway-webhook")
     return dict(line.split("=", 1) for line in service.plain("envs"))
@@ -56,7 +65,7 @@ def test_declares_the_image_the_service_and_the_proxy(declared: Recording) -> No
     assert types == sorted(
         [
             "slipway:deploy:DeployService",
-            "docker:index/image:Image",
+            "docker:index/remoteImage:RemoteImage",
             "docker:index/network:Network",
             VOLUME,
             CONTAINER,
@@ -72,10 +81,21 @@ def test_declares_the_image_the_service_and_the_proxy(declared: Recording) -> No
 
 
 def test_image_is_built_from_the_repository_dockerfile(declared: Recording) -> None:
-    (image,) = declared.of_type("docker:index/image:Image")
-    assert image.plain("imageName") == "slipway-webhook:local"
-    assert image.plain("build") == {"context": ".", "dockerfile": "Dockerfile"}
-    assert image.plain("skipPush") is True
+    image = declared.one(
+        "docker:index/remoteImage:RemoteImage", build={"context": ".", "dockerfile": "Dockerfile"}
+    )
+    digest = context_digest(Path("."), "Dockerfile", {})
+    assert image.plain("name") == f"slipway-webhook:ctx-{digest[:12]}"
+    assert image.plain("triggers") == {"context": digest}
+    assert image.plain("keepLocally") is True
+
+
+def test_build_arguments_reach_the_build_and_its_tag() -> None:
+    recording = build(args(build_args={"BASE_IMAGE": "slipway/base:bookworm"}))
+    image = declared_image(recording)
+    assert image.plain("build")["buildArgs"] == {"BASE_IMAGE": "slipway/base:bookworm"}
+    # Another base is another image: a new tag, so the container is replaced.
+    assert image.plain("name") != declared_image(build(args())).plain("name")
 
 
 def test_service_container_runs_the_built_image_with_state_and_socket(
@@ -153,10 +173,13 @@ def test_docker_host_replaces_the_socket_mount() -> None:
 
 
 def test_proxy_serves_the_public_host_with_automatic_certificates(declared: Recording) -> None:
-    (proxy_image,) = declared.of_type("docker:index/remoteImage:RemoteImage")
-    assert proxy_image.plain("name") == "caddy:2.11.7"
+    proxy_image = declared.one("docker:index/remoteImage:RemoteImage", name="caddy:2.11.7")
+    assert "build" not in proxy_image.inputs
     proxy = declared.one(CONTAINER, name="slipway-caddy")
     assert proxy.plain("image") == "sha256:" + "2" * 64
+    # The command and data folders of the official image, given so any caddy image serves.
+    assert proxy.plain("command")[:2] == ["caddy", "run"]
+    assert "XDG_DATA_HOME=/data" in proxy.plain("envs")
     ports = {(p["internal"], p["external"], p.get("protocol", "tcp")) for p in proxy.plain("ports")}
     assert ports == {(80, 80, "tcp"), (443, 443, "tcp"), (443, 443, "udp")}
     (upload,) = proxy.plain("uploads")

@@ -92,8 +92,6 @@ class _Mocks(pulumi.runtime.Mocks):
                 "sha256:" + hashlib.sha256(args.inputs["name"].encode()).hexdigest()
             )
             outputs["repoDigest"] = f"{args.inputs['name']}@sha256:{'0' * 64}"
-        if args.typ == "docker:index/image:Image":
-            outputs["repoDigest"] = f"sha256:{'1' * 64}"
         outputs.setdefault("name", args.name)
         return f"{args.name}-id", outputs
 

@@ -72,9 +72,7 @@ def test_corpus_entry_is_declared_or_rejected_clearly(
             expected = service.get("container_name") or f"{project}-{name}-1"
             assert run.outputs["services"][name] == expected
             assert expected in containers
-    images = run.of_type("docker:index/remoteImage:RemoteImage") + run.of_type(
-        "docker:index/image:Image"
-    )
+    images = run.of_type("docker:index/remoteImage:RemoteImage")
     assert len(images) == len(services)
     networks = [n for n in (model.get("networks") or {}).values() if not n.get("external")]
     assert len(run.of_type("docker:index/network:Network")) == len(networks)
