@@ -135,9 +135,22 @@ ensure_keys() {
   install -d -m 700 -o "$user" -g "$(id -gn "$user")" "$home/.ssh"
   local keys="$home/.ssh/authorized_keys" pub; pub=$(cat "$client_key.pub")
   touch "$keys"
-  # `restrict`: no pty, no forwarding, no rc files: dial-stdio needs none of them.
-  grep -qF "$pub" "$keys" || echo "restrict $pub" >>"$keys"
   chown "$user:$(id -gn "$user")" "$keys"; chmod 600 "$keys"
+  # `restrict`: no pty, no forwarding, no rc files: dial-stdio needs none of them. Under a lock:
+  # several labs (tests run private ones) share this file.
+  ( flock -w 10 9 || die "$keys.lock is held for 10 s"
+    grep -qF "$pub" "$keys" || echo "restrict $pub" >>"$keys" ) 9>"$keys.lock"
+}
+
+revoke_key() {  # a stopped lab's key no longer logs in (start adds it again)
+  [ "$(id -u)" = 0 ] && [ -f "$client_key.pub" ] && id "$user" >/dev/null 2>&1 || return 0
+  local keys pub; keys="$(getent passwd "$user" | cut -d: -f6)/.ssh/authorized_keys"
+  pub=$(cut -d' ' -f1,2 "$client_key.pub")
+  [ -f "$keys" ] || return 0
+  ( flock -w 10 9 || die "$keys.lock is held for 10 s"
+    grep -vF "$pub" "$keys" >"$keys.new" || true
+    chown "$user:$(id -gn "$user")" "$keys.new"; chmod 600 "$keys.new"; mv "$keys.new" "$keys"
+  ) 9>"$keys.lock"
 }
 
 write_configs() {
@@ -265,7 +278,7 @@ stop() {
   # The listener only: sessions in progress end on their own (as with a server's sshd).
   kill "$pid"
   for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$portfile" "$pidfile"; say "stopped"; return; }
+    kill -0 "$pid" 2>/dev/null || { rm -f "$portfile" "$pidfile"; revoke_key; say "stopped (its key no longer logs in)"; return; }
     sleep 0.1
   done
   die "sshd (pid $pid) did not stop within 5 s"
