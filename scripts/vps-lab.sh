@@ -120,7 +120,7 @@ grant_engine_access() {
       say "granted group '$group' search (x) on $path (ACL; listed in $lab/acl-granted)"
     fi
     runuser -u "$user" -- test -x "$path" \
-      || die "'$user' cannot pass through $path even with an ACL for group '$group' (ACLs unsupported on this file system?). Fix: run the engine with its socket outside $path (SLIPWAY_CACHE_DIR=/var/cache/slipway scripts/docker-engine.sh start), then '$0 start' again."
+      || die "'$user' (groups: $(id -nG "$user")) cannot pass through $path even with an ACL for group '$group' (not in that group, or ACLs unsupported on this file system?). Fix: 'usermod -aG $group $user'; if it is in the group already, run the engine with its socket outside $path (SLIPWAY_CACHE_DIR=/var/cache/slipway scripts/docker-engine.sh start), then '$0 start' again."
   done
   runuser -u "$user" -- test -r "$sock" -a -w "$sock" \
     || die "'$user' still cannot open $sock (group '$group', mode $(stat -c %a "$sock")). Fix: make the socket group-readable and -writable (dockerd does so by default), then '$0 start' again."
