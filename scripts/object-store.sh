@@ -32,7 +32,7 @@ ours_running() {
   local pid; pid=$(cat "$pidfile")
   kill -0 "$pid" 2>/dev/null || return 1
   # A reused pid is not ours: it must be moto_server on our port.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "moto_server.* -p $(cat "$portfile" 2>/dev/null)"
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "moto_server.* -p $(cat "$portfile" 2>/dev/null) "
 }
 
 port_in_use() { [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ] || (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hmac
 import time
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from webhook.http.callers import client_address
 from webhook.http.ratelimit import RateLimiter
@@ -19,6 +20,8 @@ from webhook.queue import DeploymentQueue, QueueUnavailable
 from webhook.settings import Settings
 from webhook.store import DeliveryStatus, Deployment, NewDeployment, NotFound, Store
 from webhook.store.states import DeploymentKind
+
+M = TypeVar("M", bound=BaseModel)
 
 # ---- dependencies (FastAPI DI): everything comes from app.state, set by create_app ------
 
@@ -95,6 +98,34 @@ class RollbackRequest(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
+def _json_body(model: type[M], body: bytes) -> M:
+    """`body` as `model`; 422 naming each problem (as FastAPI answers for a body model)."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
+        ) from None
+
+
+async def deploy_request(request: Request) -> DeployRequest:
+    """The body of `POST /deployments`, read only after the rate limit and the token passed
+    (router dependencies run first; the body limit bounds it, webhook/http/limits.py)."""
+    return _json_body(DeployRequest, await request.body())
+
+
+async def rollback_request(request: Request) -> RollbackRequest | None:
+    """The optional body of `POST /deployments/{id}/rollback`, read after auth."""
+    body = await request.body()
+    return _json_body(RollbackRequest, body) if body.strip() else None
+
+
+def _body_schema(model: type[BaseModel], required: bool) -> dict[str, Any]:
+    """OpenAPI for a body the route reads itself (FastAPI documents only the ones it reads)."""
+    schema = {"application/json": {"schema": model.model_json_schema()}}
+    return {"requestBody": {"required": required, "content": schema}}
+
+
 def deployment_json(deployment: Deployment) -> dict[str, Any]:
     body = asdict(deployment)
     body["kind"] = str(deployment.kind)
@@ -147,9 +178,10 @@ REFUSED = {503: {"description": "the queue refused the deployment (starting or s
         409: {"description": "the Idempotency-Key was used for another sha"},
         **REFUSED,
     },
+    openapi_extra=_body_schema(DeployRequest, required=True),
 )
 def request_deployment(
-    body: DeployRequest,
+    body: Annotated[DeployRequest, Depends(deploy_request)],
     response: Response,
     settings: SettingsDep,
     store: StoreDep,
@@ -228,13 +260,14 @@ def get_log(
     "/{deployment_id}/rollback",
     status_code=202,
     responses={**NOT_FOUND, 409: {"description": "nothing to roll back to"}, **REFUSED},
+    openapi_extra=_body_schema(RollbackRequest, required=False),
 )
 def rollback(
     deployment_id: int,
     response: Response,
     store: StoreDep,
     queue: QueueDep,
-    body: RollbackRequest | None = None,
+    body: Annotated[RollbackRequest | None, Depends(rollback_request)],
 ) -> dict[str, Any]:
     """Deploy again the last good commit before deployment `deployment_id`."""
     target = _find(store, deployment_id)

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 from webhook.http.api import deployments, health
 from webhook.http.hooks import GitHubHook
+from webhook.http.limits import BodyLimit, BodyTooLarge, too_large_message
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.ui import install as install_ui
 from webhook.metrics import Metrics
@@ -48,11 +50,16 @@ class RequestMetrics:
 
 class SlipwayApp(FastAPI):
     """FastAPI, except that `POST /hooks/github` goes straight to its ASGI endpoint,
-    skipping the middleware stack and the router: it is the one hot path."""
+    skipping the middleware stack and the router: it is the one hot path. Every request,
+    the hook's too, passes the body limit first (webhook/http/limits.py)."""
 
     hook: GitHubHook
+    body_limit: BodyLimit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.body_limit(scope, receive, send)
+
+    async def _dispatch(self, scope: Any, receive: Any, send: Any) -> None:
         if (
             scope["type"] == "http"
             and scope["path"] == GitHubHook.ROUTE
@@ -61,6 +68,14 @@ class SlipwayApp(FastAPI):
             await self.hook(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+
+def _body_too_large(request: Request, error: Exception) -> JSONResponse:
+    """A body that passed its limit while a route read it: 413, and the connection closes."""
+    message = str(error) or too_large_message(0)
+    return JSONResponse(
+        {"error": message, "detail": message}, status_code=413, headers={"Connection": "close"}
+    )
 
 
 def create_app(
@@ -114,6 +129,8 @@ def create_app(
     app.state.api_limiter = RateLimiter(settings.api_limit, "api")
     hook = GitHubHook(settings, store, queue, metrics, RateLimiter(settings.hook_limit, "hook"))
     app.hook = hook
+    app.body_limit = BodyLimit(app._dispatch, settings.max_body_bytes)
+    app.add_exception_handler(BodyTooLarge, _body_too_large)
     # Also routed normally, so that other methods get 405 (POST never gets here).
     app.router.routes.insert(0, Route(GitHubHook.ROUTE, hook, methods=["POST"]))
     app.include_router(deployments)

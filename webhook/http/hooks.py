@@ -17,6 +17,7 @@ import orjson
 
 from webhook.http.callers import client_address
 from webhook.http.events import MalformedPayload, route_event
+from webhook.http.limits import MAX_LENGTH_DIGITS, BodyTooLarge
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.signature import signature_problem
 from webhook.metrics import Metrics
@@ -37,10 +38,6 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: tuple[tuple[bytes, bytes], ...] = ()
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class ClientGone(Exception):
@@ -66,6 +63,11 @@ async def read_body(receive: Any, limit: int) -> bytes:
 
 def _error(status: int, message: str, **extra: Any) -> Answer:
     return Answer(status, {"error": message, **extra})
+
+
+def _too_large(message: str) -> Answer:
+    """413; the connection closes, so the rest of the body is never read."""
+    return Answer(413, {"error": message}, ((b"connection", b"close"),))
 
 
 def decode_payload(content_type: str, body: bytes) -> dict[str, Any]:
@@ -127,12 +129,14 @@ class GitHubHook:
         headers: dict[bytes, bytes] = dict(scope["headers"])
         limit = self._settings.max_body_bytes
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return _error(413, f"body larger than {limit} bytes (or bad Content-Length)")
+        if length is not None and (
+            not length.isdigit() or len(length) > MAX_LENGTH_DIGITS or int(length) > limit
+        ):
+            return _too_large(f"body larger than {limit} bytes (or bad Content-Length)")
         try:
             body = await read_body(receive, limit)
         except BodyTooLarge:
-            return _error(413, f"body larger than {limit} bytes")
+            return _too_large(f"body larger than {limit} bytes")
 
         signature = headers.get(b"x-hub-signature-256")
         problem = signature_problem(

@@ -1,0 +1,109 @@
+"""Request body limits for every route, enforced before the app reads a byte.
+
+`BodyLimit` wraps the whole service (the hook included). A request whose declared
+Content-Length is over its route's limit is answered 413 at once, before its body is read; a
+body sent without a length (chunked) is counted while it streams and ends in `BodyTooLarge`
+(answered 413 by the hook itself, or by the app's handler) as soon as it passes the limit.
+Every 413 closes the connection, so an unread body is not drained.
+
+The limits (docs/webhook.md, "Limits"):
+- `POST /hooks/github`: SLIPWAY_MAX_BODY_BYTES (GitHub's payloads reach a few hundred KiB);
+- the four routes that take a small form or JSON body (`SMALL_BODY_ROUTES`): SMALL_BODY_BYTES;
+- every other route takes no body at all (0 bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+SMALL_BODY_BYTES = 8 * 1024
+"""Login/logout forms and the deploy API's JSON: a token, a sha, a ref and a 500-character
+reason fit with room to spare (even with every character escaped)."""
+
+MAX_LENGTH_DIGITS = 18
+"""A Content-Length with more digits is refused without converting it (int() of thousands of
+digits is slow and raises)."""
+
+HOOK_ROUTE = "/hooks/github"
+SMALL_BODY_ROUTES = re.compile(r"/ui/login|/ui/logout|/deployments|/deployments/[^/]+/rollback")
+
+
+class BodyTooLarge(Exception):
+    """The request body passed its route's limit while it was being read."""
+
+
+def body_limit(method: str, path: str, hook_limit: int) -> int:
+    """The most body bytes `method path` may carry."""
+    if method != "POST":
+        return 0
+    if path == HOOK_ROUTE:
+        return hook_limit
+    return SMALL_BODY_BYTES if SMALL_BODY_ROUTES.fullmatch(path) else 0
+
+
+def too_large_message(limit: int) -> str:
+    if limit == 0:
+        return "this route takes no request body"
+    return f"request body larger than {limit} bytes (or a bad Content-Length)"
+
+
+async def send_too_large(send: Any, limit: int) -> None:
+    """Answer 413 (JSON) and ask the server to close the connection."""
+    body = orjson.dumps({"error": too_large_message(limit), "detail": too_large_message(limit)})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def declared_too_large(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
+    """The request declares more than `limit` body bytes, or a length that is not a number,
+    or (for a route that takes none) any chunked body."""
+    for name, value in headers:
+        if name == b"content-length":
+            digits = value.strip()
+            if not digits.isdigit() or len(digits) > MAX_LENGTH_DIGITS or int(digits) > limit:
+                return True
+        elif name == b"transfer-encoding" and limit == 0:
+            return True
+    return False
+
+
+class BodyLimit:
+    """ASGI middleware: the body limit of every route (see the module docstring)."""
+
+    def __init__(self, app: Any, hook_limit: int) -> None:
+        self.app = app
+        self.hook_limit = hook_limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit(scope["method"], scope["path"], self.hook_limit)
+        if declared_too_large(scope["headers"], limit):
+            await send_too_large(send, limit)
+            return
+        size = 0
+
+        async def counted() -> Any:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise BodyTooLarge(too_large_message(limit))
+            return message
+
+        await self.app(scope, counted, send)
