@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import socket
 import subprocess
 import sys
@@ -82,7 +83,7 @@ def test_stop_stops_only_its_own_lab_and_revokes_its_key(vps_lab: VpsLab, tmp_pa
 
     second = VpsLab.start(tmp_path / "second")
     pub = " ".join((second.dir / "vps-lab" / "id_ed25519.pub").read_text().split()[:2])
-    keys = Path("/home/deploy/.ssh/authorized_keys")
+    keys = Path(pwd.getpwnam("deploy").pw_dir) / ".ssh" / "authorized_keys"
     assert pub in keys.read_text()
     assert second.stop().returncode == 0
     assert pub not in keys.read_text()
