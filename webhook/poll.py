@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from webhook.dedupe import MISSED_REASON
 from webhook.orchestrator.checkout import GitMirror
+from webhook.orchestrator.git_auth import redact
 from webhook.queue import DeploymentQueue, QueueUnavailable
 from webhook.settings import Settings
 from webhook.store import Store
@@ -118,9 +118,9 @@ class Poller:
         """The output of `git ls-remote`, or None (logged) when it failed."""
         mirror = self.mirror.mirror_dir
         command = ls_remote_command(
-            self.mirror.repo_url, mirror if (mirror / "HEAD").is_file() else None, self.ref
+            self.mirror.fetch_url, mirror if (mirror / "HEAD").is_file() else None, self.ref
         )
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # never wait for a password
+        env = self.mirror.git_env()  # never prompts; a token only through GIT_ASKPASS
         process = await asyncio.create_subprocess_exec(
             *command,
             stdin=asyncio.subprocess.DEVNULL,
@@ -138,7 +138,7 @@ class Poller:
                 process.kill()
                 await process.wait()
         if process.returncode != 0:
-            log.warning("poll: git ls-remote failed: %s", err.decode(errors="replace").strip())
+            log.warning("poll: git ls-remote failed: %s", redact(err.decode(errors="replace")))
             return None
         return out.decode(errors="replace")
 

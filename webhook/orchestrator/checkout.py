@@ -3,7 +3,9 @@
 The mirror (`<state>/git/mirror.git`) is a bare `git clone --mirror` of SLIPWAY_REPO_URL;
 each job gets `<state>/git/worktrees/<name>` at its exact commit, removed afterwards. The
 deploy pipeline names one worktree per stack, so every job of a stack checks out at the
-same path (webhook/orchestrator/pipeline.py says why).
+same path (webhook/orchestrator/pipeline.py says why). A token in the URL reaches git only
+through GIT_ASKPASS and never a message or the mirror's config (webhook/orchestrator/git_auth.py);
+the mirror is readable by the service's user only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from webhook.orchestrator.git_auth import askpass_env, redact, split_credentials
 from webhook.runners.cpu_group import command
 
 SHA_PATTERN = re.compile(r"^[0-9a-f]{7,64}$")
@@ -31,18 +34,28 @@ class UnknownCommitError(CheckoutError):
 
 
 def _run_git(
-    args: list[str], *, cwd: Path | None = None, timeout: float = 300
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`git ARGS`, started in the calling deploy worker's CPU group (cpu_group.command)."""
     return subprocess.run(
-        command(["git", *args]), cwd=cwd, capture_output=True, text=True, timeout=timeout
+        command(["git", *args]), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
     )
 
 
-def _git(args: list[str], *, cwd: Path | None = None, timeout: float = 300) -> str:
-    result = _run_git(args, cwd=cwd, timeout=timeout)
+def _git(
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> str:
+    result = _run_git(args, cwd=cwd, timeout=timeout, env=env)
     if result.returncode != 0:
-        raise CheckoutError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+        raise CheckoutError(redact(f"git {' '.join(args)} failed: {result.stderr.strip()}"))
     return result.stdout
 
 
@@ -50,9 +63,24 @@ def _git(args: list[str], *, cwd: Path | None = None, timeout: float = 300) -> s
 class GitMirror:
     """A bare mirror of `repo_url` under `state_dir`, handing out worktrees per commit."""
 
-    repo_url: str
+    repo_url: str = field(repr=False)  # may hold a token: shown only through `display_url`
     state_dir: Path
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _secured: bool = field(default=False, repr=False)
+
+    @property
+    def display_url(self) -> str:
+        """The repository URL as it may be shown: without user or token."""
+        return redact(self.repo_url)
+
+    @property
+    def fetch_url(self) -> str:
+        """The URL git is given (the token goes through GIT_ASKPASS)."""
+        return split_credentials(self.repo_url)[0]
+
+    def git_env(self) -> dict[str, str]:
+        """The environment of every git process that talks to the remote."""
+        return askpass_env(self.state_dir, split_credentials(self.repo_url)[1])
 
     @property
     def mirror_dir(self) -> Path:
@@ -64,6 +92,8 @@ class GitMirror:
 
     def _ensure_mirror(self) -> None:
         if (self.mirror_dir / "HEAD").is_file():
+            if not self._secured:
+                self._secure_existing()
             return
         if not self.repo_url:
             raise CheckoutError(
@@ -76,8 +106,22 @@ class GitMirror:
         # --no-local: a local path is cloned through git's transport too. The default for a
         # path copies its object files one by one, and a commit made meanwhile could leave the
         # mirror with the commit but not its tree ("unable to read tree", seen in CI).
-        _git(["clone", "--mirror", "--no-local", "--quiet", self.repo_url, str(partial)])
+        partial.mkdir(mode=0o700)  # the mirror is the service user's alone
+        clone = ["clone", "--mirror", "--no-local", "--quiet", self.fetch_url, str(partial)]
+        _git(clone, env=self.git_env())
+        (partial / "config").chmod(0o600)
         partial.rename(self.mirror_dir)  # atomic: a half-made clone is never used
+        self._secured = True
+
+    def _secure_existing(self) -> None:
+        """A mirror made before tokens were kept out of it: drop the token from its remote
+        URL and make it private (once per process)."""
+        git_dir = ["--git-dir", str(self.mirror_dir)]
+        if self._try_git("config", "--get", "remote.origin.url") != self.fetch_url:
+            _git([*git_dir, "config", "remote.origin.url", self.fetch_url])
+        self.mirror_dir.chmod(0o700)
+        (self.mirror_dir / "config").chmod(0o600)
+        self._secured = True
 
     def prepare(self) -> None:
         """Clone the mirror now if it does not exist (done at start, off the request path)."""
@@ -86,7 +130,7 @@ class GitMirror:
 
     def _try_git(self, *args: str) -> str | None:
         """Run git on the mirror; its output, or None when it failed (allowed to fail)."""
-        result = _run_git(["--git-dir", str(self.mirror_dir), *args])
+        result = _run_git(["--git-dir", str(self.mirror_dir), *args], env=self.git_env())
         return result.stdout.strip() if result.returncode == 0 else None
 
     def _full_sha(self, sha: str) -> str | None:
@@ -103,7 +147,8 @@ class GitMirror:
             self._ensure_mirror()
             full = self._full_sha(sha)
             if full is None:
-                _git(["--git-dir", str(self.mirror_dir), "fetch", "--prune", "--quiet", "origin"])
+                fetch = ["--git-dir", str(self.mirror_dir), "fetch", "--prune", "--quiet", "origin"]
+                _git(fetch, env=self.git_env())
                 full = self._full_sha(sha)
             if full is None and len(sha) == 40:
                 # Servers that allow fetching by sha (GitHub does) can still provide it.
@@ -111,7 +156,7 @@ class GitMirror:
                 full = self._full_sha(sha)
             if full is None:
                 raise UnknownCommitError(
-                    f"commit {sha} is not in {self.repo_url} (fetched just now): check that "
+                    f"commit {sha} is not in {self.display_url} (fetched just now): check that "
                     "it was pushed and that SLIPWAY_REPO_URL names the right repository."
                 )
             return full
