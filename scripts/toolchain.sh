@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make tools`: get the pinned Pulumi toolchain into a cache outside the checkout.
 #
-#   scripts/toolchain.sh build   build (or reuse) pulumi + the docker and github providers
+#   scripts/toolchain.sh build   build (or reuse) pulumi, its Python language host and the
+#                                docker and github providers
 #   scripts/toolchain.sh bindir  print the folder that holds them (builds nothing)
 #   scripts/toolchain.sh env     print the exports that put them to use (eval "$(...)")
 #
@@ -93,6 +94,12 @@ build() {
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
   go_build "$(providerdir)/pulumi-resource-docker" toolchain/docker-provider . "-X main.version=$DOCKER_SDK_VERSION" no_compose
   go_build "$(providerdir)/pulumi-resource-github" toolchain/github-provider . "-X main.version=$GITHUB_SDK_VERSION"
+  # The Python language host (`pulumi up` / `preview` from the bare CLI): ours, on sdk/v3 at
+  # the CLI's version, with the SDK's exec script from that same module next to it.
+  go_build "$dir/pulumi-language-python" toolchain/language-python . "-X main.version=$PULUMI_VERSION"
+  if [ ! -x "$dir/pulumi-language-python-exec" ]; then
+    install -m 0755 "$(cd toolchain/language-python && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)/python/cmd/pulumi-language-python-exec" "$dir/"
+  fi
   # Dynamic providers: the SDK's own launcher script, from the sdk/v3 module already in use.
   if [ ! -x "$dir/pulumi-resource-pulumi-python" ]; then
     local sdk
@@ -102,7 +109,7 @@ build() {
   [ "$("$dir/pulumi" version)" = "v$PULUMI_VERSION" ] || die "pulumi version is not v$PULUMI_VERSION"
   install_plugin docker "$DOCKER_SDK_VERSION"
   install_plugin github "$GITHUB_SDK_VERSION"
-  say "ready in $(( $(date +%s) - total_started )) s: pulumi v$PULUMI_VERSION, docker provider $DOCKER_SDK_VERSION, github provider $GITHUB_SDK_VERSION"
+  say "ready in $(( $(date +%s) - total_started )) s: pulumi v$PULUMI_VERSION (+ python language host), docker provider $DOCKER_SDK_VERSION, github provider $GITHUB_SDK_VERSION"
 }
 
 case "${1:-build}" in
