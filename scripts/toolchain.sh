@@ -85,6 +85,25 @@ use_installed_pulumi() {  # an installed pulumi of the pinned version is used as
   say "pulumi: using the installed $installed (v$PULUMI_VERSION)"
 }
 
+# The Python language host (`pulumi up` / `preview` from the bare CLI): ours, on sdk/v3 at
+# the CLI's version (toolchain/language-python), with the SDK's exec script from that same
+# module next to it. An installed CLI keeps the host installed beside it: one found on PATH
+# instead would make the CLI warn on every run.
+build_language_host() {
+  local dir="$1" installed
+  installed=$(readlink -f "$dir/pulumi" 2>/dev/null || true)
+  if [ -L "$dir/pulumi" ] && [ -x "$(dirname "$installed")/pulumi-language-python" ]; then
+    say "pulumi-language-python: the installed CLI's own, next to $installed"
+    return
+  fi
+  go_build "$dir/pulumi-language-python" toolchain/language-python . "-X main.version=$PULUMI_VERSION"
+  if [ ! -x "$dir/pulumi-language-python-exec" ]; then
+    local sdk
+    sdk=$(cd toolchain/language-python && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+    install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$dir/"
+  fi
+}
+
 build() {
   command -v go >/dev/null || die "Go is not installed: the toolchain is built from Go modules. Fix: install Go 1.26+ (https://go.dev/doc/install) and run 'make tools' again."
   local dir total_started
@@ -94,12 +113,7 @@ build() {
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
   go_build "$(providerdir)/pulumi-resource-docker" toolchain/docker-provider . "-X main.version=$DOCKER_SDK_VERSION" no_compose
   go_build "$(providerdir)/pulumi-resource-github" toolchain/github-provider . "-X main.version=$GITHUB_SDK_VERSION"
-  # The Python language host (`pulumi up` / `preview` from the bare CLI): ours, on sdk/v3 at
-  # the CLI's version, with the SDK's exec script from that same module next to it.
-  go_build "$dir/pulumi-language-python" toolchain/language-python . "-X main.version=$PULUMI_VERSION"
-  if [ ! -x "$dir/pulumi-language-python-exec" ]; then
-    install -m 0755 "$(cd toolchain/language-python && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)/python/cmd/pulumi-language-python-exec" "$dir/"
-  fi
+  build_language_host "$dir"
   # Dynamic providers: the SDK's own launcher script, from the sdk/v3 module already in use.
   if [ ! -x "$dir/pulumi-resource-pulumi-python" ]; then
     local sdk
