@@ -1,5 +1,8 @@
 """A small GitHub REST client on httpx: token auth, rate limits waited out, 5xx retried.
 
+Every value put into a path is %-encoded as one segment and a repository must be
+`owner/name`, so no payload value (a sha, a number) can make the client call another route.
+
 Every call is bounded (``RetryPolicy``): a rate limit longer than ``max_wait`` or more than
 ``max_attempts`` tries ends in ``GitHubError``; callers that must never fail (the feedback
 service) catch it and log it.
@@ -8,9 +11,11 @@ service) catch it and log it.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -18,6 +23,7 @@ from webhook.feedback.retry_policy import RetryPolicy, decide
 
 log = logging.getLogger(__name__)
 
+REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 API_VERSION = "2022-11-28"
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -31,6 +37,19 @@ class GitHubError(Exception):
         self.method = method
         self.path = path
         self.status = status
+
+
+def _repo(repo: str) -> str:
+    """`owner/name` as two path segments; ValueError for anything else (`..`, more slashes)."""
+    owner, _, name = repo.partition("/")
+    if not REPOSITORY.fullmatch(repo) or owner in (".", "..") or name in (".", ".."):
+        raise ValueError(f"{repo!r} is not a repository name like owner/name")
+    return f"{quote(owner, safe='')}/{quote(name, safe='')}"
+
+
+def _seg(value: object) -> str:
+    """One path segment: every character that could change the path is %-encoded."""
+    return quote(str(value), safe="")
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -133,29 +152,30 @@ class GitHubClient:
 
     def create_deployment(self, repo: str, **fields: Any) -> dict[str, Any]:
         """POST /repos/{repo}/deployments (fields: ref, environment, description, payload...)."""
-        return self.request("POST", f"/repos/{repo}/deployments", json=fields).json()
+        return self.request("POST", f"/repos/{_repo(repo)}/deployments", json=fields).json()
 
     def list_deployments(self, repo: str, **query: Any) -> list[dict[str, Any]]:
-        return list(self.paginate(f"/repos/{repo}/deployments", query))
+        return list(self.paginate(f"/repos/{_repo(repo)}/deployments", query))
 
     def create_deployment_status(
         self, repo: str, deployment_id: int, **fields: Any
     ) -> dict[str, Any]:
         """POST /repos/{repo}/deployments/{id}/statuses (state, description, log_url...)."""
-        path = f"/repos/{repo}/deployments/{deployment_id}/statuses"
+        path = f"/repos/{_repo(repo)}/deployments/{_seg(deployment_id)}/statuses"
         return self.request("POST", path, json=fields).json()
 
     def list_issue_comments(self, repo: str, number: int) -> Iterator[dict[str, Any]]:
-        return self.paginate(f"/repos/{repo}/issues/{number}/comments")
+        return self.paginate(f"/repos/{_repo(repo)}/issues/{_seg(number)}/comments")
 
     def create_issue_comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
-        path = f"/repos/{repo}/issues/{number}/comments"
+        path = f"/repos/{_repo(repo)}/issues/{_seg(number)}/comments"
         return self.request("POST", path, json={"body": body}).json()
 
     def update_issue_comment(self, repo: str, comment_id: int, body: str) -> dict[str, Any]:
-        path = f"/repos/{repo}/issues/comments/{comment_id}"
+        path = f"/repos/{_repo(repo)}/issues/comments/{_seg(comment_id)}"
         return self.request("PATCH", path, json={"body": body}).json()
 
     def create_commit_status(self, repo: str, sha: str, **fields: Any) -> dict[str, Any]:
         """POST /repos/{repo}/statuses/{sha} (state, context, description, target_url)."""
-        return self.request("POST", f"/repos/{repo}/statuses/{sha}", json=fields).json()
+        path = f"/repos/{_repo(repo)}/statuses/{_seg(sha)}"
+        return self.request("POST", path, json=fields).json()

@@ -7,11 +7,12 @@ import time
 from dataclasses import asdict
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from webhook.http.callers import client_address
+from webhook.http.limits import MAX_ID
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.readiness import readiness_json
 from webhook.http.ui.auth import cookie_request_valid
@@ -46,6 +47,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 QueueDep = Annotated[DeploymentQueue, Depends(get_queue)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+DeploymentId = Annotated[int, Path(ge=1, le=MAX_ID, description="a deployment's id")]
 
 
 def rate_limit(request: Request, settings: SettingsDep, metrics: MetricsDep) -> None:
@@ -202,7 +204,8 @@ def request_deployment(
         return _accepted(response, deployment, duplicate=False)
     key = f"api:{idempotency_key}"
     outcome = store.record_delivery(key, "api", "deploy", DeliveryStatus.PROCESSED, new.reason, new)
-    assert outcome.deployment is not None
+    if outcome.deployment is None:  # only API deploys are recorded under `api:` keys
+        raise HTTPException(409, f"Idempotency-Key {idempotency_key!r} names no deployment")
     if outcome.duplicate:
         if outcome.deployment.sha != body.sha:
             raise HTTPException(
@@ -220,7 +223,9 @@ def request_deployment(
 def list_deployments(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="page: ids below this")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="page: ids below this")
+    ] = None,
 ) -> dict[str, Any]:
     """Deployments, newest first; follow `next` for the following page."""
     items = store.list_deployments(limit=limit, before_id=before)
@@ -229,7 +234,7 @@ def list_deployments(
 
 
 @deployments.get("/{deployment_id}", responses=NOT_FOUND)
-def get_deployment(deployment_id: int, store: StoreDep) -> dict[str, Any]:
+def get_deployment(deployment_id: DeploymentId, store: StoreDep) -> dict[str, Any]:
     """One deployment with its state history."""
     deployment = _find(store, deployment_id)
     history = [
@@ -241,9 +246,9 @@ def get_deployment(deployment_id: int, store: StoreDep) -> dict[str, Any]:
 
 @deployments.get("/{deployment_id}/log", responses=NOT_FOUND)
 def get_log(
-    deployment_id: int,
+    deployment_id: DeploymentId,
     store: StoreDep,
-    after: Annotated[int, Query(ge=0, description="only lines with seq above this")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="only lines with seq above this")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """Log lines, oldest first; poll again with `after` = the last `seq` seen."""
@@ -263,7 +268,7 @@ def get_log(
     openapi_extra=_body_schema(RollbackRequest, required=False),
 )
 def rollback(
-    deployment_id: int,
+    deployment_id: DeploymentId,
     response: Response,
     store: StoreDep,
     queue: QueueDep,

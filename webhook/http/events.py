@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,13 @@ from webhook.store.states import DeploymentKind
 PREVIEW_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
 TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 ZERO_SHA = "0" * 40
+SHA = re.compile(r"[0-9a-f]{40}")
+MAX_REF_LENGTH = 255
+MAX_NAME_LENGTH = 100
+MAX_PR_NUMBER = 2**31 - 1
+# git check-ref-format: no control characters, space, ~ ^ : ? * [ \, "..", "@{" or "//";
+# no component that starts with "." or "-" or ends with ".lock"; not ending in "/" or ".".
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(^|/)\.|\.lock(/|$)|[/.]$|(^|/)-|^@$")
 
 
 class MalformedPayload(ValueError):
@@ -40,6 +48,46 @@ def _text(payload: dict[str, Any], *path: str) -> str:
     if not isinstance(value, str) or not value:
         raise MalformedPayload(f"payload field '{'.'.join(path)}' must be a non-empty string")
     return value
+
+
+def _sha(payload: dict[str, Any], *path: str) -> str:
+    value = _field(payload, *path)
+    if not isinstance(value, str) or not SHA.fullmatch(value):
+        raise MalformedPayload(
+            f"payload field '{'.'.join(path)}' must be a commit sha (40 lowercase hex digits)"
+        )
+    return value
+
+
+def valid_ref(ref: str) -> bool:
+    """`ref` is a name git accepts (check-ref-format's rules) of at most MAX_REF_LENGTH."""
+    return 0 < len(ref) <= MAX_REF_LENGTH and ref.isprintable() and not _BAD_REF.search(ref)
+
+
+def _ref(payload: dict[str, Any], *path: str, prefix: str = "") -> str:
+    value = _text(payload, *path)
+    if not value.startswith("refs/" if not prefix else "") or not valid_ref(prefix + value):
+        raise MalformedPayload(
+            f"payload field '{'.'.join(path)}' is not a valid git ref name "
+            f"(git check-ref-format, at most {MAX_REF_LENGTH} characters)"
+        )
+    return value
+
+
+def _pr_number(pr: dict[str, Any]) -> int:
+    number = _field(pr, "number")
+    if type(number) is not int or not 1 <= number <= MAX_PR_NUMBER:
+        raise MalformedPayload(
+            f"payload field 'pull_request.number' must be a whole number from 1 to {MAX_PR_NUMBER}"
+        )
+    return number
+
+
+def _name(value: object) -> str:
+    """A display name from a payload: printable, at most MAX_NAME_LENGTH characters."""
+    if not isinstance(value, str):
+        return ""
+    return "".join(c for c in value if c.isprintable())[:MAX_NAME_LENGTH]
 
 
 def route_event(
@@ -74,15 +122,15 @@ def route_event(
 
 
 def _route_push(payload: dict[str, Any], *, stack: str, branch: str) -> Decision:
-    ref = _text(payload, "ref")
+    ref = _ref(payload, "ref")
     wanted = f"refs/heads/{branch}"
     if ref != wanted:
         return Decision("ignored", f"push to {ref}, only {wanted} is deployed")
-    sha = _text(payload, "after")
+    sha = _sha(payload, "after")
     if payload.get("deleted") or sha == ZERO_SHA:
         return Decision("ignored", f"{ref} was deleted")
     pusher = payload.get("pusher") or {}
-    who = pusher.get("name") if isinstance(pusher, dict) else None
+    who = _name(pusher.get("name")) if isinstance(pusher, dict) else None
     reason = f"push to {branch}" + (f" by {who}" if who else "")
     return Decision(
         "queued",
@@ -96,7 +144,9 @@ def _route_pull_request(payload: dict[str, Any], *, stack: str) -> Decision:
     if action not in PREVIEW_ACTIONS:
         return Decision("ignored", f"pull_request '{action}' does not trigger a preview")
     pr = _field(payload, "pull_request")
-    number = _field(pr, "number")
+    number = _pr_number(pr)
+    sha = _sha(pr, "head", "sha")
+    head_ref = _ref(pr, "head", "ref", prefix="refs/heads/")
     base_repo = _text(payload, "repository", "full_name")
     head_repo_obj = _field(pr, "head", "repo")
     head_repo = head_repo_obj.get("full_name") if isinstance(head_repo_obj, dict) else None
@@ -120,10 +170,10 @@ def _route_pull_request(payload: dict[str, Any], *, stack: str) -> Decision:
         NewDeployment(
             kind=DeploymentKind.PREVIEW,
             stack=stack,
-            sha=_text(pr, "head", "sha"),
-            ref=_text(pr, "head", "ref"),
+            sha=sha,
+            ref=head_ref,
             reason=reason,
-            pr_number=int(number),
+            pr_number=number,
             head_repo=head_repo,
         ),
     )

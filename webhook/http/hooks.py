@@ -29,7 +29,9 @@ log = logging.getLogger("slipway.webhook")
 
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
-DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# No ":": the store keeps the API's (`api:`) and the poll's (`poll:`) records in the same
+# table, and a GitHub id (a GUID) must never name one of them.
+DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 EVENT_NAME = re.compile(r"[a-z_]{1,64}")
 
 
@@ -165,7 +167,8 @@ class GitHubHook:
         return await self._process(headers, body)
 
     async def _process(self, headers: dict[bytes, bytes], body: bytes) -> Answer:
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower().decode()
+        raw_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        content_type = raw_type.decode("latin-1")  # any byte: compared, never trusted
         if content_type not in (JSON_TYPE, FORM_TYPE):
             return _error(415, f"content type must be {JSON_TYPE} or {FORM_TYPE}")
         event = headers.get(b"x-github-event", b"").decode("latin-1")

@@ -27,6 +27,10 @@ MAX_LENGTH_DIGITS = 18
 """A Content-Length with more digits is refused without converting it (int() of thousands of
 digits is slow and raises)."""
 
+MAX_ID = 2**63 - 1
+"""The largest id, `before` or `after` a route takes: SQLite's largest integer (one more
+raised OverflowError, a 500). Larger numbers are refused with 422."""
+
 HOOK_ROUTE = "/hooks/github"
 SMALL_BODY_ROUTES = re.compile(r"/ui/login|/ui/logout|/deployments|/deployments/[^/]+/rollback")
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 
 SESSION_COOKIE = "slipway_session"
 CSRF_HEADER = "x-slipway-csrf"
 SESSION_SECONDS = 12 * 3600
+_EXPIRY = re.compile(r"[0-9]{1,12}")  # ASCII digits only: `str.isdigit` takes "²" and "٣"
 
 
 def _mac(token: str, message: str) -> str:
@@ -39,7 +41,7 @@ def new_session(token: str, now: float) -> str:
 def session_valid(token: str, value: str | None, now: float) -> bool:
     """The cookie was made with this token and has not expired."""
     expires, _, mac = (value or "").partition(".")
-    if not expires.isdigit() or int(expires) <= now:
+    if not _EXPIRY.fullmatch(expires) or int(expires) <= now:
         return False
     return hmac.compare_digest(mac.encode(), _mac(token, f"session:{expires}").encode())
 

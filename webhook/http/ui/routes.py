@@ -3,6 +3,7 @@ the HTML. Every route needs the API token (bearer) or the login cookie made from
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -12,7 +13,8 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from webhook.http.api import SettingsDep, StoreDep, rate_limit
+from webhook.http.api import DeploymentId, SettingsDep, StoreDep, rate_limit
+from webhook.http.limits import MAX_ID
 from webhook.http.ui import auth, render
 from webhook.http.ui.live import LiveStreams, follow
 from webhook.http.ui.views import StackStatus, is_settled, row, stack_status
@@ -20,6 +22,7 @@ from webhook.settings import Settings
 from webhook.store import NotFound, Store
 from webhook.store.states import DeploymentState
 
+LAST_EVENT_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits that fit SQLite's integers
 INITIAL_LINES = 2000
 """Log lines in the page itself; the live stream sends the rest."""
 
@@ -94,7 +97,7 @@ def list_page(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     """Per stack what runs now; the history, newest first, `limit` a page."""
@@ -113,7 +116,7 @@ def list_page(
 
 @ui.get("/deployments/{deployment_id}", response_model=None)
 def detail_page(
-    deployment_id: int, request: Request, settings: SettingsDep, store: StoreDep
+    deployment_id: DeploymentId, request: Request, settings: SettingsDep, store: StoreDep
 ) -> Response:
     """One deployment: facts, state history, the log (live while the job runs)."""
     csrf = viewer_csrf(request, settings)
@@ -138,11 +141,11 @@ def detail_page(
 
 @ui.get("/deployments/{deployment_id}/events", response_model=None)
 async def log_events(
-    deployment_id: int,
+    deployment_id: DeploymentId,
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Server-Sent Events: the log from line `after` (or Last-Event-ID) on, live."""
@@ -152,7 +155,7 @@ async def log_events(
         store.get_deployment(deployment_id)
     except NotFound:
         raise HTTPException(404, f"no deployment {deployment_id}") from None
-    if last_event_id and last_event_id.isdigit():
+    if last_event_id and LAST_EVENT_ID.fullmatch(last_event_id):  # else ignored
         after = max(after, int(last_event_id))
     streams: LiveStreams = request.app.state.ui_streams
     if not streams.try_open():
