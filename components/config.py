@@ -21,6 +21,7 @@ from components.deploy_service.config import (
     ServiceConfig,
     check_role,
 )
+from webhook.health_checks import HealthCheck, read_health_checks
 
 NAMESPACE = "slipway"
 ROLES = ("app", "control")
@@ -53,17 +54,6 @@ class ConfigError(Exception):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"the stack config is invalid ({len(problems)} problem(s)):\n{lines}")
-
-
-@dataclass(frozen=True)
-class HealthCheck:
-    url: str
-    status: int = 200
-    timeout_seconds: float = 10.0
-
-    def as_output(self) -> dict[str, Any]:
-        """The form exported in the `healthChecks` stack output (config key spelling)."""
-        return {"url": self.url, "status": self.status, "timeoutSeconds": self.timeout_seconds}
 
 
 @dataclass(frozen=True)
@@ -303,36 +293,9 @@ class _Checker:
         return value
 
     def health_checks(self) -> tuple[HealthCheck, ...]:
-        value = self.raw.get("healthChecks")
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            self._fail("healthChecks", "expected a list of {url, status, timeoutSeconds}")
-            return ()
-        checks = []
-        for i, entry in enumerate(value):
-            key = f"healthChecks[{i}]"
-            if not isinstance(entry, dict) or not _is_http_url(entry.get("url")):
-                self._fail(key, f"needs `url` with http:// or https://, got {entry!r}")
-                continue
-            unknown = set(entry) - {"url", "status", "timeoutSeconds"}
-            if unknown:
-                self._fail(
-                    key,
-                    f"unknown field(s) {', '.join(sorted(unknown))}: "
-                    "use url, status, timeoutSeconds",
-                )
-            status = entry.get("status", 200)
-            timeout = entry.get("timeoutSeconds", 10)
-            if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-                self._fail(key, f"`status` must be an HTTP status code (100-599), got {status!r}")
-                continue
-            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-                self._fail(key, f"`timeoutSeconds` must be a positive number, got {timeout!r}")
-                continue
-            checks.append(
-                HealthCheck(url=entry["url"], status=status, timeout_seconds=float(timeout))
-            )
+        checks, problems = read_health_checks(self.raw.get("healthChecks"))
+        for problem in problems:
+            self._fail(problem.key, problem.message)
         return tuple(checks)
 
     def github(self) -> GitHubConfig | None:

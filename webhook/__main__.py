@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from webhook.settings import Settings
+from webhook.settings import Settings, UnknownSettingError
 
 # Plain click output (no rich panels, no colour codes): the same in a terminal, a CI log, a pipe.
 cli = typer.Typer(
@@ -24,7 +24,7 @@ def explain_settings_error(error: ValidationError) -> str:
     """One line per bad setting, named as the environment variable that sets it."""
     lines = ["the service cannot start, its settings are incomplete or wrong:"]
     for problem in error.errors():
-        field = ".".join(str(part) for part in problem["loc"]) or "settings"
+        field = str(problem["loc"][-1]) if problem["loc"] else "settings"
         variable = f"SLIPWAY_{field.upper()}"
         message = problem["msg"]
         if problem["type"] == "missing":
@@ -39,11 +39,15 @@ def explain_settings_error(error: ValidationError) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment (and `.env`); exits with an explanation when invalid."""
+    """Settings from the environment (and `.env`), read once; exits with an explanation
+    when a value is invalid or a `SLIPWAY_` name is not a setting."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         typer.echo(explain_settings_error(error), err=True)
+        raise typer.Exit(2) from None
+    except (UnknownSettingError, ValueError) as error:
+        typer.echo(f"the service cannot start: {error}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -70,7 +74,7 @@ def serve(
     if dev:
         _provide_dev_values()
     settings = load_settings(host=host, port=port)
-    configure_logging(settings.log_level)
+    configure_logging(settings.http.log_level)
     try:  # state dir lock, then the port, then the database: before the app's startup
         prepared = prepare(settings)
     except StartupError as error:
@@ -78,8 +82,8 @@ def serve(
         raise typer.Exit(error.exit_code) from None
     config = uvicorn.Config(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
+        host=settings.http.host,
+        port=settings.http.port,
         loop="uvloop",
         http="httptools",
         log_config=None,

@@ -14,9 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic_settings import BaseSettings
-
-from webhook.settings import Settings
+from webhook.settings import DeploySettings, raw_variables
 
 
 @dataclass(frozen=True)
@@ -33,15 +31,6 @@ DEV_VALUES = (
 )
 
 
-class _Given(BaseSettings):
-    """What the environment and `.env` say, by the same rules as `Settings`."""
-
-    model_config = Settings.model_config
-    webhook_secret: str = ""
-    api_token: str = ""
-    state_dir: Path = Path("./var")
-
-
 def source(variable: str, environ: Mapping[str, str]) -> str:
     """Where a value that is set comes from: the environment wins over `.env`."""
     names = {name.upper() for name, value in environ.items() if value.strip()}
@@ -51,14 +40,15 @@ def source(variable: str, environ: Mapping[str, str]) -> str:
 def provide(environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     """The values to add to the environment, and one line per value for the operator."""
     environ = os.environ if environ is None else environ
-    given = _Given()
+    given = raw_variables(environ)  # by the same rules as `Settings`
+    state_dir = Path(given.get("SLIPWAY_STATE_DIR", DeploySettings().state_dir))
     values: dict[str, str] = {}
     lines = []
     for dev in DEV_VALUES:
-        if str(getattr(given, dev.field)).strip():
+        if given.get(dev.variable, "").strip():
             lines.append(f"make serve: {dev.variable} from {source(dev.variable, environ)}")
             continue
-        path = given.state_dir / dev.file_name
+        path = state_dir / dev.file_name
         created = _create_once(path)
         values[dev.variable] = path.read_text().strip()
         verb = "generated" if created else "using the one generated earlier,"

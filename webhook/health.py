@@ -1,6 +1,7 @@
 """Health checks after a deployment: poll every target until all pass N times in a row.
 
-Targets come from the stack output `healthChecks` (list of `{url, status, timeoutSeconds}`).
+Targets come from the stack output `healthChecks` (list of `{url, status, timeoutSeconds}`,
+read by webhook/health_checks.py).
 The verdict is pure bookkeeping (`HealthTracker`); `check_health` adds the HTTP and the clock.
 """
 
@@ -8,23 +9,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+
+from webhook.health_checks import HealthCheck, read_health_checks
 
 
 class HealthConfigError(ValueError):
     """The stack output `healthChecks` is not a list of `{url, status, timeoutSeconds}`."""
 
 
-@dataclass(frozen=True)
-class HealthTarget:
-    url: str
-    status: int = 200
-    timeout_seconds: float = 5.0
+HealthTarget = HealthCheck
+"""What the service probes: a `healthChecks` entry (webhook/health_checks.py)."""
 
 
 @dataclass(frozen=True)
@@ -53,37 +52,9 @@ class HealthReport:
 
 def parse_health_checks(raw: Any) -> list[HealthTarget]:
     """Validate the `healthChecks` stack output; raise HealthConfigError naming the fix."""
-    if raw is None:
-        return []
-    if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
-        raise HealthConfigError(
-            f"stack output healthChecks must be a list of {{url, status, timeoutSeconds}}, "
-            f"got {type(raw).__name__}: fix slipway:healthChecks in the stack config."
-        )
-    targets = []
-    for index, item in enumerate(raw):
-        where = f"healthChecks[{index}]"
-        if not isinstance(item, Mapping):
-            raise HealthConfigError(f"{where} must be an object with url, status, timeoutSeconds")
-        unknown = set(item) - {"url", "status", "timeoutSeconds"}
-        if unknown:
-            raise HealthConfigError(
-                f"{where} has unknown keys {sorted(unknown)}: only url, status, "
-                "timeoutSeconds are read."
-            )
-        url = item.get("url")
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise HealthConfigError(f"{where}.url must be an http(s) URL, got {url!r}")
-        status = item.get("status", 200)
-        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-            raise HealthConfigError(f"{where}.status must be an HTTP status code, got {status!r}")
-        timeout = item.get("timeoutSeconds", 5)
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise HealthConfigError(
-                f"{where}.timeoutSeconds must be a positive number, got {timeout!r}"
-            )
-        targets.append(HealthTarget(url=url, status=status, timeout_seconds=float(timeout)))
+    targets, problems = read_health_checks(raw)
+    if problems:
+        raise HealthConfigError("; ".join(map(str, problems)))
     return targets
 
 

@@ -65,10 +65,10 @@ class Poller:
         queue: DeploymentQueue,
         registry: CollectorRegistry,
     ) -> None:
-        self.interval = settings.poll_interval_seconds
-        self.stack = settings.stack
-        self.ref = f"refs/heads/{settings.branch}"
-        self.mirror = GitMirror(settings.repo_url, settings.state_dir)
+        self.interval = settings.deploy.poll_interval_seconds
+        self.stack = settings.deploy.stack
+        self.ref = f"refs/heads/{settings.deploy.branch}"
+        self.mirror = GitMirror(settings.deploy.repo_url, settings.deploy.state_dir)
         self.store = store
         self.queue = queue
         self.checks = Counter(
@@ -170,6 +170,6 @@ def missed_delivery_poll(
 ) -> Poller | None:
     """The service's poll, or None when it is off (interval 0) or nothing is deployed
     (no SLIPWAY_REPO_URL)."""
-    if settings.poll_interval_seconds <= 0 or not settings.repo_url:
+    if settings.deploy.poll_interval_seconds <= 0 or not settings.deploy.repo_url:
         return None
     return Poller(settings, store, queue, registry)

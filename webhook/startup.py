@@ -46,9 +46,9 @@ def prepare(settings: Settings) -> Prepared:
     """Lock the state directory, bind the address, check the database; in this order, so
     that a second service or a taken port stops before anything else happens."""
     with ExitStack() as undo:
-        lock = lock_state_dir(settings.state_dir)
+        lock = lock_state_dir(settings.deploy.state_dir)
         undo.callback(lock.release)
-        listener = listen_socket(settings.host, settings.port)
+        listener = listen_socket(settings.http.host, settings.http.port)
         undo.callback(listener.close)
         check_database(settings.database_path)
         undo.pop_all()

@@ -1,7 +1,11 @@
 """The service container's environment: `SLIPWAY_*` settings plus the Pulumi/Docker ones.
 
-Plain values and secret values are kept apart until the last moment so that the container's
-`envs` can be marked secret as a whole whenever one secret is in it. Pure: no Pulumi calls.
+Every `SLIPWAY_*` name comes from the service's settings model (webhook/settings), so the
+control stack and the service cannot spell a setting differently; an operator's extra
+`SLIPWAY_*` name that is not a setting is refused here, at `pulumi preview`, as the service
+would refuse it at start. Plain values and secret values are kept apart until the last
+moment so that the container's `envs` can be marked secret as a whole whenever one secret is
+in it. Pure: no Pulumi calls.
 """
 
 from __future__ import annotations
@@ -11,13 +15,28 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from webhook.settings import OrchestratorSettings, setting, unknown_names, unknown_setting_problem
+
 STATE_DIR = "/var/lib/slipway"  # the image's SLIPWAY_STATE_DIR and VOLUME
 # The app stacks' binds of checkout paths (webhook/orchestrator/pipeline.py `binds_root`): a
 # folder of the Docker host at the same path inside the service, so the commit's files the
 # service copies there are the ones the app containers' binds show.
 BINDS_DIR = f"{STATE_DIR}/binds"
-# How long a running `up` may finish at shutdown; the container's stop timeout is longer.
-SHUTDOWN_GRACE_SECONDS = 300
+# How long a running `up` may finish at shutdown (the service's default, set explicitly so
+# that the container's stop timeout, which is longer, follows it).
+SHUTDOWN_GRACE_SECONDS = int(OrchestratorSettings.model_fields["shutdown_grace_seconds"].default)
+WEBHOOK_SECRET = setting("webhook_secret")  # always a secret: slipway:webhookSecret
+REPO_URL = setting("repo_url")  # plain, or a secret when the URL holds a credential
+# EnvironmentSpec field → the settings field it sets (the rest are not SLIPWAY_ settings).
+SPEC_SETTINGS = {
+    "app_stack": "stack",
+    "repo_url": "repo_url",
+    "branch": "branch",
+    "port": "port",
+    "trusted_proxies": "trusted_proxies",
+    "log_level": "log_level",
+    "public_url": "public_url",
+}
 SECRET_LOOKING = re.compile(
     r"SECRET|TOKEN|PASSWORD|PASSPHRASE|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_KEY", re.I
 )
@@ -63,32 +82,32 @@ class EnvironmentSpec:
 
 def build_environment(spec: EnvironmentSpec) -> ServiceEnvironment:
     """The service's environment, or ServiceEnvironmentError naming what is wrong."""
-    plain = {
-        "SLIPWAY_STACK": spec.app_stack,
-        "SLIPWAY_BRANCH": spec.branch,
-        "SLIPWAY_STATE_DIR": STATE_DIR,
-        "SLIPWAY_HOST": "0.0.0.0",
-        "SLIPWAY_PORT": str(spec.port),
-        "SLIPWAY_LOG_LEVEL": spec.log_level,
-        "SLIPWAY_SHUTDOWN_GRACE_SECONDS": str(SHUTDOWN_GRACE_SECONDS),
-        # pydantic-settings reads list settings as JSON.
-        "SLIPWAY_TRUSTED_PROXIES": json.dumps(list(spec.trusted_proxies)),
+    fixed = {
+        "state_dir": STATE_DIR,
+        "host": "0.0.0.0",
+        "shutdown_grace_seconds": str(SHUTDOWN_GRACE_SECONDS),
     }
-    if spec.repo_url:
-        plain["SLIPWAY_REPO_URL"] = spec.repo_url
-    if spec.public_url:
-        plain["SLIPWAY_PUBLIC_URL"] = spec.public_url
+    given = {SPEC_SETTINGS[name]: _text(getattr(spec, name)) for name in SPEC_SETTINGS}
+    values = {**fixed, **{name: value for name, value in given.items() if value}}
+    plain = {setting(name): value for name, value in values.items()}
     if spec.docker_host:
         plain["DOCKER_HOST"] = spec.docker_host
     if spec.backend_url:
         plain["PULUMI_BACKEND_URL"] = spec.backend_url
-    secret_names = ("SLIPWAY_WEBHOOK_SECRET", *spec.secret_names)
+    secret_names = (WEBHOOK_SECRET, *spec.secret_names)
     problems = _name_problems(spec, plain, secret_names)
     if problems:
         raise ServiceEnvironmentError("; ".join(problems))
     return ServiceEnvironment(
         plain={**plain, **spec.extra_plain}, secret_names=tuple(sorted(set(secret_names)))
     )
+
+
+def _text(value: object) -> str:
+    """A value as the service reads it: lists as JSON (the settings model decodes them)."""
+    if isinstance(value, tuple | list):
+        return json.dumps(list(value))
+    return "" if value is None else str(value)
 
 
 def _name_problems(
@@ -98,6 +117,8 @@ def _name_problems(
     for name in [*spec.extra_plain, *secret_names]:
         if not _ENV_NAME.match(name):
             problems.append(f"{name!r} is not an environment variable name (A-Z, 0-9, _)")
+    problems += [unknown_setting_problem(name) for name in unknown_names(spec.extra_plain)]
+    problems += [unknown_setting_problem(name) for name in unknown_names(secret_names)]
     for name in spec.extra_plain:
         if name in managed:
             problems.append(f"{name} is set by Slipway itself: remove it from the extra settings")
@@ -109,15 +130,15 @@ def _name_problems(
     for name in secret_names:
         if name in managed or name in spec.extra_plain:
             problems.append(f"{name} is set both as plain config and as a secret: keep one")
-    if "SLIPWAY_WEBHOOK_SECRET" in spec.secret_names:
+    if WEBHOOK_SECRET in spec.secret_names:
         problems.append(
-            "SLIPWAY_WEBHOOK_SECRET comes from slipway:webhookSecret: "
+            f"{WEBHOOK_SECRET} comes from slipway:webhookSecret: "
             "remove it from slipway:serviceSecrets"
         )
-    if not spec.repo_url and "SLIPWAY_REPO_URL" not in secret_names:
+    if not spec.repo_url and REPO_URL not in secret_names:
         problems.append(
             "the repository to deploy is missing: set slipway:service.repoUrl, or "
-            "slipway:serviceSecrets.SLIPWAY_REPO_URL when the URL holds a credential"
+            f"slipway:serviceSecrets.{REPO_URL} when the URL holds a credential"
         )
     if not spec.backend_url and "PULUMI_ACCESS_TOKEN" not in secret_names:
         problems.append(

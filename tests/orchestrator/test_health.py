@@ -134,7 +134,7 @@ def test_parse_health_checks_reads_the_stack_output():
         ([{"url": "ftp://x"}], r"healthChecks\[0\].url must be an http"),
         ([{"url": "http://x", "status": 42}], "status must be an HTTP status"),
         ([{"url": "http://x", "timeoutSeconds": 0}], "timeoutSeconds must be a positive"),
-        ([{"url": "http://x", "timeout": 3}], "unknown keys"),
+        ([{"url": "http://x", "timeout": 3}], "unknown field"),
     ],
 )
 def test_parse_health_checks_rejects_bad_entries(raw, message):

@@ -25,7 +25,7 @@ from webhook.settings import Settings
 from webhook.store import Deployment, Store
 
 SECRET = "poll-test-secret-0123456789"
-TOKEN = "poll-test-token"
+TOKEN = "poll-test-token-0123"  # SLIPWAY_API_TOKEN: at least 16 characters
 WAIT_LIMIT = 60.0  # a bound for polling loops, never asserted on
 
 

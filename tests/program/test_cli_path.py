@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,9 +29,10 @@ from tests.real_stack import (
     remove_project_containers,
 )
 
-pytestmark = [pytest.mark.pulumi_cli, pytest.mark.slow]
-
 SERVICES = ("db", "web", "worker")
+GO_MODS = {  # the CLI's and the language host's wrapper modules
+    name: REPO_ROOT / name / "go.mod" for name in ("toolchain/pulumi", "toolchain/language-python")
+}
 
 
 class BareCli:
@@ -75,6 +77,20 @@ def dev_copy(tmp_path: Path, with_venv: bool = True) -> tuple[Path, str, int]:
     return stack.work, stack.project, stack.port
 
 
+def test_the_language_host_is_built_on_the_clis_sdk() -> None:
+    """The host speaks the protocol of the sdk/v3 it is built on: it must be the CLI's."""
+    found = {
+        who: re.findall(r"github\.com/pulumi/pulumi/sdk/v3 (v\S+)", path.read_text())
+        for who, path in GO_MODS.items()
+    }
+    assert len({tuple(versions) for versions in found.values()}) == 1, (
+        f"sdk/v3 differs: {found}; bump toolchain/language-python with the CLI "
+        "(cd toolchain/language-python && go get github.com/pulumi/pulumi/sdk/v3@vX.Y.Z)"
+    )
+
+
+@pytest.mark.pulumi_cli
+@pytest.mark.slow
 @pytest.mark.docker_engine
 def test_preview_up_refresh_destroy_of_dev_from_the_bare_cli(tmp_path: Path) -> None:
     work, project, port = dev_copy(tmp_path)
@@ -127,6 +143,7 @@ def test_preview_up_refresh_destroy_of_dev_from_the_bare_cli(tmp_path: Path) -> 
         remove_project_containers(project)
 
 
+@pytest.mark.pulumi_cli
 def test_a_missing_virtualenv_is_named_with_its_fix(tmp_path: Path) -> None:
     work, _, _ = dev_copy(tmp_path, with_venv=False)
     pulumi = BareCli(work, tmp_path / "backend", {})

@@ -93,11 +93,11 @@ def test_control_role_needs_no_compose_files(repo_root: Path) -> None:
         ),
         (
             {"healthChecks": [{"url": "localhost/healthz"}]},
-            "slipway:healthChecks[0]: needs `url` with http:// or https://",
+            "slipway:healthChecks[0].url: must be an http(s) URL",
         ),
         (
             {"healthChecks": [{"url": "http://x", "status": 99}]},
-            "`status` must be an HTTP status code",
+            "slipway:healthChecks[0].status: must be an HTTP status code",
         ),
         ({"healthChecks": [{"url": "http://x", "timeout": 3}]}, "unknown field(s) timeout"),
         ({"github": {"repository": "shop"}}, "slipway:github: expected {repository: owner/name"),

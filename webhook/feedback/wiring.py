@@ -166,12 +166,14 @@ def build_feedback(
 
 def feedback_from_settings(settings: Settings, store: Store | None = None) -> GitHubFeedback | None:
     """``build_feedback`` for the service's settings (logs a line either way)."""
-    token = settings.github_token.get_secret_value() if settings.github_token else None
+    token = (
+        settings.github.github_token.get_secret_value() if settings.github.github_token else None
+    )
     return build_feedback(
         token=token,
         repository=settings.repository,
-        environment=settings.github_environment or settings.stack,
-        api_url=settings.github_api_url,
-        public_url=settings.public_url or None,
+        environment=settings.github.github_environment or settings.deploy.stack,
+        api_url=settings.github.github_api_url,
+        public_url=settings.http.public_url or None,
         store=store,
     )

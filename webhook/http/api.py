@@ -54,7 +54,9 @@ def rate_limit(request: Request, settings: SettingsDep, metrics: MetricsDep) -> 
     """429 with Retry-After when this client has used up its API allowance."""
     limiter: RateLimiter = request.app.state.api_limiter
     peer = request.client.host if request.client else None
-    client = client_address(peer, request.headers.get("x-forwarded-for"), settings.proxy_networks)
+    client = client_address(
+        peer, request.headers.get("x-forwarded-for"), settings.http.proxy_networks
+    )
     retry_after = limiter.retry_after(client)
     if retry_after is not None:
         metrics.rate_limited.labels("/deployments").inc()
@@ -73,12 +75,12 @@ def require_token(
     """401 unless `Authorization: Bearer <SLIPWAY_API_TOKEN>` (compared in constant time),
     or, from the deployments page, its login cookie with the X-Slipway-CSRF header."""
     challenge = {"WWW-Authenticate": "Bearer"}
-    if settings.api_token is None:
+    if settings.http.api_token is None:
         raise HTTPException(
             401, "the deploy API is disabled: set SLIPWAY_API_TOKEN", headers=challenge
         )
     scheme, _, token = (authorization or "").partition(" ")
-    expected = settings.api_token.get_secret_value().encode()
+    expected = settings.http.api_token.get_secret_value().encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
         if authorization is None and cookie_request_valid(
             expected.decode(), request.cookies, request.headers, time.time()
@@ -193,7 +195,7 @@ def request_deployment(
     """Queue a deployment of `sha`. With `Idempotency-Key`, a retry returns the same one."""
     new = NewDeployment(
         kind=DeploymentKind.DEPLOY,
-        stack=settings.stack,
+        stack=settings.deploy.stack,
         sha=body.sha,
         ref=body.ref,
         reason=body.reason or "requested through the API",

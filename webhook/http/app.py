@@ -82,7 +82,7 @@ def create_app(
     settings: Settings, store: Store | None = None, queue: DeploymentQueue | None = None
 ) -> SlipwayApp:
     """The FastAPI app. Without `store`, it opens (and at shutdown closes) the database
-    under `settings.state_dir`; without `queue`, it takes `service_queue`: the deploy
+    under `settings.deploy.state_dir`; without `queue`, it takes `service_queue`: the deploy
     orchestrator when SLIPWAY_REPO_URL is set, else the RecordingQueue."""
     from webhook.feedback.wiring import feedback_from_settings
     from webhook.orchestrator import service_queue  # the orchestrator builds on this module's deps
@@ -126,10 +126,12 @@ def create_app(
     app.state.queue = queue
     app.state.metrics = metrics
     app.state.poller = poller
-    app.state.api_limiter = RateLimiter(settings.api_limit, "api")
-    hook = GitHubHook(settings, store, queue, metrics, RateLimiter(settings.hook_limit, "hook"))
+    app.state.api_limiter = RateLimiter(settings.http.api_limit, "api")
+    hook = GitHubHook(
+        settings, store, queue, metrics, RateLimiter(settings.http.hook_limit, "hook")
+    )
     app.hook = hook
-    app.body_limit = BodyLimit(app._dispatch, settings.max_body_bytes)
+    app.body_limit = BodyLimit(app._dispatch, settings.http.max_body_bytes)
     app.add_exception_handler(BodyTooLarge, _body_too_large)
     # Also routed normally, so that other methods get 405 (POST never gets here).
     app.router.routes.insert(0, Route(GitHubHook.ROUTE, hook, methods=["POST"]))

@@ -103,7 +103,7 @@ class GitHubHook:
     ) -> None:
         self._settings = settings
         self._repository = settings.repository
-        self._secret = settings.webhook_secret.get_secret_value().encode()
+        self._secret = settings.http.webhook_secret.get_secret_value().encode()
         self._store = store
         self._queue = queue
         self._metrics = metrics
@@ -129,7 +129,7 @@ class GitHubHook:
 
     async def handle(self, scope: Any, receive: Any) -> Answer:
         headers: dict[bytes, bytes] = dict(scope["headers"])
-        limit = self._settings.max_body_bytes
+        limit = self._settings.http.max_body_bytes
         length = headers.get(b"content-length")
         if length is not None and (
             not length.isdigit() or len(length) > MAX_LENGTH_DIGITS or int(length) > limit
@@ -154,7 +154,7 @@ class GitHubHook:
         client = client_address(
             peer[0] if peer else None,
             forwarded.decode("latin-1") if forwarded else None,
-            self._settings.proxy_networks,
+            self._settings.http.proxy_networks,
         )
         retry_after = self._limiter.retry_after(client)
         if retry_after is not None:
@@ -182,8 +182,8 @@ class GitHubHook:
             decision = route_event(
                 event,
                 payload,
-                stack=self._settings.stack,
-                branch=self._settings.branch,
+                stack=self._settings.deploy.stack,
+                branch=self._settings.deploy.branch,
                 repository=self._repository,
             )
         except (ValueError, MalformedPayload) as error:

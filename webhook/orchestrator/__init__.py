@@ -31,15 +31,16 @@ def build_orchestrator(
 ) -> Orchestrator:
     """The orchestrator for the service: git mirror under the state dir, the Pulumi
     Automation API runner unless another `runner` is given. `observer` (e.g.
-    webhook.feedback.wiring.GitHubFeedback) hears every state change."""
-    config = orchestrator_settings or OrchestratorSettings()
+    webhook.feedback.wiring.GitHubFeedback) hears every state change; `orchestrator_settings`
+    replaces `settings.orchestrator`."""
+    config = orchestrator_settings or settings.orchestrator
     if runner is None:
         from webhook.runners.automation import AutomationRunner
 
         runner = AutomationRunner()
-    mirror = GitMirror(settings.repo_url, settings.state_dir)
+    mirror = GitMirror(settings.deploy.repo_url, settings.deploy.state_dir)
     # The commands the runner and the mirror need; the binds folder writable.
-    preflight = Preflight.for_runner(runner, binds_root(settings.state_dir))
+    preflight = Preflight.for_runner(runner, binds_root(settings.deploy.state_dir))
     pipeline = Pipeline(store, mirror, runner, config, observer, preflight)
     return Orchestrator(store, pipeline, Recovery(store, mirror, runner, observer, preflight))
 
@@ -49,7 +50,7 @@ def service_queue(
 ) -> DeploymentQueue:
     """The queue `create_app` should use: the orchestrator when SLIPWAY_REPO_URL is set,
     else the RecordingQueue (requests are recorded and stay `queued`), with a warning."""
-    if settings.repo_url:
+    if settings.deploy.repo_url:
         return build_orchestrator(settings, store, observer=observer)
     logger.warning(
         "SLIPWAY_REPO_URL is not set: deployment requests are recorded but nothing is "

@@ -30,7 +30,7 @@ ui = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(rate
 
 
 def _token(settings: Settings) -> str | None:
-    return settings.api_token.get_secret_value() if settings.api_token else None
+    return settings.http.api_token.get_secret_value() if settings.http.api_token else None
 
 
 def viewer_csrf(request: Request, settings: Settings) -> str | None:
@@ -193,7 +193,7 @@ async def login(request: Request, settings: SettingsDep) -> Response:
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https" or settings.public_url.startswith("https://"),
+        secure=request.url.scheme == "https" or settings.http.public_url.startswith("https://"),
     )
     return response
 
