@@ -36,6 +36,8 @@ OTHER_PROGRAMS: dict[str, str] = {
     "SLIPWAY_HEALTH_URLS": "deploy client `health`: URLs to check",
     "SLIPWAY_DOCKER_COMPOSE": "stack program: the docker-compose binary to run",
     "SLIPWAY_BINDS_DIR": "stack program: set by the service for each `up` (binds folder)",
+    "SLIPWAY_GIT_USERNAME": "git's askpass helper: set by the service for each git run",
+    "SLIPWAY_GIT_PASSWORD": "git's askpass helper: set by the service for each git run",
     "SLIPWAY_CACHE_DIR": "scripts and tests: the toolchain and engine cache",
     "SLIPWAY_DEBIAN_MIRROR": "scripts/debian-base-image.sh: the Debian mirror",
     "SLIPWAY_VPS_LAB_PORT": "scripts/vps-lab.sh",
