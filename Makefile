@@ -9,7 +9,7 @@ NODE_STAMP := tools/node_modules/.installed
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 STACK ?= dev
 
-.PHONY: venv lock tools toolchain engine chromium test lint up down serve bench clean
+.PHONY: venv lock tools toolchain engine chromium test lint up down control-up control-down serve bench clean
 
 # .venv is made anew from the dev lock (runtime + test tools, every file checked by hash)
 # whenever the lock changes, so it holds exactly what the lock says and nothing else.
@@ -68,6 +68,15 @@ up: $(VENV_STAMP) toolchain engine
 ## make down: destroy the $(STACK) stack (its containers, networks and volumes).
 down: $(VENV_STAMP) toolchain engine
 	@bash scripts/with-toolchain.sh bash scripts/up.sh $(STACK) --destroy
+
+## make control-up: docs/install.md's production path on this machine (a loopback "VPS" over
+## ssh, the control stack, the service container behind Caddy with a local CA); ends with
+## `url:` and `ca:`. `make control-down` removes all of it (docs/install.md, "Try it").
+control-up: $(VENV_STAMP) toolchain engine
+	@bash scripts/with-toolchain.sh bash scripts/control.sh up
+
+control-down: $(VENV_STAMP) toolchain engine
+	@bash scripts/with-toolchain.sh bash scripts/control.sh down
 
 ## make serve: run the webhook service locally with a generated development secret.
 serve: $(VENV_STAMP)

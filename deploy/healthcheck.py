@@ -1,7 +1,8 @@
 """Container health probe: exit 0 when the webhook service answers GET /healthz with 200.
 
 Standard library only, so it works in the image (no curl) and under systemd alike.
-Reads SLIPWAY_PORT like the service does; the probe always targets 127.0.0.1.
+Reads SLIPWAY_HOST and SLIPWAY_PORT like the service does: it probes the address the
+service listens on (127.0.0.1 when that is every address).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import urllib.request
 
 def main() -> int:
     port = os.environ.get("SLIPWAY_PORT", "8000")
-    url = f"http://127.0.0.1:{port}/healthz"
+    host = os.environ.get("SLIPWAY_HOST", "127.0.0.1")
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=4) as response:
             healthy = response.status == 200

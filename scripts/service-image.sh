@@ -3,6 +3,9 @@
 # download: the route our machines (and the image test) take.
 #
 #   scripts/service-image.sh [TAG [docker build options...]]     TAG: slipway-webhook:local
+#   scripts/service-image.sh --build-args   make the two images below, print `NAME=value`
+#                                           lines for the build (the control stack's
+#                                           slipway:service.buildArgs; `make control-up`)
 #
 # The same Dockerfile as production, with two build arguments changed:
 #   BASE_IMAGE=slipway/base:bookworm   Debian bookworm made by scripts/debian-base-image.sh
@@ -18,6 +21,8 @@ cd "$(dirname "$0")/.."
 say() { printf '%s\n' "service-image: $*" >&2; }
 die() { printf '%s\n' "service-image: error: $*" >&2; exit 1; }
 
+only_args=
+if [ "${1:-}" = --build-args ]; then only_args=1; shift; fi
 tag=${1:-slipway-webhook:local}
 [ $# -eq 0 ] || shift
 
@@ -52,6 +57,10 @@ else
   say "imported $cli from $bindir: $(ls "$work/root/opt/pulumi" | tr '\n' ' ')+ plugins: $(ls "$work/root/opt/pulumi-plugins" | tr '\n' ' ')"
 fi
 rm -f "$work/cli.tar"
+if [ -n "$only_args" ]; then
+  printf 'BASE_IMAGE=%s\nPULUMI_CLI=%s\n' slipway/base:bookworm "$cli"
+  exit 0
+fi
 
 started=$(date +%s)
 say "docker build -t $tag (BASE_IMAGE=slipway/base:bookworm, PULUMI_CLI=$cli)"

@@ -41,6 +41,11 @@ class CaddySite:
 TLS_MODES = ("auto", "internal")
 
 
+def is_site_name(host: str) -> bool:
+    """A DNS name, or `localhost` (a trial on one machine; Caddy signs it with its own CA)."""
+    return host == "localhost" or bool(_HOSTNAME.match(host))
+
+
 def public_host(url: str) -> str:
     """The DNS name of the service's public https:// URL (`slipway:webhook.url`)."""
     parts = urlsplit(url)
@@ -65,7 +70,7 @@ def public_host(url: str) -> str:
             "(e.g. deploy.example.com) at the host and use it in the URL, so that a public "
             "certificate can be issued"
         )
-    if not _HOSTNAME.match(host):
+    if not is_site_name(host):
         raise ProxyConfigError(
             f"slipway:webhook.url {url!r}: {host!r} is not a DNS name such as deploy.example.com"
         )
@@ -74,7 +79,7 @@ def public_host(url: str) -> str:
 
 def render_caddyfile(site: CaddySite) -> str:
     """The Caddyfile: automatic HTTPS for `site.host`, proxied to `site.upstream`."""
-    if not _HOSTNAME.match(site.host):
+    if not is_site_name(site.host):
         raise ProxyConfigError(f"{site.host!r} is not a DNS name such as deploy.example.com")
     if not re.fullmatch(r"[a-z0-9.-]+:\d{1,5}", site.upstream):
         raise ProxyConfigError(f"upstream {site.upstream!r} must look like name:port")

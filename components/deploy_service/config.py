@@ -38,6 +38,7 @@ class ServiceConfig:
     backend_url: str | None = None
     docker_group_id: int | None = None
     docker_host: str | None = None
+    docker_socket: str | None = None  # the engine's socket on the host (/var/run/docker.sock)
     acme_email: str | None = None
     image_name: str | None = None
     proxy_image: str | None = None
@@ -139,6 +140,7 @@ def service_args(
         "proxy_subnet": service.proxy_subnet,
         "log_level": service.log_level,
         "tls": service.tls,
+        "docker_socket": service.docker_socket,
     }
     return DeployServiceArgs(
         public_url=webhook_url,

@@ -33,6 +33,7 @@ SPEC_SETTINGS = {
     "repo_url": "repo_url",
     "branch": "branch",
     "port": "port",
+    "listen_host": "host",
     "trusted_proxies": "trusted_proxies",
     "log_level": "log_level",
     "public_url": "public_url",
@@ -71,6 +72,7 @@ class EnvironmentSpec:
     repo_url: str | None
     branch: str = "main"
     port: int = 8000
+    listen_host: str = "0.0.0.0"  # SLIPWAY_HOST: the address `serve` listens on
     trusted_proxies: tuple[str, ...] = ()
     log_level: str = "info"
     docker_host: str | None = None  # None: the service uses the mounted Docker socket
@@ -84,7 +86,6 @@ def build_environment(spec: EnvironmentSpec) -> ServiceEnvironment:
     """The service's environment, or ServiceEnvironmentError naming what is wrong."""
     fixed = {
         "state_dir": STATE_DIR,
-        "host": "0.0.0.0",
         "shutdown_grace_seconds": str(SHUTDOWN_GRACE_SECONDS),
     }
     given = {SPEC_SETTINGS[name]: _text(getattr(spec, name)) for name in SPEC_SETTINGS}

@@ -72,10 +72,12 @@ def test_site_gets_automatic_https_and_proxies_to_the_service(tmp_path: Path) ->
     assert {issuer["email"] for issuer in policy["issuers"]} == {"ops@example.com"}
 
 
-def test_internal_tls_signs_with_the_proxys_own_ca(tmp_path: Path) -> None:
-    site = CaddySite("slipway.localhost", SITE.upstream, tls="internal")
+@pytest.mark.parametrize("host", ["slipway.localhost", "localhost"])
+def test_internal_tls_signs_with_the_proxys_own_ca(tmp_path: Path, host: str) -> None:
+    assert public_host(f"https://{host}/hooks/github") == host
+    site = CaddySite(host, SITE.upstream, tls="internal")
     (policy,) = adapted(site, tmp_path)["apps"]["tls"]["automation"]["policies"]
-    assert policy["subjects"] == ["slipway.localhost"]
+    assert policy["subjects"] == [host]
     assert [issuer["module"] for issuer in policy["issuers"]] == ["internal"]
 
 
@@ -112,7 +114,7 @@ def test_public_host_comes_from_the_webhook_url() -> None:
         ("https://deploy.example.com:8443/hooks", "uses port 8443"),
         ("https://203.0.113.7/hooks", "uses an IP address"),
         ("https://[2001:db8::1]/hooks", "uses an IP address"),
-        ("https://localhost/hooks", "is not a DNS name"),
+        ("https://intranet/hooks", "is not a DNS name"),
         ("https:///hooks", "is not a DNS name"),
     ],
 )

@@ -125,8 +125,14 @@ def test_service_container_runs_the_built_image_with_state_and_socket(
     assert service.plain("stopTimeout") > grace  # a running `up` is not killed half-way
     assert service.plain("destroyGraceSeconds") > grace
     assert "ports" not in service.inputs  # only the proxy is reachable from outside
-    assert service.plain("networksAdvanced") == [
-        {"name": "slipway-deploy", "aliases": ["slipway-webhook"]}
+    # The host's network (its health checks reach apps' ports on 127.0.0.1), listening
+    # only on the proxy network's gateway.
+    assert service.plain("networkMode") == "host"
+    assert "networksAdvanced" not in service.inputs
+    network = declared.one("docker:index/network:Network", name="slipway-deploy")
+    assert network.urn in service.dependencies
+    assert network.plain("ipamConfigs") == [
+        {"subnet": "172.30.77.0/24", "gateway": "172.30.77.1"}
     ]
     assert {"label": "io.slipway.role", "value": "deploy-service"} in service.plain("labels")
 
@@ -139,10 +145,10 @@ def test_settings_reach_the_service_as_slipway_environment(declared: Recording) 
     assert env["SLIPWAY_STACK"] == "prod"
     assert env["SLIPWAY_REPO_URL"] == "https://github.com/example/shop.git"
     assert env["SLIPWAY_STATE_DIR"] == "/var/lib/slipway"
-    assert env["SLIPWAY_HOST"] == "0.0.0.0"
+    assert env["SLIPWAY_HOST"] == "172.30.77.1"  # the proxy network's gateway
     assert env["PULUMI_BACKEND_URL"] == "file:///var/lib/slipway/pulumi-state"
     assert env["SLIPWAY_PUBLIC_URL"] == "https://deploy.example.com"
-    assert json.loads(env["SLIPWAY_TRUSTED_PROXIES"]) == ["172.30.77.0/24"]
+    assert json.loads(env["SLIPWAY_TRUSTED_PROXIES"]) == ["172.30.77.2/32"]  # Caddy only
     assert "DOCKER_HOST" not in env  # the mounted socket is the default
 
 
@@ -178,7 +184,7 @@ def test_proxy_serves_the_public_host_with_automatic_certificates(declared: Reco
     proxy = declared.one(CONTAINER, name="slipway-caddy")
     assert proxy.plain("image") == "sha256:" + "2" * 64
     # The command and data folders of the official image, given so any caddy image serves.
-    assert proxy.plain("command")[:2] == ["caddy", "run"]
+    assert proxy.plain("command")[:2] == ["/usr/bin/caddy", "run"]
     assert "XDG_DATA_HOME=/data" in proxy.plain("envs")
     ports = {(p["internal"], p["external"], p.get("protocol", "tcp")) for p in proxy.plain("ports")}
     assert ports == {(80, 80, "tcp"), (443, 443, "tcp"), (443, 443, "udp")}
@@ -186,11 +192,13 @@ def test_proxy_serves_the_public_host_with_automatic_certificates(declared: Reco
     assert upload["file"] == "/etc/caddy/Caddyfile"
     assert upload["content"] == render_caddyfile(args().caddy_site())
     assert "deploy.example.com {" in upload["content"]
-    assert "reverse_proxy slipway-webhook:8000" in upload["content"]
+    assert "reverse_proxy 172.30.77.1:8000" in upload["content"]
     mounts = {v["containerPath"]: v["volumeName"] for v in proxy.plain("volumes")}
     assert mounts == {"/data": "slipway-caddy-data", "/config": "slipway-caddy-config"}
     assert proxy.plain("restart") == "unless-stopped"
-    assert proxy.plain("networksAdvanced") == [{"name": "slipway-deploy"}]
+    assert proxy.plain("networksAdvanced") == [
+        {"name": "slipway-deploy", "ipv4Address": "172.30.77.2"}
+    ]
     service = declared.one(CONTAINER, name="slipway-webhook")
     assert service.urn in proxy.dependencies
 

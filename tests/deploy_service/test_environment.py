@@ -137,7 +137,7 @@ def test_the_control_stack_config_reaches_the_service_settings(
     assert settings.deploy.repo_url == "https://github.com/example/shop.git"
     assert settings.deploy.branch == "release"
     assert settings.http.log_level == "debug"
-    assert settings.http.trusted_proxies == ["172.30.99.0/24"]
+    assert settings.http.trusted_proxies == ["172.30.99.2/32"]
     assert settings.http.public_url == "https://deploy.example.com"
     assert settings.http.hook_rate_limit == "10/second"
     assert settings.http.api_token.get_secret_value() == "t" * 32
