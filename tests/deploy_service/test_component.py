@@ -131,9 +131,7 @@ def test_service_container_runs_the_built_image_with_state_and_socket(
     assert "networksAdvanced" not in service.inputs
     network = declared.one("docker:index/network:Network", name="slipway-deploy")
     assert network.urn in service.dependencies
-    assert network.plain("ipamConfigs") == [
-        {"subnet": "172.30.77.0/24", "gateway": "172.30.77.1"}
-    ]
+    assert network.plain("ipamConfigs") == [{"subnet": "172.30.77.0/24", "gateway": "172.30.77.1"}]
     assert {"label": "io.slipway.role", "value": "deploy-service"} in service.plain("labels")
 
 
