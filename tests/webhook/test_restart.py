@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -82,6 +83,11 @@ def state_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "state"
 
 
+def _push_for(push_example: dict[str, Any], delivery: str) -> dict[str, Any]:
+    """A push of its own per delivery id: the same signed body again would be a replay."""
+    return {**push_example, "after": hashlib.sha1(delivery.encode()).hexdigest()}
+
+
 def test_sigkill_loses_no_accepted_delivery_or_deployment(
     state_dir: Path, push_example: dict[str, Any]
 ) -> None:
@@ -100,7 +106,8 @@ def test_sigkill_loses_no_accepted_delivery_or_deployment(
                 delivery = f"restart-{worker}-{n}"
                 try:
                     response = client.post(
-                        "/hooks/github", **signed_delivery("push", push_example, delivery)
+                        "/hooks/github",
+                        **signed_delivery("push", _push_for(push_example, delivery), delivery),
                     )
                 except httpx.HTTPError:
                     return
@@ -148,11 +155,12 @@ def test_sigkill_loses_no_accepted_delivery_or_deployment(
                 assert stored[deployment_id]["state"] == "queued"
             for delivery, deployment_id in accepted_hooks.items():
                 assert stored[deployment_id]["delivery_id"] == delivery
-                assert stored[deployment_id]["sha"] == push_example["after"]
+                assert stored[deployment_id]["sha"] == _push_for(push_example, delivery)["after"]
             # Every accepted delivery id is remembered: a redelivery is a duplicate.
             for delivery, deployment_id in list(accepted_hooks.items())[:50]:
                 again = client.post(
-                    "/hooks/github", **signed_delivery("push", push_example, delivery)
+                    "/hooks/github",
+                    **signed_delivery("push", _push_for(push_example, delivery), delivery),
                 )
                 assert again.status_code == 200
                 assert again.json() == {

@@ -7,6 +7,7 @@ headers → JSON → route → record (durable) → queue → answer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -195,12 +196,24 @@ class GitHubHook:
         action = payload.get("action") if isinstance(payload.get("action"), str) else ""
         try:
             outcome = await self._store.record_delivery_async(
-                delivery_id, event, action, status, decision.reason, decision.deployment
+                delivery_id,
+                event,
+                action,
+                status,
+                decision.reason,
+                decision.deployment,
+                body_digest=hashlib.sha256(body).hexdigest(),
             )
         except Exception:
             log.exception("could not record delivery", extra={"delivery_id": delivery_id})
             return _error(503, "could not record the delivery; it was not accepted, retry it")
 
+        if outcome.replay_of is not None:  # the signature covers the body, not the id
+            self._metrics.deliveries.labels(event, "duplicate").inc()
+            log.warning(outcome.delivery.detail, extra={"delivery_id": delivery_id})
+            return Answer(
+                200, {"status": "ignored", "reason": outcome.delivery.detail, "duplicate": True}
+            )
         if outcome.duplicate:
             self._metrics.deliveries.labels(event, "duplicate").inc()
             log.info(

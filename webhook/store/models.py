@@ -103,6 +103,7 @@ class DeliveryOutcome:
     delivery: Delivery
     deployment: Deployment | None
     duplicate: bool
+    replay_of: str | None = None  # the delivery whose signed body this one repeats
 
 
 class StoreClosed(RuntimeError):

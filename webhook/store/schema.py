@@ -65,6 +65,13 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE deliveries SET deployment_id = NEW.id WHERE id = NEW.delivery_id;
     END;
     """,
+    # 2: the SHA-256 of each signed delivery body, to know a replay under a new delivery id.
+    """
+    CREATE TABLE delivery_bodies (
+        digest TEXT PRIMARY KEY,
+        delivery_id TEXT NOT NULL REFERENCES deliveries(id)
+    );
+    """,
 )
 """Schema migrations, applied in order; `schema_version` records how many ran."""
 

@@ -87,8 +87,11 @@ def record_delivery(
     status: str,
     detail: str,
     new: NewDeployment | None,
+    body_digest: str | None = None,
 ) -> DeliveryOutcome:
-    """Record a delivery (and the deployment it requests) unless it was processed already."""
+    """Record a delivery (and the deployment it requests) unless it was processed already.
+    With `body_digest`, a body another delivery (not failed) brought is a replay: recorded
+    as ignored, nothing deployed."""
     at = now_iso()
     inserted = conn.execute(
         "INSERT INTO deliveries (id, event, action, status, detail, received_at, updated_at)"
@@ -101,6 +104,23 @@ def record_delivery(
             select_deployment(conn, existing.deployment_id) if existing.deployment_id else None
         )
         return DeliveryOutcome(existing, deployment, duplicate=True)
+    if body_digest is not None:
+        original = _body_seen(conn, body_digest, delivery_id)
+        if original is not None:
+            note = f"replay: the same signed body as delivery {original}; not deployed again"
+            conn.execute(
+                "UPDATE deliveries SET event=?, action=?, status=?, detail=?, updated_at=?"
+                " WHERE id=?",
+                (event, action, DeliveryStatus.IGNORED, note, at, delivery_id),
+            )
+            replayed = select_delivery(conn, delivery_id)
+            assert replayed is not None  # inserted or updated above, in this transaction
+            return DeliveryOutcome(replayed, None, duplicate=True, replay_of=original)
+        conn.execute(
+            "INSERT INTO delivery_bodies (digest, delivery_id) VALUES (?, ?)"
+            " ON CONFLICT (digest) DO UPDATE SET delivery_id = excluded.delivery_id",
+            (body_digest, delivery_id),
+        )
     if new is not None and new.kind == DeploymentKind.DEPLOY:
         polled = found_by_poll(conn, new.stack, new.sha)
         if polled is not None:  # a late delivery of a push the poll queued already
@@ -122,6 +142,16 @@ def record_delivery(
         delivery_id, event, action, status, detail, deployment_id, received_at, at, attempts
     )
     return DeliveryOutcome(delivery, deployment, duplicate=False)
+
+
+def _body_seen(conn: sqlite3.Connection, digest: str, delivery_id: str) -> str | None:
+    """The other delivery that brought this body and did not fail, or None."""
+    row = conn.execute(
+        "SELECT b.delivery_id FROM delivery_bodies b JOIN deliveries d ON d.id = b.delivery_id"
+        " WHERE b.digest = ? AND b.delivery_id != ? AND d.status != ?",
+        (digest, delivery_id, DeliveryStatus.FAILED),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _link_delivery(

@@ -149,9 +149,11 @@ class Store:
         status: str = DeliveryStatus.PROCESSED,
         detail: str = "",
         deployment: NewDeployment | None = None,
+        body_digest: str | None = None,
     ) -> DeliveryOutcome:
-        """`record_delivery` for the event loop."""
-        op = self._delivery_op(delivery_id, event, action, status, detail, deployment)
+        """`record_delivery` for the event loop; with `body_digest` (the SHA-256 of the signed
+        body) a body seen before under another delivery id is recorded as a replay."""
+        op = self._delivery_op(delivery_id, event, action, status, detail, deployment, body_digest)
         return await self.write_async(op)
 
     @staticmethod
@@ -162,9 +164,12 @@ class Store:
         status: str,
         detail: str,
         deployment: NewDeployment | None,
+        body_digest: str | None = None,
     ) -> WriteOp[DeliveryOutcome]:
         def op(conn: sqlite3.Connection) -> DeliveryOutcome:
-            return sql.record_delivery(conn, delivery_id, event, action, status, detail, deployment)
+            return sql.record_delivery(
+                conn, delivery_id, event, action, status, detail, deployment, body_digest
+            )
 
         return op
 
