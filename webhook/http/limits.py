@@ -4,7 +4,8 @@
 Content-Length is over its route's limit is answered 413 at once, before its body is read; a
 body sent without a length (chunked) is counted while it streams and ends in `BodyTooLarge`
 (answered 413 by the hook itself, or by the app's handler) as soon as it passes the limit.
-Every 413 closes the connection, so an unread body is not drained.
+Every 413, and every answer given before the body was read to its end (a 401 or 429 that
+never looked at it), closes the connection, so an unread body is not drained.
 
 The limits (docs/webhook.md, "Limits"):
 - `POST /hooks/github`: SLIPWAY_MAX_BODY_BYTES (GitHub's payloads reach a few hundred KiB);
@@ -84,6 +85,14 @@ def declared_too_large(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
     return False
 
 
+def has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    """The request announces a body (chunked, or a Content-Length above 0)."""
+    return any(
+        name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0")
+        for name, value in headers
+    )
+
+
 class BodyLimit:
     """ASGI middleware: the body limit of every route (see the module docstring)."""
 
@@ -100,14 +109,22 @@ class BodyLimit:
             await send_too_large(send, limit)
             return
         size = 0
+        unread = has_body(scope["headers"])
 
         async def counted() -> Any:
-            nonlocal size
+            nonlocal size, unread
             message = await receive()
             if message["type"] == "http.request":
                 size += len(message.get("body", b""))
                 if size > limit:
                     raise BodyTooLarge(too_large_message(limit))
+                unread = unread and message.get("more_body", False)
             return message
 
-        await self.app(scope, counted, send)
+        async def closing(message: Any) -> None:
+            if message["type"] == "http.response.start" and unread:
+                # Answered before the body was read (401, 429...): close rather than drain it.
+                message = {**message, "headers": [*message["headers"], (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, counted, closing)
