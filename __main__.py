@@ -82,11 +82,13 @@ def copy_project_binds(plan: StackPlan) -> None:
         pulumi.log.info(line)
 
 
-def build_compose(plan: StackPlan, provider: docker.Provider) -> ComposeStack:
-    """The Compose services; exports `services` (service → container name)."""
+def build_compose(
+    plan: StackPlan, provider: docker.Provider, docker_host: str | None = None
+) -> ComposeStack:
+    """The Compose services on `docker_host`; exports `services` (service → container name)."""
     stack = ComposeStack(
         plan.project,
-        ComposeStackArgs(plan=plan),
+        ComposeStackArgs(plan=plan, docker_host=docker_host),
         opts=pulumi.ResourceOptions(providers={"docker": provider}),
     )
     pulumi.export("services", stack.services)
@@ -108,7 +110,7 @@ def main() -> None:
     provider = build_docker_provider(config)
     if compose_plan is not None:
         copy_project_binds(compose_plan)
-        build_compose(compose_plan, provider)
+        build_compose(compose_plan, provider, config.docker_host)
     if github_spec is not None:
         # Imported here: the GitHub provider's SDK takes ~0.3 s to load, which a stack
         # without GitHub resources (every app deploy) need not pay.

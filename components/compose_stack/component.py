@@ -9,7 +9,8 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from components.compose_stack import images, lifecycle
+from components.compose_stack import engine, engine_requirements, images, lifecycle
+from components.compose_stack.networking import as_engine_publishes
 from components.compose_stack.plan import (
     Mount,
     ServicePlan,
@@ -26,9 +27,13 @@ _LABELS_AT_CREATION = ["labels"]
 
 @dataclass
 class ComposeStackArgs:
-    """What ComposeStack declares: the translated Compose model (see `load_stack_plan`)."""
+    """What ComposeStack declares: the translated Compose model (see `load_stack_plan`),
+    on the engine at `docker_host` (None: the local socket). `engine` is what that engine
+    said (None: ask it, except under Pulumi's mocks)."""
 
     plan: StackPlan
+    docker_host: str | None = None
+    engine: engine.EngineFacts | None = None
 
 
 class ComposeStack(pulumi.ComponentResource):
@@ -49,6 +54,9 @@ class ComposeStack(pulumi.ComponentResource):
         for warning in plan.warnings:
             pulumi.log.warn(warning, resource=self)
         self._name = name
+        self._engine = args.engine or _ask_engine(plan, args.docker_host)
+        # Before any resource: an engine too old for a key would fail half-way through.
+        engine_requirements.check(plan, self._engine.api_version)
         self._networks = {n.key: self._network(n) for n in plan.networks}
         self._volumes = {v.key: self._volume(v) for v in plan.volumes}
         self._containers: dict[str, list[docker.Container]] = {}
@@ -151,12 +159,19 @@ class ComposeStack(pulumi.ComponentResource):
                 f"{self._name}-{service.name}{infix}-{replica}",
                 name=container_name,
                 image=image_ref,
-                **{**args, **service.replica_args[replica - 1]},
+                **self._published({**args, **service.replica_args[replica - 1]}, container_name),
                 **self._mounts(service, plan, container_name),
                 opts=self._child(depends_on=after, retain_on_delete=release is not None),
             )
             for replica, container_name in enumerate(service.container_names, start=1)
         ]
+
+    def _published(self, args: dict, container: str) -> dict:
+        """`args` with `ports` as the engine publishes them (see `as_engine_publishes`)."""
+        if not args.get("ports"):
+            return args
+        existing = self._engine.container(container)
+        return {**args, "ports": as_engine_publishes(args["ports"], existing)}
 
     def _mounts(self, service: ServicePlan, plan: StackPlan, container: str) -> dict:
         """The `volumes` and `mounts` inputs of one container (anonymous volumes are per
@@ -209,6 +224,14 @@ class ComposeStack(pulumi.ComponentResource):
         if mount.kind == "from_service":
             source = plan.service(mount.source).container_names[0]
         return {"from_container": source, "read_only": mount.read_only}
+
+
+def _ask_engine(plan: StackPlan, docker_host: str | None) -> engine.EngineFacts:
+    """What the engine says of the plan's containers (nothing under mocks or unreachable)."""
+    if engine.under_mocks():
+        return engine.EngineFacts()
+    names = [n for s in plan.services for n in s.container_names]
+    return engine.read(names, docker_host) or engine.EngineFacts()
 
 
 def _succeeded(job: docker.Container, service: str) -> pulumi.Output[docker.Container]:

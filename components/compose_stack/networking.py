@@ -175,3 +175,40 @@ def ports(entry: Mapping[str, Any], where: str, report: Report) -> list[dict[str
     if entry.get("host_ip"):
         return [{**out, "ip": entry["host_ip"]}]
     return [{**out, "ip": "0.0.0.0"}, {**out, "ip": "::"}]
+
+
+def _twins(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `::` entries that `ports` added beside a `0.0.0.0` one (no `host_ip` given)."""
+    v4 = {_key(p) for p in entries if p.get("ip") == "0.0.0.0"}
+    return [p for p in entries if p.get("ip") == "::" and _key(p) in v4]
+
+
+def _key(port: Mapping[str, Any]) -> tuple:
+    return port["internal"], port["protocol"], port.get("external")
+
+
+def as_engine_publishes(
+    entries: list[dict[str, Any]], existing: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """`entries` without the `::` twins when the engine does not publish them.
+
+    An engine without IPv6 publishing (Docker 20.10 without the userland proxy, or with
+    `ip6tables` off) binds only `0.0.0.0` and reports only that: the provider then reads
+    one entry where two were declared, and replaced the container at every `up`. The
+    evidence is the stack's own running container of that name: when it reports the IPv4
+    binding of a twin pair but not the IPv6 one, the pair is declared as the engine reports
+    it (the provider compares declared ports with what it reads back).
+    """
+    twins = _twins(entries)
+    if not twins or existing is None:
+        return entries
+    if not (existing.get("State") or {}).get("Running"):
+        return entries
+    reported = (existing.get("NetworkSettings") or {}).get("Ports") or {}
+    for twin in twins:
+        bindings = reported.get(f"{twin['internal']}/{twin['protocol']}") or []
+        addresses = {b.get("HostIp") for b in bindings}
+        if "0.0.0.0" not in addresses or "::" in addresses:
+            return entries
+    dropped = {id(t) for t in twins}
+    return [p for p in entries if id(p) not in dropped]
