@@ -82,8 +82,9 @@ def require_token(
     scheme, _, token = (authorization or "").partition(" ")
     expected = settings.http.api_token.get_secret_value().encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        not_before = request.app.state.store.session_not_before()
         if authorization is None and cookie_request_valid(
-            expected.decode(), request.cookies, request.headers, time.time()
+            expected.decode(), request.cookies, request.headers, time.time(), not_before
         ):
             return
         raise HTTPException(401, "missing or wrong bearer token", headers=challenge)

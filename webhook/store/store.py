@@ -375,6 +375,28 @@ class Store:
         )
         return [LogLine(r["id"], r["deployment_id"], r["line"], r["at"]) for r in rows]
 
+    # -- the deployments page's sessions
+
+    def session_not_before(self) -> float:
+        """Login cookies made before this time (epoch seconds) are void; 0 when none is."""
+        row = (
+            self._reader()
+            .execute("SELECT value FROM meta WHERE key = 'ui_session_not_before'")
+            .fetchone()
+        )
+        return float(row[0]) if row else 0.0
+
+    def end_sessions(self, at: float) -> None:
+        """Void every login cookie made before `at` (logging out; kept across restarts)."""
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('ui_session_not_before', ?)",
+                (repr(at),),
+            )
+
+        self.write(op)
+
     # -- health
 
     def check_writable(self) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from webhook.http.api import DeploymentId, SettingsDep, StoreDep, rate_limit
 from webhook.http.limits import MAX_ID
@@ -41,7 +42,8 @@ def viewer_csrf(request: Request, settings: Settings) -> str | None:
     if auth.bearer_valid(token, request.headers.get("authorization")):
         return ""
     session = request.cookies.get(auth.SESSION_COOKIE)
-    if session and auth.session_valid(token, session, time.time()):
+    not_before = request.app.state.store.session_not_before()
+    if session and auth.session_valid(token, session, time.time(), not_before):
         return auth.csrf_token(token, session)
     return None
 
@@ -199,12 +201,14 @@ async def login(request: Request, settings: SettingsDep) -> Response:
 
 
 @ui.post("/logout", response_model=None)
-async def logout(request: Request, settings: SettingsDep) -> Response:
-    """Forget the login cookie (the form carries the CSRF token)."""
+async def logout(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    """End every session made so far, on the server, and forget the login cookie (the form
+    carries the CSRF token)."""
     form = parse_qs((await request.body())[:8192].decode(errors="replace"))
     token, session = _token(settings), request.cookies.get(auth.SESSION_COOKIE, "")
     if token is None or not auth.csrf_valid(token, session, form.get("csrf", [""])[0]):
         raise HTTPException(403, "log out from the page itself")
+    await run_in_threadpool(store.end_sessions, time.time())
     response = RedirectResponse("/ui/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
     return response
