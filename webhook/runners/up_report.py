@@ -2,9 +2,9 @@
 
 When the CLI's `up` has finished, the Automation API's `Stack.up` runs the CLI twice more,
 `pulumi stack output` and `pulumi stack history`, only to return the stack's outputs and
-the counts of changes. Each run starts the CLI and loads the state again: 0.8 s of a 2.3 s
-no-op `up` on our machines, at the end of every deploy, while the new release waits to be
-switched to (docs/performance.md). Both facts are already in the events of the `up`
+the counts of changes. Each run starts the CLI and loads the state again, at the end of
+every deploy, while the new release waits to be switched to (measured in
+docs/notes/2026-12-04-cutover-latency.md). Both facts are already in the events of the `up`
 itself: the outputs event of the root `pulumi:pulumi:Stack` resource, and the summary
 event.
 
