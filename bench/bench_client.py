@@ -17,12 +17,9 @@ import argparse
 import contextlib
 import io
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import write_section
 from bench.timing import table_row, timed

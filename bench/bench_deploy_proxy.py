@@ -15,15 +15,12 @@ import argparse
 import json
 import platform
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import write_section
 from bench.timing import p95, table_row, timed

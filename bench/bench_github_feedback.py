@@ -13,11 +13,7 @@ import argparse
 import logging
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import write_section
 from tests.feedback.engine_events import CONTAINER, step

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.performance_doc import write_section
 from components.compose.migrate import Project, plan_project, verify

@@ -15,19 +15,17 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.performance_doc import write_section
+from tests.orchestrator.apps import init_app_repo
+from tests.orchestrator.harness import FAST, Harness, make_orchestrator
+from tests.support.local_process import LocalProcessRunner
+from webhook.store import Store
 
-from bench.performance_doc import write_section  # noqa: E402
-from tests.orchestrator.apps import init_app_repo  # noqa: E402
-from tests.orchestrator.harness import FAST, Harness, make_orchestrator  # noqa: E402
-from tests.support.local_process import LocalProcessRunner  # noqa: E402
-from webhook.store import Store  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEPLOYS = 30
 ROLLBACKS = 10

@@ -20,8 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.performance_doc import write_section
 from tests.real_stack import REPO_ROOT, free_port, make_real_stack
 

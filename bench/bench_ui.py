@@ -21,23 +21,21 @@ import os
 import platform
 import sqlite3
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.performance_doc import write_section
+from bench.timing import p95, table_row, timed
+from tests.live_server import serve_on_loopback
+from tests.ui.seed import seed_history
+from webhook.http.app import create_app
+from webhook.queue import RecordingQueue
+from webhook.settings import Settings
+from webhook.store import Store
 
-from bench.performance_doc import write_section  # noqa: E402
-from bench.timing import p95, table_row, timed  # noqa: E402
-from tests.live_server import serve_on_loopback  # noqa: E402
-from tests.ui.seed import seed_history  # noqa: E402
-from webhook.http.app import create_app  # noqa: E402
-from webhook.queue import RecordingQueue  # noqa: E402
-from webhook.settings import Settings  # noqa: E402
-from webhook.store import Store  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEPLOYMENTS = 10_000
 PER_ROUND = 10

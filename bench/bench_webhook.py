@@ -30,8 +30,6 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.performance_doc import PERFORMANCE, write_section
 from tests.support.local_process import free_loopback_port
 from webhook.http.signature import sign

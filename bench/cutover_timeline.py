@@ -13,14 +13,11 @@ Run: `scripts/with-toolchain.sh .venv/bin/python bench/cutover_timeline.py --rou
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_cutover import EXAMPLES, RATE, WATCH, baseline, p99
 from bench.loadgen import Load, Sample
