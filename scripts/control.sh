@@ -243,6 +243,14 @@ down() {
     pulumi destroy -s "$stack" --config-file "$config_file" --yes --skip-preview --suppress-progress >&2
     pulumi stack rm -s "$stack" --yes --force >/dev/null
   fi
+  # What a lost or interrupted state left behind: the two containers and their network.
+  local role ids
+  for role in deploy-service deploy-proxy; do
+    ids=$(docker -H "$local_docker_host" ps -aq --filter "label=io.slipway.role=$role")
+    # shellcheck disable=SC2086 # container ids, one per word
+    [ -z "$ids" ] || docker -H "$local_docker_host" rm -f $ids >/dev/null
+  done
+  docker -H "$local_docker_host" network rm slipway-deploy >/dev/null 2>&1 || true
   # The volumes the stack keeps on `destroy` (history, certificates): a trial leaves nothing.
   local volume
   for volume in slipway-state slipway-caddy-data slipway-caddy-config; do
