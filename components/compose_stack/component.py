@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class ComposeStack(pulumi.ComponentResource):
             pulumi.log.warn(warning, resource=self)
         self._name = name
         self._engine = args.engine or _ask_engine(plan, args.docker_host)
+        self._run_token = uuid.uuid4().hex[:12]  # this `up`'s: see lifecycle.with_rerun
         # Before any resource: an engine too old for a key would fail half-way through.
         engine_requirements.check(plan, self._engine.api_version)
         self._networks = {n.key: self._network(n) for n in plan.networks}
@@ -167,11 +169,18 @@ class ComposeStack(pulumi.ComponentResource):
         ]
 
     def _published(self, args: dict, container: str) -> dict:
-        """`args` with `ports` as the engine publishes them (see `as_engine_publishes`)."""
-        if not args.get("ports"):
-            return args
+        """`args` as the engine runs them: `ports` as it publishes them (networking
+        `as_engine_publishes`), and a stopped container run again (lifecycle `with_rerun`)."""
         existing = self._engine.container(container)
-        return {**args, "ports": as_engine_publishes(args["ports"], existing)}
+        if existing is None:
+            return args
+        out = {
+            **args,
+            "labels": lifecycle.with_rerun(args.get("labels") or [], existing, self._run_token),
+        }
+        if args.get("ports"):
+            out["ports"] = as_engine_publishes(args["ports"], existing)
+        return out
 
     def _mounts(self, service: ServicePlan, plan: StackPlan, container: str) -> dict:
         """The `volumes` and `mounts` inputs of one container (anonymous volumes are per

@@ -22,6 +22,24 @@ class JobFailedError(Exception):
     """A `service_completed_successfully` dependency exited with a non-zero code."""
 
 
+RERUN_LABEL = "slipway.rerun"
+
+
+def with_rerun(labels: list[dict], existing: Mapping[str, Any] | None, token: str) -> list[dict]:
+    """`labels`, plus a label that changes at every `up` when the container exists and has
+    stopped: the new value replaces the container, so it runs again.
+
+    `docker compose up` starts every stopped container of the project again: a one-shot job
+    (a migration) runs at each `up`, and one that failed runs again once fixed. The provider
+    would keep an exited container as it is (a job waited for never ran again; a failed one
+    kept the stack failed until its definition changed).
+    """
+    if existing is None or (existing.get("State") or {}).get("Running", True):
+        return labels
+    kept = [entry for entry in labels if entry["label"] != RERUN_LABEL]
+    return sorted([*kept, {"label": RERUN_LABEL, "value": token}], key=lambda e: e["label"])
+
+
 def check_job_exit(service: str, container: str, code: int | None) -> None:
     """Raise JobFailedError when `container` of job `service` did not exit with 0.
 
@@ -33,7 +51,8 @@ def check_job_exit(service: str, container: str, code: int | None) -> None:
     raise JobFailedError(
         f"service `{service}`: container {container} exited with code {code}, so the services "
         f"that wait for it to complete successfully are not started; see "
-        f"`docker logs {container}`, fix it and deploy again"
+        f"`docker logs {container}`, fix it and deploy again (every `up` runs a stopped "
+        "job again)"
     )
 
 

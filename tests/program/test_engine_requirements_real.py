@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.real_stack import make_real_stack, remove_project_containers
+from tests.support.real_stack import make_real_stack, remove_project_containers
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 
