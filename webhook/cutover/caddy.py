@@ -32,9 +32,13 @@ import httpx
 
 PUBLIC_PORT = 80  # inside the proxy container
 PRIVATE_PORT = 81
-ADMIN_PORT = 2019
 RELEASE_HEADER = "X-Slipway-Release"
-BOOTSTRAP = {"admin": {"listen": f"0.0.0.0:{ADMIN_PORT}", "origins": ["127.0.0.1"]}}
+# The admin API listens on a unix socket in a folder bound from the service's binds root
+# (mode 0700, the service's): never on a port, which any local user (a host port) or any
+# container of the stack's networks (the proxy's address) could use to reroute users.
+ADMIN_DIR = "/run/slipway-admin"
+ADMIN_SOCKET = "admin.sock"
+BOOTSTRAP = {"admin": {"listen": f"unix/{ADMIN_DIR}/{ADMIN_SOCKET}|0222"}}
 ROUTES_DIR = "/srv/slipway"
 LIVE, CANDIDATE = "live", "candidate"
 
@@ -154,17 +158,26 @@ def read_release(text: str) -> Release | None:
 
 @dataclass
 class CaddyAdmin:
-    """Caddy's admin API on the proxy container's loopback-published port."""
+    """Caddy's admin API: `url` is `unix:<socket path>` (the proxy's admin socket, as the
+    service sees it) or an `http://` address."""
 
     url: str
     timeout: float = 10.0
+
+    def _client(self) -> httpx.Client:
+        if self.url.startswith("unix:"):
+            # Caddy accepts the Host 127.0.0.1 on a unix socket (its origin check).
+            transport = httpx.HTTPTransport(uds=self.url.removeprefix("unix:"))
+            return httpx.Client(transport=transport, base_url="http://127.0.0.1")
+        return httpx.Client(base_url=self.url)
 
     def config(self, wait_seconds: float = 15.0) -> dict[str, Any] | None:
         """The loaded config; waits up to `wait_seconds` for a proxy that is just starting."""
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                answer = httpx.get(f"{self.url}/config/", timeout=self.timeout)
+                with self._client() as client:
+                    answer = client.get("/config/", timeout=self.timeout)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -181,6 +194,7 @@ class CaddyAdmin:
         return True
 
     def load(self, config: Mapping[str, Any]) -> None:
-        answer = httpx.post(f"{self.url}/load", json=dict(config), timeout=self.timeout)
+        with self._client() as client:
+            answer = client.post("/load", json=dict(config), timeout=self.timeout)
         if answer.status_code != 200:
             raise RuntimeError(f"caddy refused the config ({answer.status_code}): {answer.text}")

@@ -18,7 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from webhook.cutover.caddy import ADMIN_PORT, BOOTSTRAP, PRIVATE_PORT, PUBLIC_PORT, ROUTES_DIR
+from webhook.cutover.caddy import (
+    ADMIN_DIR,
+    ADMIN_SOCKET,
+    BOOTSTRAP,
+    PRIVATE_PORT,
+    PUBLIC_PORT,
+    ROUTES_DIR,
+)
 from webhook.runners.cpu_group import command
 
 BASE_IMAGE = "slipway/base:busybox"
@@ -57,7 +64,7 @@ def caddy_binary() -> Path:
 @dataclass(frozen=True)
 class Proxy:
     name: str
-    admin_url: str
+    admin_url: str  # unix:<the admin socket in the service's admin folder>
     private_url: str  # http://127.0.0.1:<port>: the candidate's private route
 
 
@@ -70,9 +77,11 @@ class ContainerState:
 
 
 def proxy_image() -> str:
-    """`slipway/proxy:caddy-<hash>`, built once per Caddy binary."""
+    """`slipway/proxy:caddy-<hash>`, built once per Caddy binary and bootstrap config."""
     binary = caddy_binary()
-    digest = hashlib.sha256(binary.read_bytes()).hexdigest()[:12]
+    hashed = hashlib.sha256(binary.read_bytes())
+    hashed.update(json.dumps(BOOTSTRAP, sort_keys=True).encode())
+    digest = hashed.hexdigest()[:12]
     tag = f"slipway/proxy:caddy-{digest}"
     try:
         docker("image", "inspect", tag, timeout=30)
@@ -91,6 +100,11 @@ def proxy_image() -> str:
     return tag
 
 
+def admin_folder(routes_dir: Path) -> Path:
+    """The folder of the proxy's admin socket, beside its routes folder (mode 0700)."""
+    return routes_dir.with_name(f"{routes_dir.name}.admin")
+
+
 def ensure_proxy(
     project: str,
     listen: str,
@@ -99,8 +113,12 @@ def ensure_proxy(
     log: Callable[[str], None],
 ) -> Proxy:
     """The project's proxy, running, published on `listen`, reading its routes from
-    `routes_dir` (bound at ROUTES_DIR) and attached to `networks`."""
+    `routes_dir` (bound at ROUTES_DIR), its admin API on a socket in `admin_folder` (bound
+    at ADMIN_DIR), and attached to `networks`."""
     name = f"{project}-proxy"
+    admin = admin_folder(routes_dir)
+    admin.mkdir(mode=0o700, exist_ok=True)
+    admin.chmod(0o700)  # only the service (and root) may reach the admin socket
     found = _inspect(name)
     if found and (moved := _moved(found, listen, routes_dir)):
         log(f"proxy: {name} {moved}; recreating it (traffic stops briefly)")
@@ -120,7 +138,7 @@ def ensure_proxy(
             log(f"proxy: attached to network {network}")
     return Proxy(
         name,
-        admin_url=f"http://{_published(name, ADMIN_PORT)}",
+        admin_url=f"unix:{admin / ADMIN_SOCKET}",
         private_url=f"http://{_published(name, PRIVATE_PORT)}",
     )
 
@@ -132,8 +150,8 @@ def _run_proxy(name: str, project: str, listen: str, routes_dir: Path) -> None:
             "run", "-d", "--name", name, "--restart", "unless-stopped",
             "--label", f"{PROXY_LABEL}={project}", "--label", f"{LISTEN_LABEL}={listen}",
             "-p", f"{host}:{port}:{PUBLIC_PORT}", "-p", f"127.0.0.1::{PRIVATE_PORT}",
-            "-p", f"127.0.0.1::{ADMIN_PORT}",
             "--mount", f"type=bind,source={routes_dir},target={ROUTES_DIR},readonly",
+            "--mount", f"type=bind,source={admin_folder(routes_dir)},target={ADMIN_DIR}",
             proxy_image(),
         )  # fmt: skip
     except EngineError as error:
@@ -157,6 +175,10 @@ def _moved(found: dict, listen: str, routes_dir: Path) -> str | None:
     ]
     if sources != [str(routes_dir)]:
         return f"reads its routes elsewhere than {routes_dir}"
+    if any(
+        port.startswith("2019/") for port in (found["HostConfig"].get("PortBindings") or {})
+    ) or not any(m.get("Destination") == ADMIN_DIR for m in found.get("Mounts", [])):
+        return "publishes its admin API on a port (an earlier Slipway's proxy)"
     return None
 
 
