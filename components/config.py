@@ -1,4 +1,4 @@
-"""The typed stack config (namespace `slipway`, see docs/compose-support.md and DESIGN.md).
+"""The typed stack config (namespace `slipway`; docs/architecture.md, "Stack config contract").
 
 `parse_config` is pure: it turns raw values (as `pulumi config` stores them) into a
 `StackConfig` or raises ConfigError naming every wrong key and how to fix it.

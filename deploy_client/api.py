@@ -1,4 +1,5 @@
-"""The webhook service's deployment API as the client sees it (DESIGN.md, HTTP contract).
+"""The webhook service's deployment API as the client sees it (docs/architecture.md,
+"HTTP contract").
 
 Every call goes through `send_with_retries`; an answer that is neither retryable nor a
 success becomes an `ApiError` naming the route, the status and the server's `detail`.

@@ -7,8 +7,8 @@ value can simply be written as is (REPLACE), when a nested `<<: *anchor` express
 merge (MAPPING), and when the combined value has to be written out (SEQUENCE, and the
 list-or-mapping keys whose two forms YAML cannot merge).
 
-Observed with Docker Compose v5.6.1 (see the corpus SOURCES.md) and compose-go's merge
-rules: mappings merge key by key, sequences are appended, scalars are replaced.
+Observed with Docker Compose v5.6.1 (see the corpus's compose-real/SOURCES.md) and
+compose-go's merge rules: mappings merge key by key, sequences are appended, scalars are replaced.
 """
 
 from __future__ import annotations

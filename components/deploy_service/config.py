@@ -5,7 +5,9 @@ A stack is either an *app* stack (the default: Compose services, GitHub side) or
 else. The webhook service runs `pulumi up` on app stacks; if an app stack also declared the
 service, an `up` run by the service would replace the service in the middle of that `up`.
 So the roles never mix, and a config that mixes them fails before any resource exists.
-Pure: `components/config.py` calls `role_problems` and `parse_service`.
+`role_problems` and `parse_service` are pure (no I/O); `components/config.py` calls them. The
+module still imports Pulumi and the component, for `service_args`, which builds the
+component's `DeployServiceArgs`.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def test_the_whole_contract(repo_root: Path) -> None:
         "repoSecrets": {"DEPLOY_TOKEN": "t"},
         "webhook": {"url": "https://deploy.example.com/hooks/github"},
         "webhookSecret": "s",
-        "role": "app",  # control stacks refuse the app keys (tests/deploy_service/test_roles.py)
+        # control stacks refuse the app keys (tests/deploy_service/test_program_roles.py)
+        "role": "app",
     }
     config = _parse(raw, repo_root, secret_keys={"repoSecrets", "webhookSecret"})
     assert config.compose_project == "shop"

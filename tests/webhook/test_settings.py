@@ -157,8 +157,8 @@ def test_a_short_api_token_is_refused() -> None:
         Settings(webhook_secret="x" * 16, api_token="short")
 
 
-# Every variable the service read before the one model (webhook/settings.py and
-# webhook/orchestrator/config.py), a value other than its default, and where it lands.
+# Every variable the service read before the one model (the modules `webhook.settings` and
+# `webhook.orchestrator.config` of that time), a value other than its default, and where it lands.
 EVERY_VARIABLE = {
     "SLIPWAY_WEBHOOK_SECRET": ("w" * 20, "http.webhook_secret", "w" * 20),
     "SLIPWAY_API_TOKEN": ("t" * 20, "http.api_token", "t" * 20),

@@ -1,7 +1,8 @@
 """Which GitHub deployment status a Slipway deployment state becomes (pure, no I/O).
 
-Slipway states (DESIGN.md): queued → running → verifying → succeeded, or → failed →
-rolling_back → rolled_back | rollback_failed; superseded; interrupted.
+Slipway states (docs/architecture.md, "Deployment states and who moves them"): queued →
+running → verifying → succeeded, or → failed → rolling_back → rolled_back | rollback_failed;
+superseded; interrupted.
 """
 
 from __future__ import annotations

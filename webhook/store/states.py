@@ -1,4 +1,5 @@
-"""Deployment kinds and states (DESIGN.md "Deployment states") and the allowed transitions."""
+"""Deployment kinds and states (docs/architecture.md#deployment-states-and-who-moves-them)
+and the allowed transitions."""
 
 from __future__ import annotations
 
