@@ -11,7 +11,7 @@ PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
 def write_section(name: str, text: str, path: Path = PERFORMANCE) -> None:
-    """Replace the ``<!-- bench:name -->`` section of ``path`` with ``text``, or append it."""
+    """Replace the `<!-- bench:name -->` section of `path` with `text`, or append it."""
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     section = f"{start}\n{text}\n{end}"
     current = path.read_text() if path.exists() else "# Performance\n"

@@ -57,7 +57,7 @@ def _summary_table(changes: tuple[ResourceChange, ...]) -> list[str]:
 
 
 def detail_line(change: ResourceChange) -> str:
-    """One line of the folded diff, e.g. ``! update docker:index/container:Container web``."""
+    """One line of the folded diff, e.g. `! update docker:index/container:Container web`."""
     line = f"{_SYMBOL[change.op]} {change.op} {change.type} {change.name}"
     if change.changed:
         line += f"  [changed: {', '.join(change.changed)}]"
@@ -82,7 +82,7 @@ def _truncation_note(shown: int, total: int, log_url: str | None) -> str:
 
 
 def render_preview_comment(report: PreviewReport, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    """The Markdown body of the PR comment for ``report``, at most ``limit`` characters."""
+    """The Markdown body of the PR comment for `report`, at most `limit` characters."""
     head = [comment_marker(report.stack), _headline(report), ""]
     commit = f"Commit {_code(report.head_sha)} of #{report.pr_number}"
     if report.log_url:

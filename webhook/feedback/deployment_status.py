@@ -15,12 +15,12 @@ DESCRIPTION_LIMIT = 140
 
 @dataclass(frozen=True)
 class DeploymentChange:
-    """A Slipway deployment that moved to ``state``: what the feedback service is told.
+    """A Slipway deployment that moved to `state`: what the feedback service is told.
 
-    ``note`` is the orchestrator's note on this state; ``failure`` the note of the
-    deployment's ``failed`` state (what went wrong), kept for the rollback states after it;
-    ``rollback_to`` is the commit a failed deployment is (being) rolled back to;
-    ``replaces`` is the deployment a manual rollback takes the place of.
+    `note` is the orchestrator's note on this state; `failure` the note of the
+    deployment's `failed` state (what went wrong), kept for the rollback states after it;
+    `rollback_to` is the commit a failed deployment is (being) rolled back to;
+    `replaces` is the deployment a manual rollback takes the place of.
     """
 
     deployment_id: int
@@ -45,7 +45,7 @@ def short_sha(sha: str | None) -> str:
 
 
 def clip(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
-    """One line of at most ``limit`` characters, with an ellipsis when cut."""
+    """One line of at most `limit` characters, with an ellipsis when cut."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
@@ -55,7 +55,7 @@ def _with(text: str, detail: str | None, joiner: str = ": ") -> str:
 
 
 def status_for(change: DeploymentChange) -> GitHubStatus | None:
-    """The deployment status to post for ``change``; None for a state GitHub need not see."""
+    """The deployment status to post for `change`; None for a state GitHub need not see."""
     target = short_sha(change.rollback_to) if change.rollback_to else "the last good commit"
     table = {
         "queued": ("queued", f"queued for {change.stack}"),
@@ -79,7 +79,7 @@ def status_for(change: DeploymentChange) -> GitHubStatus | None:
 
 
 def replaced_status(change: DeploymentChange) -> GitHubStatus | None:
-    """For a rollback that succeeded: the ``inactive`` status of the deployment it replaced."""
+    """For a rollback that succeeded: the `inactive` status of the deployment it replaced."""
     if change.state != "succeeded" or change.replaces is None:
         return None
     text = f"replaced by rollback to {short_sha(change.sha)} (#{change.deployment_id})"

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class FeedbackDispatcher:
-    """``submit`` returns at once; ``drain`` waits until everything submitted has run."""
+    """`submit` returns at once; `drain` waits until everything submitted has run."""
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="github-feedback")
@@ -28,7 +28,7 @@ class FeedbackDispatcher:
             log.warning("GitHub feedback dropped after shutdown: %s", name)
 
     def drain(self, timeout: float | None = None) -> bool:
-        """Wait for the calls submitted so far; False if ``timeout`` ran out first."""
+        """Wait for the calls submitted so far; False if `timeout` ran out first."""
         try:
             marker = self._executor.submit(lambda: None)
         except RuntimeError:
@@ -40,7 +40,7 @@ class FeedbackDispatcher:
         return True
 
     def close(self, timeout: float = 10.0) -> None:
-        """Give the pending calls ``timeout`` seconds, then drop the rest (logged)."""
+        """Give the pending calls `timeout` seconds, then drop the rest (logged)."""
         if not self.drain(timeout):
             log.warning("GitHub feedback: calls still pending after %.0f s are dropped", timeout)
         self._executor.shutdown(wait=False, cancel_futures=True)

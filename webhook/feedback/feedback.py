@@ -81,7 +81,7 @@ class FeedbackService:
 
     @best_effort
     def deployment_changed(self, change: DeploymentChange) -> None:
-        """Post the GitHub deployment status for ``change`` (creating the Deployment first)."""
+        """Post the GitHub deployment status for `change` (creating the Deployment first)."""
         status = status_for(change)
         if status is None:
             return
@@ -144,7 +144,7 @@ class FeedbackService:
 
     @best_effort
     def preview_started(self, repository: str, sha: str, stack: str) -> None:
-        """A pending ``slipway/preview`` commit status while the preview runs."""
+        """A pending `slipway/preview` commit status while the preview runs."""
         self.client.create_commit_status(
             repository,
             sha,

@@ -3,8 +3,8 @@
 Every value put into a path is %-encoded as one segment and a repository must be
 `owner/name`, so no payload value (a sha, a number) can make the client call another route.
 
-Every call is bounded (``RetryPolicy``): a rate limit longer than ``max_wait`` or more than
-``max_attempts`` tries ends in ``GitHubError``; callers that must never fail (the feedback
+Every call is bounded (`RetryPolicy`): a rate limit longer than `max_wait` or more than
+`max_attempts` tries ends in `GitHubError`; callers that must never fail (the feedback
 service) catch it and log it.
 """
 
@@ -64,7 +64,7 @@ def _error_message(response: httpx.Response) -> str:
 
 
 class GitHubClient:
-    """Synchronous REST calls against ``base_url`` (api.github.com or GitHub Enterprise)."""
+    """Synchronous REST calls against `base_url` (api.github.com or GitHub Enterprise)."""
 
     def __init__(
         self,
@@ -139,7 +139,7 @@ class GitHubClient:
             self._sleep(decision.wait or 0.0)
 
     def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
-        """Yield the items of a list endpoint, following ``Link: rel="next"`` pages."""
+        """Yield the items of a list endpoint, following `Link: rel="next"` pages."""
         url: str | None = path
         query: dict[str, Any] | None = {"per_page": 100, **(params or {})}
         while url:

@@ -1,9 +1,9 @@
 """Turn Pulumi Automation API engine events into per-resource changes for a preview.
 
-Pass a ``PreviewCollector`` as ``on_event`` to ``Stack.preview``. The engine emits one
-``ResourcePreEvent`` per step; a replacement shows up as several steps on the same URN
-(``create-replacement``, ``replace``, ``delete-replaced``), which collapse into one
-``replace``. Steps that change nothing (``same``, ``read``, ``refresh``...) are left out.
+Pass a `PreviewCollector` as `on_event` to `Stack.preview`. The engine emits one
+`ResourcePreEvent` per step; a replacement shows up as several steps on the same URN
+(`create-replacement`, `replace`, `delete-replaced`), which collapse into one
+`replace`. Steps that change nothing (`same`, `read`, `refresh`...) are left out.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m|<\{%[a-z]+%\}>")
 
 
 def resource_name(urn: str) -> str:
-    """The logical name at the end of a URN (``urn:pulumi:stack::proj::type::name``)."""
+    """The logical name at the end of a URN (`urn:pulumi:stack::proj::type::name`)."""
     return urn.rsplit("::", 1)[-1] if "::" in urn else urn
 
 
@@ -45,7 +45,7 @@ def plain_text(message: str) -> str:
 
 
 def changed_properties(step: StepEventMetadata) -> tuple[str, ...]:
-    """The property paths a step changes: the detailed diff if given, else ``diffs``."""
+    """The property paths a step changes: the detailed diff if given, else `diffs`."""
     names = list(step.detailed_diff or {}) or list(step.diffs or [])
     return tuple(sorted(dict.fromkeys(names)))
 
@@ -53,7 +53,7 @@ def changed_properties(step: StepEventMetadata) -> tuple[str, ...]:
 class PreviewCollector:
     """Collect resource changes and error diagnostics from a preview's engine events.
 
-    Thread-safe: the Automation API calls ``on_event`` from its own reader thread.
+    Thread-safe: the Automation API calls `on_event` from its own reader thread.
     """
 
     def __init__(self) -> None:

@@ -1,9 +1,9 @@
 """When to retry a GitHub API answer, and how long to wait first (pure, no I/O).
 
 GitHub's rules (docs.github.com, "Rate limits for the REST API"):
-- primary rate limit: 403 or 429 with ``x-ratelimit-remaining: 0``; wait until the epoch
-  second in ``x-ratelimit-reset``;
-- secondary rate limit: 403 or 429 with ``retry-after`` (seconds); wait that long; a 403
+- primary rate limit: 403 or 429 with `x-ratelimit-remaining: 0`; wait until the epoch
+  second in `x-ratelimit-reset`;
+- secondary rate limit: 403 or 429 with `retry-after` (seconds); wait that long; a 403
   whose message says "rate limit" without either header: wait a minute;
 - 5xx and network errors are transient; retry with exponential backoff.
 Any other answer is final and is not retried.
@@ -34,7 +34,7 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class RetryDecision:
-    """What to do with an answer: retry after ``wait`` seconds, or stop (``wait is None``)."""
+    """What to do with an answer: retry after `wait` seconds, or stop (`wait is None`)."""
 
     wait: float | None
     reason: str
@@ -88,9 +88,9 @@ def decide(
     now: float = 0.0,
     message: str = "",
 ) -> RetryDecision:
-    """Decide about the answer to the attempt-th try; ``status=None`` means a network error.
+    """Decide about the answer to the attempt-th try; `status=None` means a network error.
 
-    ``message`` is GitHub's error message, for rate limits announced only in words."""
+    `message` is GitHub's error message, for rate limits announced only in words."""
     if attempt >= policy.max_attempts:
         return RetryDecision(None, f"gave up after {attempt} attempts")
     if status is None:

@@ -1,8 +1,8 @@
 """Plug GitHub feedback into the service: from settings, off the deployment's thread.
 
-``GitHubFeedback`` is what the orchestrator calls on every state change and at the end of
+`GitHubFeedback` is what the orchestrator calls on every state change and at the end of
 a preview. Calls return at once; one background thread posts to GitHub in order. When no
-token is configured, ``build_feedback`` returns None and logs that feedback is off.
+token is configured, `build_feedback` returns None and logs that feedback is off.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class GitHubFeedback:
         self.store = store
 
     def state_changed(self, deployment: Deployment, note: str = "") -> None:
-        """A deployment moved to ``deployment.state``: post its GitHub status."""
+        """A deployment moved to `deployment.state`: post its GitHub status."""
         if deployment.kind == DeploymentKind.PREVIEW:
             if deployment.state == DeploymentState.RUNNING:
                 repository = deployment.head_repo or self.service.config.repository
@@ -96,13 +96,13 @@ class GitHubFeedback:
         return notes[-1] if notes else None
 
     def preview_finished(self, report: PreviewReport) -> None:
-        """Post the PR comment and the ``slipway/preview`` status for a finished preview."""
+        """Post the PR comment and the `slipway/preview` status for a finished preview."""
         self.dispatcher.submit(self.service.preview_finished, report)
 
     def preview_done(
         self, deployment: Deployment, collector: PreviewCollector, error: str | None = None
     ) -> None:
-        """A preview job ended (``error`` says why if it failed): report what it collected."""
+        """A preview job ended (`error` says why if it failed): report what it collected."""
         if deployment.pr_number is None:
             log.warning("preview %s has no pull request number; no comment", deployment.id)
             return
@@ -127,7 +127,7 @@ class GitHubFeedback:
         return self.dispatcher.drain(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
-        """At shutdown: post what is pending (within ``timeout`` seconds), then stop."""
+        """At shutdown: post what is pending (within `timeout` seconds), then stop."""
         self.dispatcher.close(timeout)
         self.service.client.close()
 
@@ -165,7 +165,7 @@ def build_feedback(
 
 
 def feedback_from_settings(settings: Settings, store: Store | None = None) -> GitHubFeedback | None:
-    """``build_feedback`` for the service's settings (logs a line either way)."""
+    """`build_feedback` for the service's settings (logs a line either way)."""
     token = (
         settings.github.github_token.get_secret_value() if settings.github.github_token else None
     )

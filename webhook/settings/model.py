@@ -38,7 +38,7 @@ _REPO_IN_URL = re.compile(r"github\.com[:/](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/
 
 
 def repository_from_url(url: str) -> str | None:
-    """``owner/name`` from a GitHub clone URL (https, ssh or scp-like), else None."""
+    """`owner/name` from a GitHub clone URL (https, ssh or scp-like), else None."""
     found = _REPO_IN_URL.search(url.strip())
     return found["repo"] if found else None
 

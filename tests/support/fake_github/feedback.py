@@ -1,6 +1,6 @@
 """A loopback server that plays the parts of the GitHub REST API Slipway uses.
 
-It records every request, answers like GitHub (status codes, bodies, ``Link`` pagination,
+It records every request, answers like GitHub (status codes, bodies, `Link` pagination,
 422 validation errors for over-long fields, 401 without the token) and can be told to answer
 403 "rate limited" (primary or secondary), 429 or 502 for the next N requests.
 """
@@ -65,7 +65,7 @@ def _validation_failed(resource: str, field_name: str, message: str) -> _Answer:
 
 
 class FakeGitHub:
-    """Start with ``with FakeGitHub(token) as gh:``; point a client at ``gh.url``."""
+    """Start with `with FakeGitHub(token) as gh:`; point a client at `gh.url`."""
 
     def __init__(self, token: str = "ghs_test_token") -> None:
         self.state = FakeState(token=token)
@@ -96,12 +96,12 @@ class FakeGitHub:
     # -- scripting -------------------------------------------------------------------------
 
     def fail_next(self, count: int, kind: str) -> None:
-        """Answer the next ``count`` requests with ``kind``: rate_limit, secondary, 429, 502."""
+        """Answer the next `count` requests with `kind`: rate_limit, secondary, 429, 502."""
         with self._lock:
             self.state.faults.extend([kind] * count)
 
     def calls(self, method: str | None = None, pattern: str = "") -> list[Recorded]:
-        """Recorded requests, optionally only those of ``method`` whose path matches."""
+        """Recorded requests, optionally only those of `method` whose path matches."""
         with self._lock:
             return [
                 r
