@@ -23,9 +23,12 @@ through `POST /load` replaces it at once and requests in flight finish (`grace_p
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -164,12 +167,23 @@ class CaddyAdmin:
     url: str
     timeout: float = 10.0
 
-    def _client(self) -> httpx.Client:
-        if self.url.startswith("unix:"):
+    @contextmanager
+    def _client(self) -> Iterator[httpx.Client]:
+        if not self.url.startswith("unix:"):
+            with httpx.Client(base_url=self.url) as client:
+                yield client
+            return
+        socket = Path(self.url.removeprefix("unix:"))
+        # A socket path is limited to 107 bytes; a long binds root is reached through the
+        # folder's descriptor (/proc/self/fd/N/<socket>), which is short.
+        folder = os.open(socket.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            transport = httpx.HTTPTransport(uds=f"/proc/self/fd/{folder}/{socket.name}")
             # Caddy accepts the Host 127.0.0.1 on a unix socket (its origin check).
-            transport = httpx.HTTPTransport(uds=self.url.removeprefix("unix:"))
-            return httpx.Client(transport=transport, base_url="http://127.0.0.1")
-        return httpx.Client(base_url=self.url)
+            with httpx.Client(transport=transport, base_url="http://127.0.0.1") as client:
+                yield client
+        finally:
+            os.close(folder)
 
     def config(self, wait_seconds: float = 15.0) -> dict[str, Any] | None:
         """The loaded config; waits up to `wait_seconds` for a proxy that is just starting."""

@@ -168,6 +168,7 @@ class Cutover:
         )
         routes = ProxyRoutes(folder, CaddyAdmin(proxy.admin_url), routing.routes, self.grace)
         live = routes.live()
+        live_name = live.name if live else None
         serving = live is not None  # users reach some release now
         if live is not None and live.name == candidate.name:
             live = None  # the same release again (an interrupted deployment retried)
@@ -185,6 +186,8 @@ class Cutover:
             log(f"cutover: candidate {candidate.name} on the private route "
                 f"{proxy.private_url}; users stay on {was}")  # fmt: skip
             problem = self._probe(routing, targets, proxy.private_url, log, cancel)
+        if problem is None and (moved := _moved_by_hand(routes, expected=live_name)):
+            problem = f"an operator switched users to release {moved} meanwhile; left there"
         if problem is not None:
             return CutoverReport(
                 False, f"candidate {candidate.name} never received user traffic: {problem}"
@@ -192,13 +195,28 @@ class Cutover:
         routes.switch(candidate.name)
         switched_at = self.clock()
         log(f"cutover: users now reach release {candidate.name} (was {was})")
-        failure = self._watch(routing, targets, log, cancel)
-        if failure is not None:
+        failure = self._watch(routing, targets, routes, log, cancel)
+        if isinstance(failure, tuple):
             return self._switch_back(routing, routes, live, failure, switched_at, log)
-        cancel.wait(self.policy.drain_seconds)
+        if failure is None:
+            cancel.wait(self.policy.drain_seconds)
+            failure = _moved_by_hand(routes, expected=candidate.name)
+        if failure is not None:
+            return self._by_hand(candidate.name, failure, log)
         self._retire(routing.project, candidate, log)
         routes.prune(candidate.name)
         return CutoverReport(True, f"release {candidate.name} serves users")
+
+    def _by_hand(self, name: str, chosen: str, log: Log) -> CutoverReport:
+        """An operator pointed `live` at release `chosen` during the window: users stay
+        there, and no container is stopped (the next successful cutover retires them)."""
+        log(f"cutover: an operator switched users to release {chosen}; it keeps serving")
+        return CutoverReport(
+            False,
+            f"an operator switched users from release {name} to release {chosen} during the "
+            f"watch window: {chosen} keeps serving and no container was stopped; the "
+            "rollback deploys the last healthy commit from there",
+        )
 
     def _probe(
         self,
@@ -234,10 +252,12 @@ class Cutover:
             cancel.wait(self.policy.gate.interval_seconds)
 
     def _watch(
-        self, routing: RoutingOutput, targets: Sequence[HealthTarget], log: Log,
-        cancel: threading.Event,
-    ) -> tuple[float, str] | None:  # fmt: skip
-        """Probe the public checks for the window: (when, what) at the Nth failure in a row."""
+        self, routing: RoutingOutput, targets: Sequence[HealthTarget], routes: ProxyRoutes,
+        log: Log, cancel: threading.Event,
+    ) -> tuple[float, str] | str | None:  # fmt: skip
+        """Probe the public checks for the window: (when, what) at the Nth failure in a row;
+        the release's name if an operator pointed `live` elsewhere (the watch ends: the
+        checks now probe that release, not this one)."""
         checks = watch_targets(routing, targets)
         if self.policy.watch_seconds <= 0 or not checks:
             return None
@@ -247,6 +267,8 @@ class Cutover:
         failures = Failures(self.policy.watch_failures)
         with httpx.Client(follow_redirects=False) as client:
             while self.clock() < end and not cancel.is_set():
+                if moved := _moved_by_hand(routes, expected=routing.release.name):
+                    return moved
                 results = [probe(client, check) for check in checks]
                 bad = [f"{r.target.url} {r.detail}" for r in results if not r.passed]
                 if failures.record(bool(bad)):
@@ -295,6 +317,14 @@ class Cutover:
             log(
                 f"cutover: stopped and removed the earlier releases' containers: {', '.join(stale)}"
             )
+
+
+def _moved_by_hand(routes: ProxyRoutes, expected: str | None) -> str | None:
+    """The release `live` names when it is not `expected` (someone else switched users:
+    the runbook's switch by hand), else None."""
+    now = routes.live()
+    name = now.name if now else None
+    return name if name != expected else None
 
 
 @dataclass

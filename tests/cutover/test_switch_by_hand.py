@@ -1,0 +1,103 @@
+"""A switch by hand during the watch window is kept (issue 34 item 11; real engine, proxy).
+
+The runbook's switch back (`ln -sfn releases/<r> $R/.live.new && mv -T -f $R/.live.new
+$R/live`) used to work until the window ended: the deployment, seeing healthy checks (of
+the release the operator chose), then stopped every container but its own release's, the
+chosen one included, and users got 502 until the next deploy. The cutover now sees the
+link move, leaves users there, stops nothing, and reports it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.real_stack import free_port, remove_project_containers
+from webhook.cutover import engine
+from webhook.cutover.steps import Cutover, CutoverPolicy
+from webhook.health import HealthPolicy
+
+pytestmark = [pytest.mark.docker_engine]
+WAIT = 60  # seconds: bound of each wait, never reached by a passing test
+
+
+@pytest.fixture
+def project() -> Iterator[str]:
+    name = f"slipway-h{uuid.uuid4().hex[:8]}"
+    engine.docker("network", "create", f"{name}_default")
+    try:
+        yield name
+    finally:
+        remove_project_containers(name)
+        subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
+                       timeout=60, check=False)  # fmt: skip
+
+
+def _start(project: str, release: str) -> str:
+    name = f"{project}-web-{release}-1"
+    page = f"mkdir /www && echo release={release} > /www/index.html"
+    engine.docker(
+        "run", "-d", "--name", name, "--network", f"{project}_default", "--init",
+        "--label", f"{engine.PROJECT_LABEL}={project}",
+        "--label", f"{engine.RELEASE_LABEL}={release}",
+        engine.BASE_IMAGE, "sh", "-c", f"{page} && exec httpd -f -p 8080 -h /www",
+    )  # fmt: skip
+    return name
+
+
+def _routing(project: str, listen: str, release: str, container: str) -> dict:
+    service = {"service": "web", "containers": [container], "network": f"{project}_default",
+               "port": 8080, "path": "/", "health": "/"}  # fmt: skip
+    return {"project": project, "listen": listen, "release": release, "services": [service]}
+
+
+def _cutover(tmp_path: Path, watch_seconds: float) -> Cutover:
+    gate = HealthPolicy(interval_seconds=0.2, consecutive_passes=1, deadline_seconds=WAIT)
+    policy = CutoverPolicy(
+        gate=gate, watch_seconds=watch_seconds, watch_failures=2,
+        watch_interval_seconds=0.2, drain_seconds=0.2,
+    )  # fmt: skip
+    return Cutover(policy, tmp_path / "binds")
+
+
+def test_a_switch_back_by_hand_in_the_window_is_kept(project: str, tmp_path: Path) -> None:
+    listen = f"127.0.0.1:{free_port()}"
+    r1 = _start(project, "r1")
+    first = _cutover(tmp_path, 0).run(
+        _routing(project, listen, "r1", r1), [], print, threading.Event()
+    )
+    assert first.healthy, first.summary
+    r2 = _start(project, "r2")
+    lines: list[str] = []
+    reports = []
+    runner = threading.Thread(
+        target=lambda: reports.append(
+            _cutover(tmp_path, WAIT).run(
+                _routing(project, listen, "r2", r2), [], lines.append, threading.Event()
+            )
+        )
+    )
+    runner.start()
+    deadline = time.monotonic() + WAIT
+    while not any("watch:" in line for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert httpx.get(f"http://{listen}/", timeout=5).text.strip() == "release=r2", lines
+    routes = tmp_path / "binds" / f"proxy-{project}"
+    subprocess.run(  # the runbook's command, as written in docs/cutover.md
+        f"ln -sfn releases/r1 {routes}/.live.new && mv -T -f {routes}/.live.new {routes}/live",
+        shell=True, check=True, timeout=10,
+    )  # fmt: skip
+    runner.join(WAIT + 10)
+    assert reports, f"the cutover did not end: {lines}"
+    report = reports[0]
+    assert not report.healthy and "an operator switched users" in report.summary, report
+    assert engine.container_state(r1).status == "running", lines
+    answer = httpx.get(f"http://{listen}/", timeout=5)
+    assert (answer.status_code, answer.text.strip()) == (200, "release=r1"), lines
