@@ -29,6 +29,9 @@ host="${SLIPWAY_TRIAL_HOST:-localhost}"  # resolves to loopback everywhere (/etc
 url="https://$host"
 stack=control
 config_file="$trial/Pulumi.control.yaml"
+# Stack commands that write a stack's config file (`stack init` adds the passphrase's salt,
+# `stack rm` deletes the file) run in a project folder of the trial's own, never the checkout.
+project_dir="$trial/project"
 ca_file="$trial/ca.crt"
 app_repo="$trial/repos/app.git"     # what the service clones (git://127.0.0.1/app.git)
 app_stack="${SLIPWAY_TRIAL_APP_STACK:-trial}"
@@ -54,6 +57,12 @@ backend_url="s3://slipway-trial?endpoint=127.0.0.1:$store_port&disableSSL=true&s
 store() {  # the trial's own object store (scripts/object-store.sh)
   SLIPWAY_CACHE_DIR="$trial/cache" SLIPWAY_OBJECT_STORE_PORT="$store_port" SLIPWAY_OBJECT_STORE_BUCKET=slipway-trial \
     bash "$here/object-store.sh" "$@"
+}
+
+in_project() {  # in_project COMMAND...: run it in the trial's project folder
+  mkdir -p "$project_dir"
+  cp Pulumi.yaml "$project_dir/"
+  (cd "$project_dir" && "$@")
 }
 
 passphrase() {  # the file backend's passphrase, shared with scripts/up.sh
@@ -157,6 +166,9 @@ write_config() {
     while IFS='=' read -r name value; do echo "      $name: $value"; done <<<"$build_args"
   } >"$config_file.partial"
   # Secrets go in through the CLI, encrypted, as install.md's step 4 does.
+  # The salt `stack init` made for the passphrase (the stack's state is encrypted with it).
+  grep '^encryptionsalt:' "$project_dir/Pulumi.$stack.yaml" >>"$config_file.partial" \
+    || die "the control stack has no encryption salt in $project_dir. Fix: 'make control-down', then 'make control-up'."
   mv "$config_file.partial" "$config_file"
   pulumi config set -s "$stack" --config-file "$config_file" --secret slipway:webhookSecret \
     "$(secret_file webhook-secret)" >/dev/null
@@ -213,7 +225,7 @@ up() {
   serve_repository
   bash "$here/vps-lab.sh" start >&2
   eval "$(bash "$here/vps-lab.sh" env)"
-  pulumi stack select --create "$stack" >/dev/null
+  in_project pulumi stack select --create "$stack" >/dev/null
   write_config
   say "pulumi up -s $stack over $DOCKER_HOST"
   pulumi up -s "$stack" --config-file "$config_file" --yes --skip-preview --suppress-progress >&2
@@ -229,7 +241,7 @@ destroy_app_stack() {  # what the service deployed, while its backend is still t
     eval "$(print_env)"
     export DOCKER_HOST="$local_docker_host"
     if pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$app_stack\""; then
-      pulumi destroy -s "$app_stack" --yes --skip-preview --suppress-progress >&2
+      in_project pulumi destroy -s "$app_stack" --yes --skip-preview --suppress-progress >&2
     fi
   )
 }
@@ -241,7 +253,7 @@ down() {
     bash "$here/vps-lab.sh" start >&2
     eval "$(bash "$here/vps-lab.sh" env)"
     pulumi destroy -s "$stack" --config-file "$config_file" --yes --skip-preview --suppress-progress >&2
-    pulumi stack rm -s "$stack" --yes --force >/dev/null
+    in_project pulumi stack rm -s "$stack" --yes --force >/dev/null
   fi
   # What a lost or interrupted state left behind: the two containers and their network.
   local role ids

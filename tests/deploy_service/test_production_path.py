@@ -230,3 +230,101 @@ def test_the_engineer_sees_the_stack_the_service_deployed(trial: Trial, app: Dem
     assert listed.returncode == 0, listed.stderr
     stacks = {s["name"]: s for s in json.loads(listed.stdout)}
     assert stacks[APP_STACK]["resourceCount"] > 0, listed.stdout
+
+
+def control_cli_env(trial: Trial) -> dict[str, str]:
+    """The engineer's environment for `pulumi … -s control` as control.sh left it: the
+    control stack's backend and passphrase, the lab's ssh route to the engine."""
+    lab = run("bash", str(REPO_ROOT / "scripts" / "vps-lab.sh"), "env", env=trial.env)
+    assert lab.returncode == 0, lab.stderr
+    exported = run("bash", "-c", f"{lab.stdout}\nenv -0", env=trial.env, timeout=60).stdout
+    env = dict(item.split("=", 1) for item in exported.split("\0") if "=" in item)
+    backend = trial.env["PULUMI_BACKEND_URL"].removeprefix("file://")
+    return {**env, "PULUMI_CONFIG_PASSPHRASE_FILE": f"{backend}/.passphrase"}
+
+
+def test_upgrading_the_service_during_a_deployment_loses_nothing(
+    trial: Trial, app: DemoRepo
+) -> None:
+    """install.md, "Upgrading the service": `pulumi up -s control` with a changed setting
+    while a deployment runs. That deployment finishes within the grace period (or is
+    recorded `interrupted` and recovered), no record is lost, the new container serves."""
+    with trial.client() as api:
+        before = {d["id"] for d in api.get("/deployments", params={"limit": 100}).json()["items"]}
+    old_container = docker("inspect", "-f", "{{.Id}}", "slipway-webhook")
+    sha = app.slow("r4", 40)  # its image build keeps the deployment running a while
+    release(app, sha)
+    with trial.client() as api:
+        running = api.post("/deployments", json={"sha": sha}).json()
+        deadline = time.monotonic() + DEPLOY_LIMIT
+        while (state := api.get(f"/deployments/{running['id']}").json()["state"]) != "running":
+            assert state not in FINAL and time.monotonic() < deadline, trial.log(running["id"])
+            time.sleep(0.5)
+
+    env = control_cli_env(trial)
+    config = ["-s", "control", "--config-file", str(TRIAL / "Pulumi.control.yaml")]
+    changed = run("pulumi", "config", "set", *config, "--path", "slipway:service.logLevel",
+                  "debug", env=env)  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    # The guide's check before an upgrade: the service container is replaced, nothing else.
+    preview = run("pulumi", "preview", *config, env=env)
+    assert preview.returncode == 0, preview.stdout[-4000:] + preview.stderr[-2000:]
+    changed_lines = [line for line in preview.stdout.splitlines() if line.startswith(" +-")]
+    assert len(changed_lines) == 1 and "slipway-service" in changed_lines[0], preview.stdout
+    upgrade = run("pulumi", "up", *config, "--yes", "--skip-preview", env=env)
+    assert upgrade.returncode == 0, upgrade.stdout[-4000:] + upgrade.stderr[-2000:]
+
+    assert docker("inspect", "-f", "{{.Id}}", "slipway-webhook") != old_container
+    env_lines = docker("inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}",
+                       "slipway-webhook").splitlines()  # fmt: skip
+    assert "SLIPWAY_LOG_LEVEL=debug" in env_lines
+    ended = trial.wait(running["id"])
+    with trial.client() as api:
+        listed = api.get("/deployments", params={"limit": 100}).json()["items"]
+    after = {d["id"]: d for d in listed}
+    assert before | {running["id"]} <= set(after), "a deployment record was lost"
+    if ended["state"] == "interrupted":  # then the new container recovers the stack
+        recovered = [d for d in after.values() if d["id"] > running["id"]]
+        assert recovered and trial.wait(recovered[-1]["id"])["state"] == "succeeded", trial.log(
+            running["id"]
+        )
+    else:
+        assert ended["state"] == "succeeded", trial.log(running["id"])
+    assert httpx.get(app.health_url, timeout=5).text.strip() in ("ok release=r4",)
+
+
+def test_the_service_and_caddy_come_back_when_the_engine_restarts(trial: Trial) -> None:
+    """install.md: both containers are `restart: unless-stopped`; the engine stopping and
+    starting again (a reboot, an upgrade of Docker) brings them back with their records."""
+    with trial.client() as api:
+        before = api.get("/deployments", params={"limit": 100}).json()["items"]
+    engine = str(REPO_ROOT / "scripts" / "docker-engine.sh")
+    stopped = run("bash", engine, "stop", env=trial.env, timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    started = run("bash", engine, "start", env=trial.env, timeout=120)
+    assert started.returncode == 0, started.stderr
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            answer = httpx.get(f"{trial.url}/readyz", verify=trial.tls(), timeout=5)
+            if answer.status_code == 200:
+                break
+        except httpx.HTTPError as error:
+            answer = error
+        assert time.monotonic() < deadline, f"not back after the engine restarted: {answer!r}"
+        time.sleep(1)
+    assert answer.json()["status"] == "ready", answer.text
+    with trial.client() as api:
+        after = api.get("/deployments", params={"limit": 100}).json()["items"]
+    assert [d["id"] for d in after] == [d["id"] for d in before]
+    assert docker("inspect", "-f", "{{.State.Health.Status}}", "slipway-caddy") != "unhealthy"
+
+
+def test_the_checkout_is_left_as_it_was(trial: Trial) -> None:
+    """Stack commands run in the trial's own project folder: `stack init` would write the
+    passphrase's salt into the checkout's Pulumi.control.yaml, `stack rm` delete it."""
+    diff = subprocess.run(
+        ["git", "status", "--porcelain", "--", "Pulumi.control.yaml", "Pulumi.trial.yaml"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    assert diff.stdout == ""
