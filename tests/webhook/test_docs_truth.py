@@ -7,22 +7,27 @@
 - Every ```` ```sh runnable ```` block runs against a fresh service (`bash -euo pipefail`;
   `http://127.0.0.1:8000` becomes the service's address), and each `# HTTP/1.1 NNN` or
   JSON comment line in it appears in what it printed.
+- Every repository path a guide, a docstring or a comment names exists (see `stale_paths`).
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import json
 import os
 import re
 import subprocess
 import time
+import tokenize
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.webhook.conftest import SECRET, TOKEN, ListQueue, Service, ServiceFactory
+from tests.support.service import SECRET, TOKEN, ListQueue, Service, ServiceFactory
 from webhook.store import NewDeployment
 from webhook.store.states import DeploymentKind, DeploymentState
 
@@ -191,3 +196,178 @@ def test_runnable_examples_run(service: Service, where: str, block: str) -> None
 
 def test_there_are_runnable_examples() -> None:
     assert len(runnable_examples()) >= 2
+
+
+# Repository paths named in prose. Guides: README.md, the contributing guide, docs/*.md (the dated
+# notes under docs/notes/ are records of their day and keep the paths of that day). Code:
+# every docstring and `#` comment of the Python files, and the comments of the shell
+# scripts, in these folders.
+PATH_GUIDES = [*GUIDES, REPO / "CONTRIBUTING.md"]
+PATH_CODE = [
+    "__main__.py",
+    "webhook",
+    "components",
+    "deploy_client",
+    "scripts",
+    "deploy",
+    "bench",
+    "tests",
+]
+# A word like `a/b` under a top-level name of the repository is taken as a path; these are
+# prose that only looks like one.
+NOT_PATHS = {"deploy/rollback"}
+PATH_WORD = re.compile(r"(?<![\w./:@~$<>-])(\.?[A-Za-z_][\w.-]*(?:/[\w.*-]+)*/?)")
+FILE_NAME = re.compile(r"^[\w-]+\.(?:py|md)$")
+MD_LINK = re.compile(r"\]\(([^)\s#]*)(?:#([^)\s]*))?\)")
+RUN_MODULE = re.compile(r"python -m ([A-Za-z_][\w.]*)")
+
+
+def _git_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return listed.stdout.splitlines()
+
+
+def _ignored(path: str) -> bool:
+    """Generated places (`.venv/`, `tools/node_modules/`, `var/`) exist only after a build."""
+    check = ["git", "check-ignore", "-q", "--no-index", path]
+    return subprocess.run(check, cwd=REPO, check=False).returncode == 0
+
+
+def _exists(path: str) -> bool:
+    if "*" in path:
+        return any(REPO.glob(path))
+    return (REPO / path).exists() or (REPO / f"{path}.py").exists()
+
+
+def _anchors(guide: Path) -> set[str]:
+    """GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens."""
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#+ (.+)$", guide.read_text(), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        number = 0
+        while (anchor := f"{slug}-{number}" if number else slug) in anchors:
+            number += 1
+        anchors.add(anchor)
+    return anchors
+
+
+def stale_paths(text: str, where: Path, files: list[str]) -> Iterator[str]:
+    """What `text` (one line of `where`) names that the repository does not have: a path
+    under a top-level name (`webhook/<...>`, `docs/<...>.md`, globs allowed), a bare
+    `<name>.py` or `<name>.md` no file is called, a `python -m` module, a relative Markdown
+    link or its `#anchor`. A word followed by `<` or `{` is a pattern, not a path."""
+    top = {name.split("/")[0] for name in files}
+    names = {Path(name).name for name in files}
+    for match in PATH_WORD.finditer(text):
+        word = match.group(1).rstrip(".")
+        if text[match.end() : match.end() + 1] in ("<", "{") or word in NOT_PATHS:
+            continue
+        if "/" in word:
+            if word.split("/")[0] in top and not _exists(word) and not _ignored(word):
+                yield word
+        elif FILE_NAME.match(word) and word not in names:
+            yield word
+    for module in RUN_MODULE.findall(text):
+        parts = module.rstrip(".").split(".")
+        base = "/".join(parts)
+        if parts[0] in top and not any(
+            _exists(f"{base}{end}") for end in (".py", "/__init__.py", "/__main__.py")
+        ):
+            yield f"python -m {module}"
+    if where.suffix != ".md":
+        return
+    for target, anchor in MD_LINK.findall(text):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        linked = (where.parent / target).resolve() if target else where
+        if not linked.exists():
+            yield f"({target})"
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            yield f"({target}#{anchor})"
+
+
+def _prose_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a guide's lines, a Python file's docstrings and comments, or
+    a shell script's comments."""
+    text = path.read_text()
+    if path.suffix == ".md":
+        yield from enumerate(text.splitlines(), 1)
+    elif path.suffix == ".sh":
+        yield from ((n, line) for n, line in enumerate(text.splitlines(), 1) if "#" in line)
+    else:
+        docstrings = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, docstrings) and ast.get_docstring(node, clean=False):
+                first = node.body[0]
+                for offset, line in enumerate(first.value.value.splitlines()):  # type: ignore[attr-defined]
+                    yield first.lineno + offset, line
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                yield token.start[0], token.string
+
+
+def _prose_files() -> list[Path]:
+    code = []
+    for name in PATH_CODE:
+        place = REPO / name
+        code += [place] if place.is_file() else sorted([*place.rglob("*.py"), *place.rglob("*.sh")])
+    return [path for path in [*PATH_GUIDES, *code] if path.exists()]
+
+
+def test_every_path_the_docs_and_comments_name_exists() -> None:
+    files = _git_files()
+    stale = [
+        f"{path.relative_to(REPO)}:{number}: {word}"
+        for path in _prose_files()
+        for number, line in _prose_lines(path)
+        for word in stale_paths(line, path, files)
+    ]
+    assert not stale, "these name a path the repository does not have:\n" + "\n".join(stale)
+
+
+def test_the_path_check_finds_a_stale_path(tmp_path: Path) -> None:
+    files = _git_files()
+    guide = REPO / "docs" / "architecture.md"
+    line = "See webhook/no_such.py, DESIGN.md, [x](webhook.md#no-such-section), "
+    line += "`python -m webhook.nope`."
+    assert list(stale_paths(line, guide, files)) == [
+        "webhook/no_such.py",
+        "DESIGN.md",
+        "python -m webhook.nope",
+        "(webhook.md#no-such-section)",
+    ]
+    fine = "webhook/http/app.py, bench/bench_*.py, bench/<name>.py, [r](runbook.md#states), "
+    fine += ".venv/bin/python, webhook/runners/up_report"
+    assert list(stale_paths(fine, guide, files)) == []
+
+
+MAPPED = ["webhook", "components", "deploy_client", "scripts", "deploy"]
+
+
+def unmapped_modules(architecture: str, files: list[str]) -> list[str]:
+    """The files of the mapped folders (Python modules; every file of scripts/ and deploy/)
+    that docs/architecture.md's module map has no line for."""
+    mapped = architecture.split("## Module map", 1)[-1].split("\n## ", 1)[0]
+    lines = set(re.findall(r"^- `([^`]+)`:", mapped, re.M))
+    wanted = [
+        name
+        for name in files
+        if name.split("/")[0] in MAPPED
+        and (name.endswith(".py") or name.split("/")[0] in ("scripts", "deploy"))
+        and (REPO / name).exists()
+    ]
+    return sorted(name for name in wanted if name not in lines)
+
+
+def test_the_module_map_names_every_module() -> None:
+    architecture = (REPO / "docs" / "architecture.md").read_text()
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True)
+    missing = unmapped_modules(architecture, tracked.stdout.splitlines())
+    assert not missing, "docs/architecture.md, Module map: add a line for " + ", ".join(missing)
+    assert unmapped_modules("## Module map\n", ["webhook/http/app.py"]) == ["webhook/http/app.py"]

@@ -31,6 +31,7 @@ from pulumi.automation import events as auto_events
 
 from webhook.health import HealthPolicy, check_health, parse_health_checks
 from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
+from webhook.runners.failure_line import failure_line
 from webhook.runners.up_report import up_reported_by_events
 
 OPERATIONS = ("up", "preview", "refresh", "destroy", "outputs", "export", "import", "config", "tag")
@@ -94,10 +95,7 @@ class Reply:
         if self.protocol == "json":
             self._send({"error": {"kind": kind, "message": message, "holder": holder}})
         else:
-            print(
-                f"error: {message.strip().splitlines()[-1] if message.strip() else kind}",
-                file=sys.stderr,
-            )
+            print(f"error: {failure_line(message) or kind}", file=sys.stderr)
 
 
 def open_stack(stack: str, work_dir: Path, project: str) -> auto.Stack:
