@@ -66,7 +66,8 @@ def test_up_on_an_older_engine_refuses_the_key_before_creating_anything(
         up = stack.stack_process("up")
         output = up.stdout + up.stderr
         assert up.returncode != 0, output
-        assert f"`{key}` needs Docker" in output and "upgrade Docker" in output, output
+        last = up.stderr.strip().splitlines()[-1]  # one clear last line (item 4)
+        assert f"`{key}` needs Docker" in last and "upgrade Docker" in last, output
         made = subprocess.run(
             ["docker", "ps", "-aq", "--filter", f"name=^{stack.project}-"],
             capture_output=True, text=True, timeout=30, check=True,
