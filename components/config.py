@@ -25,6 +25,7 @@ from webhook.health_checks import HealthCheck, read_health_checks
 
 NAMESPACE = "slipway"
 ROLES = ("app", "control")
+TARGETS = ("compose", "swarm")  # one Docker engine, or a Swarm through its manager (swarm.md)
 DOCKER_HOST_SCHEMES = ("unix", "tcp", "ssh", "npipe", "fd")
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -41,6 +42,7 @@ KEYS = (
     "webhook",
     "webhookSecret",
     "role",
+    "target",
     "release",  # set per deployment by the service: names routed containers (cutover.md)
     *CONTROL_KEYS,  # control stack only: the deploy service (components/deploy_service)
 )
@@ -96,6 +98,7 @@ class StackConfig:
     service: ServiceConfig | None = None
     service_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     release: str | None = None  # this deployment's release name (docs/cutover.md)
+    target: str = "compose"  # `swarm`: Swarm services through the manager at docker_host
 
     @property
     def remote_docker_host(self) -> bool:
@@ -157,6 +160,12 @@ def parse_config(
         webhook_secret=webhook_secret,
     )
     problems.extend(role_problems)
+    target = check.choice("target", TARGETS, default="compose")
+    if target == "swarm" and role == "control":
+        problems.append(
+            f"{NAMESPACE}:target: the control stack runs the deploy service on one engine; "
+            f"remove `{NAMESPACE}:target` (Swarm is for app stacks, docs/swarm.md)"
+        )
     config = StackConfig(
         stack=stack,
         compose_files=compose_files,
@@ -172,6 +181,7 @@ def parse_config(
         service=service,
         service_secrets=service_secrets,
         release=check.string("release"),
+        target=target,
     )
     if problems:
         raise ConfigError(problems)
