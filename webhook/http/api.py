@@ -267,7 +267,11 @@ def get_log(
 @deployments.post(
     "/{deployment_id}/rollback",
     status_code=202,
-    responses={**NOT_FOUND, 409: {"description": "nothing to roll back to"}, **REFUSED},
+    responses={
+        **NOT_FOUND,
+        409: {"description": "a preview (it changed nothing), or nothing to roll back to"},
+        **REFUSED,
+    },
     openapi_extra=_body_schema(RollbackRequest, required=False),
 )
 def rollback(
@@ -279,6 +283,12 @@ def rollback(
 ) -> dict[str, Any]:
     """Deploy again the last good commit before deployment `deployment_id`."""
     target = _find(store, deployment_id)
+    if target.kind == DeploymentKind.PREVIEW:
+        raise HTTPException(
+            409,
+            f"deployment {deployment_id} is a preview: it changed nothing, so there is nothing "
+            "to roll back; roll back the deploy you want undone",
+        )
     good = store.last_good(target.stack, before_id=target.id)
     if good is None:
         raise HTTPException(
@@ -315,14 +325,20 @@ async def healthz() -> dict[str, str]:
 @health.get("/readyz", responses={503: {"description": "the database takes no write"}})
 async def readyz(store: StoreDep, queue: QueueDep, response: Response) -> dict[str, Any]:
     """Readiness: the database takes a write (else 503); `degraded` lists what keeps
-    deployments from running (no repository, a missing command), each with its fix."""
+    deployments from running (no repository, a missing command), each with its fix;
+    `recovered` what the recovery at start did for interrupted deployments."""
     try:
         at = await store.check_writable_async()
     except Exception as error:
         response.status_code = 503
         return {"status": "unavailable", "error": f"database not writable: {error}"}
-    problems = getattr(queue, "problems", None)  # optional part of the queue contract
-    return readiness_json(problems() if problems is not None else [], at)
+    problems = getattr(queue, "problems", None)  # optional parts of the queue contract
+    recovered = getattr(queue, "recovered", None)
+    return readiness_json(
+        problems() if problems is not None else [],
+        at,
+        recovered() if recovered is not None else [],
+    )
 
 
 @health.get("/metrics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,10 +12,12 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 from webhook.http.api import deployments, health
+from webhook.http.headers import DefaultHeaders
 from webhook.http.hooks import GitHubHook
 from webhook.http.limits import BodyLimit, BodyTooLarge, too_large_message
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.ui import install as install_ui
+from webhook.http.unwritable import answer_unwritable
 from webhook.metrics import Metrics
 from webhook.poll import missed_delivery_poll
 from webhook.queue import DeploymentQueue
@@ -51,10 +54,11 @@ class RequestMetrics:
 class SlipwayApp(FastAPI):
     """FastAPI, except that `POST /hooks/github` goes straight to its ASGI endpoint,
     skipping the middleware stack and the router: it is the one hot path. Every request,
-    the hook's too, passes the body limit first (webhook/http/limits.py)."""
+    the hook's too, passes the body limit first (webhook/http/limits.py), and every answer
+    gets the default headers (webhook/http/headers.py)."""
 
     hook: GitHubHook
-    body_limit: BodyLimit
+    body_limit: DefaultHeaders
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.body_limit(scope, receive, send)
@@ -120,6 +124,8 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # No redirect from `/path/` to `/path`: Starlette builds its URL from the Host header.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.store = store
@@ -131,8 +137,9 @@ def create_app(
         settings, store, queue, metrics, RateLimiter(settings.http.hook_limit, "hook")
     )
     app.hook = hook
-    app.body_limit = BodyLimit(app._dispatch, settings.http.max_body_bytes)
+    app.body_limit = DefaultHeaders(BodyLimit(app._dispatch, settings.http.max_body_bytes))
     app.add_exception_handler(BodyTooLarge, _body_too_large)
+    app.add_exception_handler(sqlite3.Error, answer_unwritable)  # full or read-only disk: 503
     # Also routed normally, so that other methods get 405 (POST never gets here).
     app.router.routes.insert(0, Route(GitHubHook.ROUTE, hook, methods=["POST"]))
     app.include_router(deployments)

@@ -31,3 +31,13 @@ def client_address(
         if not _trusted(hop, proxies):
             break
     return address
+
+
+def forwarded_https(
+    peer: str | None, forwarded_proto: str | None, proxies: Sequence[ProxyNetwork]
+) -> bool:
+    """The client reached a trusted proxy over https: the peer is a trusted proxy and the
+    X-Forwarded-Proto value it set (the rightmost) is `https`."""
+    if not forwarded_proto or not proxies or not _trusted(peer or "", proxies):
+        return False
+    return forwarded_proto.split(",")[-1].strip().lower() == "https"

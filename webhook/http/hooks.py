@@ -21,6 +21,7 @@ from webhook.http.events import MalformedPayload, route_event
 from webhook.http.limits import MAX_LENGTH_DIGITS, BodyTooLarge
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.signature import signature_problem
+from webhook.http.unwritable import unwritable_reason
 from webhook.metrics import Metrics
 from webhook.queue import DeploymentQueue, QueueUnavailable
 from webhook.settings import Settings
@@ -204,9 +205,18 @@ class GitHubHook:
                 decision.deployment,
                 body_digest=hashlib.sha256(body).hexdigest(),
             )
-        except Exception:
-            log.exception("could not record delivery", extra={"delivery_id": delivery_id})
-            return _error(503, "could not record the delivery; it was not accepted, retry it")
+        except Exception as error:
+            reason = unwritable_reason(error)
+            if reason is None:
+                log.exception("could not record delivery", extra={"delivery_id": delivery_id})
+                reason = "the database took no write"
+            else:
+                log.warning(
+                    f"could not record delivery: {reason}", extra={"delivery_id": delivery_id}
+                )
+            return _error(
+                503, f"could not record the delivery ({reason}); it was not accepted, retry it"
+            )
 
         if outcome.replay_of is not None:  # the signature covers the body, not the id
             self._metrics.deliveries.labels(event, "duplicate").inc()

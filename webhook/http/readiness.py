@@ -73,10 +73,27 @@ def missing_commands(
     return [COMMANDS[name] for name in commands if which(name, path=path) is None]
 
 
-def readiness_json(problems: Sequence[Problem], checked_at: str) -> dict[str, Any]:
-    """The body of a 200 `/readyz`: `ready`, or `degraded` with each problem and its fix."""
+@dataclass(frozen=True)
+class Recovered:
+    """What the recovery at start did for one deployment, e.g. `interrupted; lock released;
+    cleared 1 pending operation`."""
+
+    deployment: int
+    stack: str
+    recovery: str
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def readiness_json(
+    problems: Sequence[Problem], checked_at: str, recovered: Sequence[Recovered] = ()
+) -> dict[str, Any]:
+    """The body of a 200 `/readyz`: `ready`, or `degraded` with each problem and its fix;
+    `recovered`: what the recovery at this start did (until the next start)."""
     return {
         "status": "degraded" if problems else "ready",
         "checked_at": checked_at,
         "degraded": [problem.as_json() for problem in problems],
+        "recovered": [item.as_json() for item in recovered],
     }

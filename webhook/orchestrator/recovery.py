@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webhook.http.readiness import Problem
+from webhook.http.readiness import Problem, Recovered
 from webhook.orchestrator.checkout import GitMirror
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, tell
@@ -34,6 +34,9 @@ RECOVERY_FIX = (
     "`pending_operations`, `pulumi stack import`), then deploy again: docs/runbook.md "
     "'Recover from interrupted'"
 )
+NOTHING_PENDING = "no pending operations"
+"""What recovery says of a stack it found clean; alone (a deployment interrupted at an
+earlier start, looked at again) it is not worth listing in `recovered`."""
 
 
 class RecoveryBlocked(RuntimeError):
@@ -110,15 +113,22 @@ class Recovery:
     preflight: Preflight = field(default_factory=Preflight)
     problems: list[Problem] = field(default_factory=list)
     """What went wrong during the last `run` (shown by `/readyz` until the next start)."""
+    recovered: list[Recovered] = field(default_factory=list)
+    """What the last `run` did, per deployment (shown by `/readyz` until the next start)."""
+    _actions: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     def run(self) -> list[Deployment]:
         """Mark active jobs interrupted, then clean each affected stack; return them."""
+        self._actions = {}
         interrupted = self.store.mark_interrupted(INTERRUPTED_NOTE)
         removed = self._remove_worktrees()
+        touched = {d.id: d for d in interrupted}
         for deployment in interrupted:
             self.store.append_log(deployment.id, f"state: interrupted ({INTERRUPTED_NOTE})")
             tell(self.observer, "state_changed", deployment, INTERRUPTED_NOTE)
+            self._did(deployment, "interrupted")
         for stack, deployment in stacks_to_recover(self.store).items():
+            touched.setdefault(deployment.id, deployment)
             try:
                 blocker = self.preflight.blocker()
                 if blocker is not None:
@@ -126,7 +136,16 @@ class Recovery:
                 self._recover_stack(stack, deployment, removed)
             except Exception as error:
                 self._failed(deployment, describe(error))
+        self.recovered = [
+            Recovered(d.id, d.stack, "; ".join(self._actions[d.id]))
+            for d in sorted(touched.values(), key=lambda d: d.id)
+            if self._actions.get(d.id, [NOTHING_PENDING]) != [NOTHING_PENDING]
+        ]
         return interrupted
+
+    def _did(self, deployment: Deployment, action: str) -> None:
+        """Note what recovery did for `deployment` (for `recovered`)."""
+        self._actions.setdefault(deployment.id, []).append(action)
 
     def _remove_worktrees(self) -> list[str]:
         try:
@@ -148,6 +167,7 @@ class Recovery:
     def _failed(self, deployment: Deployment, reason: str) -> None:
         """Record that recovering `deployment`'s stack failed; log it once, no traceback."""
         note = f"recovery failed: {reason}; {RECOVERY_FIX}"
+        self._did(deployment, f"recovery failed: {reason}")
         logger.warning("recovery of deployment %s failed: %s", deployment.id, reason)
         self.problems.append(
             Problem(
@@ -169,9 +189,15 @@ class Recovery:
 
         if removed:
             log(f"recovery: removed worktrees left behind: {', '.join(removed)}")
-        held = release_stale_locks(self.runner.backend_lock_dir(stack), log)
+        lock_dir = self.runner.backend_lock_dir(stack)
+        locks = len(list(lock_dir.glob("*.json"))) if lock_dir and lock_dir.is_dir() else 0
+        held = release_stale_locks(lock_dir, log)
+        if locks > len(held):
+            self._did(deployment, "lock released")
         if held:
             log("recovery: pending operations not cleared while the stack is locked")
+            holders = ", ".join(lock.holder for lock in held)
+            self._did(deployment, f"stack locked by {holders}; pending operations not cleared")
             return
         sha = deployment.rolled_back_to if deployment.rolled_back_to else deployment.sha
         with self.mirror.worktree(sha, f"recovery-{deployment.id}") as tree:
@@ -180,3 +206,7 @@ class Recovery:
             if count:
                 session.import_state(cleared)
                 log(f"recovery: cleared {count} pending operation(s) of stack {stack}")
+                plural = "s" if count != 1 else ""
+                self._did(deployment, f"cleared {count} pending operation{plural}")
+            else:
+                self._did(deployment, NOTHING_PENDING)

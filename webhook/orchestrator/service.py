@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 
-from webhook.http.readiness import Problem
+from webhook.http.readiness import Problem, Recovered
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.recovery import Recovery
 from webhook.orchestrator.worker import StackWorker
@@ -70,6 +70,10 @@ class Orchestrator:
         """What keeps deployments from running now (for `/readyz`): missing commands,
         recoveries that failed at start."""
         return [*self.pipeline.preflight.problems(), *self.recovery.problems]
+
+    def recovered(self) -> list[Recovered]:
+        """What the recovery at this start did, per deployment (for `/readyz`)."""
+        return list(self.recovery.recovered)
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop taking work; let running jobs finish within the grace period (`timeout`,

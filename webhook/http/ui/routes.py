@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 
 from webhook.http.api import DeploymentId, SettingsDep, StoreDep, rate_limit
+from webhook.http.callers import forwarded_https
 from webhook.http.limits import MAX_ID
 from webhook.http.ui import auth, render
 from webhook.http.ui.live import LiveStreams, follow
@@ -195,9 +196,22 @@ async def login(request: Request, settings: SettingsDep) -> Response:
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https" or settings.http.public_url.startswith("https://"),
+        secure=_reached_over_https(request, settings),
     )
     return response
+
+
+def _reached_over_https(request: Request, settings: Settings) -> bool:
+    """Whether the browser speaks https to us: directly, through a trusted proxy that says
+    so (X-Forwarded-Proto), or by SLIPWAY_PUBLIC_URL; then the login cookie is `Secure`."""
+    peer = request.client.host if request.client else None
+    return (
+        request.url.scheme == "https"
+        or settings.http.public_url.startswith("https://")
+        or forwarded_https(
+            peer, request.headers.get("x-forwarded-proto"), settings.http.proxy_networks
+        )
+    )
 
 
 @ui.post("/logout", response_model=None)
