@@ -29,8 +29,10 @@ from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.orchestrator.preflight import Preflight
+from webhook.orchestrator.reconcile import is_reconcile, reconcile_plan
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
 from webhook.store import Deployment, Store
+from webhook.store.drift import DriftRecords
 from webhook.store.states import DeploymentKind, DeploymentState
 
 S = DeploymentState
@@ -205,7 +207,9 @@ class Pipeline:
             (tree / RELEASE_FILE).write_text(self._release_name(journal, purpose))
             message = self._message(journal, sha, purpose)
             journal.line(f"{purpose}: up starting ({message})")
-            outputs = self._retry_locked(lambda: session.up(message, journal.line), journal, cancel)
+            outputs = self._retry_locked(
+                lambda: self._up(session, journal, message, purpose), journal, cancel
+            )
             journal.line(f"{purpose}: up finished")
             on_verify()
             targets = parse_health_checks(outputs.get("healthChecks"))
@@ -221,6 +225,19 @@ class Pipeline:
                 on_healthy()
                 self._tag_healthy(session, sha, journal)
             return report.healthy, report.summary
+
+    def _up(
+        self, session: StackSession, journal: Journal, message: str, purpose: str
+    ) -> dict[str, Any]:
+        """`up`; for a reconcile (webhook/orchestrator/drift.py) `up --refresh`, after
+        removing containers made by hand under the stack's names."""
+        if purpose != "deploy" or not is_reconcile(journal.deployment):
+            return session.up(message, journal.line)
+        evict, notes = reconcile_plan(DriftRecords(self.store), journal.deployment.stack)
+        for note in notes:
+            journal.line(note)
+        journal.line("reconcile: up --refresh (the state is read from the engine first)")
+        return session.reconcile(message, journal.line, evict)  # type: ignore[attr-defined]
 
     def _retry_locked(
         self, action: Callable[[], T], journal: Journal, cancel: threading.Event
@@ -285,15 +302,21 @@ class Pipeline:
         changed per deployment made every built image's `build` input differ, so every `up`
         rebuilt every image and every preview listed them all as replaced. One path is safe
         because a stack's jobs run one at a time (webhook/orchestrator/worker.py)."""
-        safe_stack = "".join(
-            c if c.isalnum() or c in "-_" else "_" for c in journal.deployment.stack
-        )
+        return Pipeline.worktree_name(journal.deployment.stack)
+
+    @staticmethod
+    def worktree_name(stack: str) -> str:
+        """The stack's one checkout path name (also the drift checks': same worker)."""
+        safe_stack = "".join(c if c.isalnum() or c in "-_" else "_" for c in stack)
         return f"stack-{safe_stack}"
 
     def _binds_dir(self, journal: Journal) -> Path:
         """Where the stack's binds of checkout paths are kept: the checkout is removed after
         each job, this folder never (components/compose_stack/project_binds.py)."""
-        return binds_root(self.mirror.state_dir) / self._worktree_name(journal)
+        return self.binds_dir(journal.deployment.stack)
+
+    def binds_dir(self, stack: str) -> Path:
+        return binds_root(self.mirror.state_dir) / self.worktree_name(stack)
 
 
 def binds_root(state_dir: Path) -> Path:

@@ -13,7 +13,9 @@ import threading
 import time
 
 from webhook.http.readiness import Problem, Recovered
+from webhook.orchestrator.drift import DriftChecker
 from webhook.orchestrator.pipeline import Pipeline
+from webhook.orchestrator.reconcile import healthy_commit
 from webhook.orchestrator.recovery import Recovery
 from webhook.orchestrator.worker import StackWorker
 from webhook.queue import QueueUnavailable
@@ -41,6 +43,7 @@ class Orchestrator:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._dispatcher: threading.Thread | None = None
+        self.drift = DriftChecker(store, pipeline, submit=self._accept)
 
     # -- DeploymentQueue
 
@@ -56,6 +59,19 @@ class Orchestrator:
         self._dispatcher.start()
         for deployment in self.store.deployments_in_states([DeploymentState.QUEUED]):
             self._accept(deployment.id)
+        self._start_drift_checks()
+
+    def _start_drift_checks(self) -> None:
+        """Each deployed stack's worker checks for drift every SLIPWAY_DRIFT_INTERVAL_SECONDS
+        (the first check one interval after start); checks a stopped service left are
+        recorded `cancelled`."""
+        assert self.drift.records is not None
+        self.drift.records.cancel_running("the service stopped while this check ran")
+        if self.drift.interval <= 0:
+            return
+        for stack in self.store.stacks():
+            if healthy_commit(self.store, stack) is not None:
+                self._worker(stack)
 
     def submit(self, deployment_id: int) -> None:
         """Take a committed `queued` deployment; never blocks."""
@@ -148,8 +164,9 @@ class Orchestrator:
             worker = self._workers.get(stack)
             if worker is None:
                 worker = StackWorker(
-                    stack, self.store, self.pipeline, self._finished, self._stopping
-                )
+                    stack, self.store, self.pipeline, self._finished, self._stopping,
+                    drift=self.drift,
+                )  # fmt: skip
                 self._workers[stack] = worker
                 worker.start()
             return worker

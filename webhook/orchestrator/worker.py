@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from webhook.orchestrator.drift import DriftChecker
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.pipeline import Pipeline
 from webhook.orchestrator.selection import pick_next
 from webhook.runners.cpu_group import children_in, deploy_group
 from webhook.store import Deployment, Store
+from webhook.store.drift import DriftResult
 from webhook.store.states import DeploymentState
 
 logger = logging.getLogger("slipway.orchestrator")
@@ -31,8 +34,12 @@ class StackWorker:
     cancel: threading.Event = field(default_factory=threading.Event)
     current: Deployment | None = None
     thread: threading.Thread | None = None
+    drift: DriftChecker | None = None  # None or interval 0: no drift checks
+    next_check: float = 0.0  # time.monotonic() when the next drift check is due
 
     def start(self) -> None:
+        if self.drift is not None:
+            self.next_check = time.monotonic() + self.drift.interval
         self.thread = threading.Thread(
             target=self._loop, name=f"slipway-worker-{self.stack}", daemon=True
         )
@@ -44,10 +51,31 @@ class StackWorker:
         # the stack child, git and the docker CLI start in the idle group (cpu_group.command)
         with children_in(deploy_group() if settings.deploy_cpu_idle else None):
             while not self.stopping.is_set():
-                self.wake.wait()
+                self.wake.wait(self._seconds_to_check())
                 self.wake.clear()
                 while not self.stopping.is_set() and self._run_next():
                     pass
+                if not self.stopping.is_set() and self._seconds_to_check() == 0:
+                    self._check_drift()
+
+    def _seconds_to_check(self) -> float | None:
+        """Until the next drift check is due (0: now); None when checks are off."""
+        if self.drift is None or self.drift.interval <= 0:
+            return None
+        return max(0.0, self.next_check - time.monotonic())
+
+    def _check_drift(self) -> None:
+        """The lowest-priority work: only with no job queued, and ended by the next one (the
+        dispatcher sets `wake`), which then runs at once; tried again later."""
+        assert self.drift is not None
+        try:
+            check = self.drift.check(self.stack, stop=self.wake)
+        except Exception:  # a check must never stop the worker
+            logger.exception("drift check of stack %s crashed", self.stack)
+            check = None
+        cancelled = check is not None and check.result == DriftResult.CANCELLED
+        delay = self.drift.retry_delay() if cancelled else self.drift.interval
+        self.next_check = time.monotonic() + delay
 
     def _run_next(self) -> bool:
         """Run the next deployment if there is one; False when the queue is empty."""

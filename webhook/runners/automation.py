@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +30,49 @@ from pulumi.automation.events import EngineEvent
 
 from webhook.runners import cpu_group
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, StackLockedError
+
+STOP_GRACE_SECONDS = 5.0  # after SIGTERM, before SIGKILL
+
+
+class RunnerStopped(RunnerError):
+    """The operation was ended on purpose (a deployment came, a timeout, a shutdown)."""
+
+
+@dataclass
+class Stoppable:
+    """When to end a child early: `event` set (the reason is `why`) or `timeout` seconds."""
+
+    event: threading.Event
+    why: str
+    timeout: float
+    reason: str = ""
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def watch(self, process: subprocess.Popen) -> None:
+        """End the child's process group when the event is set or the time is up."""
+        deadline = time.monotonic() + self.timeout
+        while not self.event.wait(0.2):  # bounded: the child ends, or the deadline comes
+            if self.finished.is_set() or process.poll() is not None:
+                return
+            if time.monotonic() >= deadline:
+                reason = f"stopped after {self.timeout:.0f} s"
+                break
+        else:
+            reason = self.why
+        if self.finished.is_set() or process.poll() is not None:
+            return
+        self.reason = reason
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                return
+            try:
+                process.wait(STOP_GRACE_SECONDS)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
 
 BINDS_DIR_ENV = "SLIPWAY_BINDS_DIR"  # read by components/compose_stack/project_binds.py
 
@@ -118,8 +163,10 @@ class AutomationSession:
         stdin: Any = None,
         on_output: OnOutput | None = None,
         on_event: OnEvent | None = None,
+        stop: Stoppable | None = None,
     ) -> Any:
-        """Run one operation in a child process; its result, or RunnerError."""
+        """Run one operation in a child process; its result, or RunnerError. With `stop`,
+        the child and everything it started are ended when `stop` says so (RunnerStopped)."""
         process = subprocess.Popen(
             cpu_group.command(self.command(operation, *extra)),  # a deploy worker's: idle
             cwd=SERVICE_ROOT,
@@ -128,7 +175,10 @@ class AutomationSession:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=stop is not None,  # its own process group, to end it whole
         )
+        if stop is not None:
+            threading.Thread(target=stop.watch, args=(process,), daemon=True).start()
         stderr_tail: deque[str] = deque(maxlen=_STDERR_KEPT)
         drain = threading.Thread(target=stderr_tail.extend, args=(process.stderr,), daemon=True)
         drain.start()
@@ -141,6 +191,10 @@ class AutomationSession:
             handle_line(line, reply, on_output, on_event)
         returncode = process.wait()
         drain.join(timeout=5)
+        if stop is not None:
+            stop.finished.set()
+            if stop.reason:
+                raise RunnerStopped(stop.reason)
         raise_for(reply, returncode, "".join(stderr_tail))
         return reply.result
 
@@ -155,6 +209,18 @@ class AutomationSession:
     ) -> dict[str, int]:
         result = self.run("preview", "--message", message, on_output=on_output, on_event=on_event)
         return result["changes"]
+
+    def drift(self, on_output: OnOutput, stop: Stoppable) -> dict[str, Any]:
+        """`pulumi refresh --preview-only` with the drifted resources (drift_report.py)."""
+        return self.run("drift", on_output=on_output, stop=stop)
+
+    def reconcile(self, message: str, on_output: OnOutput, evict: list[str]) -> dict[str, Any]:
+        """`up --refresh`: the state is read from the engine first, so what was changed or
+        removed by hand is put back; `evict`: containers made by hand under the stack's names."""
+        extra = [arg for name in evict for arg in ("--evict", name)]
+        return self.run("up", "--refresh", "--message", message, *extra, on_output=on_output)[
+            "outputs"
+        ]
 
     def outputs(self) -> dict[str, Any]:
         return self.run("outputs")

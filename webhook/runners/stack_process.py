@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import runpy
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -31,10 +32,22 @@ from pulumi.automation import events as auto_events
 
 from webhook.health import HealthPolicy, check_health, parse_health_checks
 from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
+from webhook.runners.drift_report import drifted_resources, public, replacement_fields
 from webhook.runners.failure_line import failure_line
 from webhook.runners.up_report import up_reported_by_events
 
-OPERATIONS = ("up", "preview", "refresh", "destroy", "outputs", "export", "import", "config", "tag")
+OPERATIONS = (
+    "up",
+    "preview",
+    "drift",
+    "refresh",
+    "destroy",
+    "outputs",
+    "export",
+    "import",
+    "config",
+    "tag",
+)
 
 
 def project_program(work_dir: Path) -> Callable[[], None]:
@@ -115,7 +128,10 @@ def perform(operation: str, stack: auto.Stack, args: argparse.Namespace, reply: 
     """Run one operation; its result is what `Reply.result` sends."""
     common = {"on_output": reply.output, "color": "never"}
     if operation == "up":
-        result = up_reported_by_events(stack, reply.event, message=args.message, **common)
+        for name in args.evict:  # a reconcile: containers that took a name of the stack's
+            remove_container(name, reply)
+        extra = {"refresh": True} if args.refresh else {}  # a reconcile: read the world first
+        result = up_reported_by_events(stack, reply.event, message=args.message, **common, **extra)
         outputs = plain_outputs(result.outputs)
         done = {"outputs": outputs, "changes": result.summary.resource_changes}
         if args.check_health:
@@ -124,6 +140,8 @@ def perform(operation: str, stack: auto.Stack, args: argparse.Namespace, reply: 
     if operation == "preview":
         result = stack.preview(message=args.message, on_event=reply.event, **common)
         return {"changes": {str(op): n for op, n in (result.change_summary or {}).items()}}
+    if operation == "drift":
+        return drift_check(stack, common)
     if operation == "refresh":
         result = stack.refresh(**common)
         return {"changes": result.summary.resource_changes}
@@ -149,6 +167,46 @@ def perform(operation: str, stack: auto.Stack, args: argparse.Namespace, reply: 
     raise ValueError(f"unknown operation {operation!r}")
 
 
+def drift_check(stack: auto.Stack, common: dict[str, Any]) -> dict[str, Any]:
+    """`pulumi refresh --preview-only`: what differs between the engine and the state of the
+    last `up`, without writing anything (webhook/runners/drift_report.py)."""
+    events: list[Any] = []
+    result = stack.preview_refresh(on_event=events.append, **common)
+    drifted = drifted_resources(events)
+    for entry in drifted:
+        if entry["change"] == "gone" and entry.get("container"):
+            inspected = inspect_container(entry["container"])
+            if inspected is not None:
+                entry["change"] = "replaced"
+                entry["fields"] = replacement_fields(entry["old_outputs"], inspected)
+    changes = {str(op): n for op, n in (result.change_summary or {}).items()}
+    return {"drifted": [public(entry) for entry in drifted], "changes": changes}
+
+
+def remove_container(name: str, reply: Reply) -> None:
+    """`docker rm -f NAME`: a container made by hand under a name the stack declares."""
+    done = subprocess.run(
+        ["docker", "rm", "-f", name], capture_output=True, text=True, timeout=120, check=False
+    )
+    said = (done.stderr or done.stdout).strip()
+    reply.output(f"reconcile: removed container {name} (made outside Slipway) {said}".strip())
+
+
+def inspect_container(name: str) -> dict[str, Any] | None:
+    """`docker inspect NAME` of the engine in DOCKER_HOST, or None when there is none."""
+    try:
+        found = subprocess.run(
+            ["docker", "inspect", "--type", "container", name],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if found.returncode != 0:
+        return None
+    listed = json.loads(found.stdout or "[]")
+    return listed[0] if listed else None
+
+
 # `make up`'s check: quicker than the service's default policy, the same probes.
 MAKE_UP_HEALTH = HealthPolicy(interval_seconds=1.0, consecutive_passes=2, deadline_seconds=60.0)
 
@@ -170,6 +228,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--message", default=None)
     parser.add_argument("--protocol", choices=("text", "json"), default="text")
     parser.add_argument("--check-health", action="store_true", help="up: probe healthChecks")
+    parser.add_argument("--refresh", action="store_true", help="up: refresh the state first")
+    parser.add_argument(
+        "--evict", action="append", default=[], help="up: remove this container first"
+    )
     parser.add_argument("--key", default=None)
     parser.add_argument("--value", default=None)
     return parser.parse_args(argv)

@@ -238,6 +238,26 @@ class OrchestratorSettings(Group):
         "running services leave over "
         "(webhook/runners/cpu_group.py); needs root or systemd's Delegate=cpu",
     )
+    drift_interval_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="how often each deployed stack is checked for drift (a refresh that "
+        "changes nothing, docs/drift.md), when no job of the stack runs; 0 turns checks off",
+    )
+    drift_check_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="a drift check running longer is stopped and `failed`"
+    )
+    drift_auto_reconcile: bool = Field(
+        default=False,
+        description="deploy the stack's healthy commit again on its own when a check finds "
+        "drift (at most once per SLIPWAY_DRIFT_RECONCILE_COOLDOWN_SECONDS)",
+    )
+    drift_reconcile_cooldown_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="after an automatic reconcile of a stack, drift found there is only "
+        "reported for this long, so a resource that keeps drifting cannot loop",
+    )
 
     @property
     def health_policy(self) -> HealthPolicy:

@@ -72,6 +72,21 @@ MIGRATIONS: tuple[str, ...] = (
         delivery_id TEXT NOT NULL REFERENCES deliveries(id)
     );
     """,
+    # 3: drift checks (webhook/orchestrator/drift.py): their own table, never deployments.
+    """
+    CREATE TABLE drift_checks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        stack TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        result TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        resources INTEGER NOT NULL DEFAULT 0,
+        report TEXT NOT NULL DEFAULT '[]',
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX drift_checks_by_stack ON drift_checks(stack, id);
+    """,
 )
 """Schema migrations, applied in order; `schema_version` records how many ran."""
 

@@ -108,6 +108,11 @@ class Store:
                 self._readers.append(conn)
         return conn
 
+    def read_connection(self) -> sqlite3.Connection:
+        """This thread's read-only connection (for record kinds kept in modules of their
+        own, e.g. webhook/store/drift.py)."""
+        return self._reader()
+
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for several reads."""

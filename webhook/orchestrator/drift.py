@@ -1,0 +1,156 @@
+"""Drift checks and reconciles: does the running stack still match its healthy commit?
+
+A check is one pass on the stack's worker thread (so never beside a job of that stack, in
+the idle CPU group, at the worker's nice): find the healthy commit, record the check
+`running`, check the commit out, run `pulumi refresh --preview-only` in a child process
+(webhook/runners/stack_process.py `drift`, which writes nothing), record `in_sync`,
+`drifted` with the report, or `failed` with the reason. A deployment of the stack that
+arrives meanwhile ends the check at once (`cancelled`, tried again later): checks never
+delay deploys. A preview-only refresh takes no backend lock; the worker is the lock.
+
+A reconcile is an ordinary deployment of the healthy commit (health checks, rollback,
+feedback) whose `up` reads the engine first (`up --refresh`). It is recorded as a `deploy`
+whose delivery id starts with `reconcile:`. What is drift and what is not: docs/drift.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from webhook.orchestrator.checkout import CheckoutError
+from webhook.orchestrator.reconcile import AUTO_PREFIX, DOCS, healthy_commit, queue_reconcile
+from webhook.runners.automation import RunnerStopped, Stoppable
+from webhook.runners.base import RunnerError
+from webhook.store import Deployment, Store
+from webhook.store.drift import DriftCheck, DriftRecords, DriftResult
+from webhook.store.models import now_iso
+
+if TYPE_CHECKING:
+    from webhook.orchestrator.pipeline import Pipeline
+
+logger = logging.getLogger("slipway.drift")
+
+RETRY_SECONDS = 60.0
+"""A check ended by a deployment is tried again this long after (or after the interval,
+if that is shorter)."""
+
+
+def describe(check: DriftCheck) -> str:
+    """One line for the log and the page: what the check found."""
+    if check.result == DriftResult.IN_SYNC:
+        return f"stack {check.stack} is in sync with {check.sha[:12]}"
+    if check.result == DriftResult.DRIFTED:
+        parts = []
+        for entry in check.report:
+            fields = ", ".join(f"{f['field']}: {f['old']} → {f['new']}" for f in entry["fields"])
+            parts.append(f"{entry['name']} {entry['change']}" + (f" ({fields})" if fields else ""))
+        return f"stack {check.stack} drifted from {check.sha[:12]}: " + "; ".join(parts)
+    return f"drift check of stack {check.stack} {check.result}: {check.error}"
+
+
+@dataclass
+class DriftChecker:
+    """Runs one stack's checks on its worker; queues automatic reconciles."""
+
+    store: Store
+    pipeline: Pipeline
+    submit: Callable[[int], None]
+    records: DriftRecords | None = None
+
+    def __post_init__(self) -> None:
+        if self.records is None:
+            self.records = DriftRecords(self.store)
+
+    @property
+    def interval(self) -> float:
+        return self.pipeline.settings.drift_interval_seconds
+
+    def retry_delay(self) -> float:
+        return min(self.interval, RETRY_SECONDS)
+
+    def check(self, stack: str, stop: threading.Event) -> DriftCheck | None:
+        """One check of `stack`; None when it has no healthy commit (nothing to compare)."""
+        records = self.records
+        assert records is not None
+        found = healthy_commit(self.store, stack)
+        if found is None:
+            return None
+        _, sha = found
+        check = records.start(stack, sha)
+        settings = self.pipeline.settings
+        stoppable = Stoppable(
+            stop, "a deployment of the stack came", settings.drift_check_timeout_seconds
+        )
+        lines: list[str] = []
+        started = time.monotonic()
+        try:
+            with self.pipeline.mirror.worktree(sha, self.pipeline.worktree_name(stack)) as tree:
+                session = self.pipeline.runner.open(stack, tree, self.pipeline.binds_dir(stack))
+                found_drift = session.drift(lines.append, stoppable)["drifted"]
+        except RunnerStopped as error:
+            check = records.finish(check.id, DriftResult.CANCELLED, error=str(error))
+            logger.info("drift check %s of stack %s cancelled: %s", check.id, stack, error)
+            return check
+        except (CheckoutError, RunnerError, KeyError, TypeError) as error:
+            reason = _reason(error, lines)
+            check = records.finish(check.id, DriftResult.FAILED, error=reason)
+            logger.warning("%s", describe(check), extra={"stack": stack, "drift": "failed"})
+            return check
+        result = DriftResult.DRIFTED if found_drift else DriftResult.IN_SYNC
+        check = records.finish(check.id, result, found_drift)
+        seconds = time.monotonic() - started
+        log = logger.warning if found_drift else logger.info
+        log("%s (%.1f s)", describe(check), seconds, extra={"stack": stack, "drift": str(result)})
+        if found_drift and settings.drift_auto_reconcile:
+            self._auto_reconcile(check)
+        return check
+
+    def _auto_reconcile(self, check: DriftCheck) -> None:
+        """Queue a reconcile unless one was queued on its own within the cool-down."""
+        cooldown = self.pipeline.settings.drift_reconcile_cooldown_seconds
+        last = self._last_auto(check.stack)
+        if last is not None and _age_seconds(last.created_at) < cooldown:
+            logger.warning(
+                "stack %s drifted again; not reconciling on its own: deployment %s did at %s "
+                "and the cool-down (SLIPWAY_DRIFT_RECONCILE_COOLDOWN_SECONDS=%s) is not over "
+                "(see %s)", check.stack, last.id, last.created_at, cooldown, DOCS,
+            )  # fmt: skip
+            return
+        reason = f"reconcile on its own: drift check {check.id} found {check.resources} resource(s)"
+        queued = queue_reconcile(self.store, check.stack, reason, key=f"{AUTO_PREFIX}{check.id}")
+        if queued is not None and not queued[1]:
+            logger.warning("stack %s: %s (deployment %s)", check.stack, reason, queued[0].id)
+            self.submit(queued[0].id)
+
+    def _last_auto(self, stack: str) -> Deployment | None:
+        row = (
+            self.store.read_connection()
+            .execute(
+                "SELECT id FROM deployments WHERE stack = ? AND delivery_id LIKE ?"
+                " ORDER BY id DESC LIMIT 1",
+                (stack, f"{AUTO_PREFIX}%"),
+            )
+            .fetchone()
+        )
+        return self.store.get_deployment(row[0]) if row else None
+
+
+def _reason(error: Exception, lines: list[str]) -> str:
+    """The error's last meaningful line (the CLI's are long), with the output's last error."""
+    text = str(error).strip()
+    said = [line for line in lines if "error" in line.lower()]
+    last = text.splitlines()[-1] if text else type(error).__name__
+    detail = said[-1].strip() if said else ""
+    message = f"{type(error).__name__}: {last}"
+    return f"{message} ({detail})" if detail and detail not in message else message
+
+
+def _age_seconds(at: str) -> float:
+    """Seconds since a store timestamp (ISO 8601 UTC)."""
+    return (datetime.fromisoformat(now_iso()) - datetime.fromisoformat(at)).total_seconds()
