@@ -68,6 +68,7 @@ def serve(
     import uvicorn
 
     from webhook.http.app import create_app
+    from webhook.http.server import server_config
     from webhook.logs import configure_logging
     from webhook.startup import EXIT_NOT_LISTENING, StartupError, prepare
 
@@ -80,19 +81,8 @@ def serve(
     except StartupError as error:
         typer.echo(f"the service cannot start: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.http.host,
-        port=settings.http.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        # X-Forwarded-For is handled by the service itself (SLIPWAY_TRUSTED_PROXIES).
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+    # Request and idle timeouts, head size: webhook/http/server.py (docs/webhook.md, "Limits").
+    config = server_config(create_app(settings), settings.http.host, settings.http.port)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[prepared.listener])

@@ -20,6 +20,8 @@ _HOSTNAME = re.compile(
 _EMAIL = re.compile(r"^[^\s@{}#\"]+@[^\s@{}#\"]+\.[^\s@{}#\"]+$")
 # Prometheus metrics are for the host's own network: the proxy does not publish them.
 PRIVATE_PATHS = ("/metrics",)
+# The proxy's bounds on a client (docs/webhook.md, "Limits"); the service has its own.
+PROXY_TIMEOUTS = {"read_header": "10s", "read_body": "30s", "idle": "2m"}
 
 
 class ProxyConfigError(ValueError):
@@ -93,8 +95,21 @@ def render_caddyfile(site: CaddySite) -> str:
             "gets a public certificate, `internal` signs one with the proxy's own CA"
         )
     lines = ["# Rendered by Slipway (components/deploy_service/caddy.py); edit its inputs."]
-    if site.acme_email:
-        lines += ["{", f"\temail {site.acme_email}", "}", ""]
+    lines += [
+        "{",
+        *([f"\temail {site.acme_email}"] if site.acme_email else []),
+        # A client gets this long to send its request (slow ones are cut off), and an idle
+        # connection is closed after `idle`. No write timeout: the live log streams.
+        "\tservers {",
+        "\t\ttimeouts {",
+        f"\t\t\tread_header {PROXY_TIMEOUTS['read_header']}",
+        f"\t\t\tread_body {PROXY_TIMEOUTS['read_body']}",
+        f"\t\t\tidle {PROXY_TIMEOUTS['idle']}",
+        "\t\t}",
+        "\t}",
+        "}",
+        "",
+    ]
     lines += [
         f"{site.host} {{",
         *(["\ttls internal"] if site.tls == "internal" else []),

@@ -95,7 +95,20 @@ def test_metrics_are_not_published(tmp_path: Path) -> None:
     assert blocked and blocked[0]["handle"] == [{"handler": "static_response", "status_code": 404}]
 
 
-def test_no_email_no_global_block() -> None:
+def test_slow_and_idle_clients_are_cut_off_by_the_proxy(tmp_path: Path) -> None:
+    """Caddy's own reading of the timeouts (nanoseconds): a request head within 10 s, the
+    whole request within 30 s, an idle connection closed after 2 min; no write timeout,
+    which would cut the page's live log."""
+    for email in (None, "ops@example.com"):
+        config = adapted(CaddySite(SITE.host, SITE.upstream, email), tmp_path)
+        (server,) = config["apps"]["http"]["servers"].values()
+        assert server["read_header_timeout"] == 10 * 10**9, server
+        assert server["read_timeout"] == 30 * 10**9, server
+        assert server["idle_timeout"] == 120 * 10**9, server
+        assert "write_timeout" not in server
+
+
+def test_no_email_no_email_option() -> None:
     assert "email" not in render_caddyfile(SITE)
     assert "\temail ops@example.com\n" in render_caddyfile(
         CaddySite(SITE.host, SITE.upstream, "ops@example.com")
@@ -145,5 +158,6 @@ def test_any_dns_name_round_trips_into_one_site_block(parts: list[str], tld: str
     host = ".".join([*parts, tld])
     assert public_host(f"https://{host}/hooks/github") == host
     rendered = render_caddyfile(CaddySite(host, "slipway-webhook:8000"))
-    assert rendered.count(" {\n") == 2  # the site block and request_body
+    # The site block and request_body; the global options' servers and timeouts.
+    assert rendered.count(" {\n") == 4
     assert rendered.count(f"\n{host} {{\n") == 1
