@@ -130,3 +130,34 @@ def compose_config(
         detail = result.stderr or result.stdout
         raise ComposeConfigError(paths, detail, result.returncode, " ".join(command))
     return json.loads(result.stdout)
+
+
+def service_hashes(
+    files: Sequence[Path | str],
+    *,
+    project_name: str,
+    profiles: Sequence[str] = ALL_PROFILES,
+    timeout: float = 120,
+) -> dict[str, str]:
+    """Compose's own config hash of each service (`config --hash '*'`), the value of the
+    `com.docker.compose.config-hash` label that `docker compose ps/logs/top/ls` look for.
+    Empty when this Compose cannot say (an older one without `--hash`)."""
+    args = [*find_compose_command(), "--project-name", project_name]
+    for profile in profiles:
+        args += ["--profile", profile]
+    for path in files:
+        args += ["-f", str(path)]
+    run_env = dict(os.environ)
+    for name in ("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"):
+        run_env.pop(name, None)
+    try:
+        result = subprocess.run(
+            [*args, "config", "--hash", "*"], capture_output=True, text=True,
+            timeout=timeout, env=run_env, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if result.returncode != 0:
+        return {}
+    pairs = (line.split() for line in result.stdout.splitlines())
+    return {p[0]: p[1] for p in pairs if len(p) == 2}

@@ -2,8 +2,10 @@
 
 Compose finds a project's containers, networks and volumes by these labels. Slipway sets
 the ones that say what a resource is (project, service, number, network or volume key,
-where the files are, the Compose version); not `com.docker.compose.config-hash`, which
-Compose compares with its own hash to decide what `docker compose up` would recreate.
+where the files are, the Compose version), and `com.docker.compose.config-hash` as Compose
+itself computes it (`docker compose config --hash`): Compose 2.x and later list only
+containers that carry it (`ps`, `logs`, `top`, `ls`), and compare it with their own hash to
+decide what `docker compose up` would recreate.
 """
 
 from __future__ import annotations
@@ -31,15 +33,19 @@ def container_labels(
     number: int,
     depends_on: Mapping[str, Any],
     base: Mapping[str, str],
+    config_hash: str | None = None,
 ) -> dict[str, str]:
-    """Labels of container `number` (from 1) of `service`, as `docker compose up` sets them."""
+    """Labels of container `number` (from 1) of `service`, as `docker compose up` sets them
+    (`config_hash`: Compose's hash of the service, None when unknown)."""
     dependencies = [
         f"{name}:{(dep or {}).get('condition', 'service_started')}:"
         f"{str(bool((dep or {}).get('restart'))).lower()}"
         for name, dep in sorted(depends_on.items())
     ]
+    hashed = {f"{PREFIX}.config-hash": config_hash} if config_hash else {}
     return {
         **base,
+        **hashed,
         f"{PREFIX}.project": project,
         f"{PREFIX}.service": service,
         f"{PREFIX}.container-number": str(number),

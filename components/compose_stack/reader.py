@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.compose.docker_compose import compose_config, find_compose_command
+from components.compose.docker_compose import compose_config, find_compose_command, service_hashes
 from components.compose.yaml_source import MigrationError, load_source
 from components.compose.yaml_source import services_using_extends as extends_in
 from components.compose_stack.plan import StackPlan
@@ -100,6 +100,7 @@ def load_stack_plan(
         config_files=tuple(shown_path(p, Path.cwd()) for p in paths),
         working_dir=shown_path(paths[0].parent, Path.cwd()),
         compose_version=compose_version(),
+        service_hashes=service_hashes(paths, project_name=project, profiles=tuple(profiles)),
         environ=dict(os.environ),
         remote_docker_host=remote_docker_host,
         binds_dir=binds_dir,

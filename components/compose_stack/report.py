@@ -44,6 +44,9 @@ class HostFacts:
     config_files: tuple[str, ...] = ()
     working_dir: str | None = None  # None: `project_dir`
     compose_version: str = ""
+    # Compose's config hash per service (`docker compose config --hash '*'`): the label
+    # `docker compose ps/logs/top/ls` need to list a container. Empty: no label.
+    service_hashes: Mapping[str, str] = field(default_factory=dict)
     # Under the deploy service: the stack's folder that outlives checkouts; binds of paths in
     # the checkout (`checkout_dir`, the Pulumi project folder) point there instead
     # (components/compose_stack/project_binds.py). None: they point into the checkout, as

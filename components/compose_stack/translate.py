@@ -97,7 +97,10 @@ def _label(
         plan.replica_args = [
             {
                 "labels": compose_labels.merged(
-                    entries, compose_labels.container_labels(project, name, n, depends_on, base)
+                    entries,
+                    compose_labels.container_labels(
+                        project, name, n, depends_on, base, facts.service_hashes.get(name)
+                    ),
                 )
             }
             for n in range(1, len(plan.container_names) + 1)

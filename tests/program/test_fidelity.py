@@ -15,7 +15,7 @@ import pytest
 from components.compose.docker_compose import find_compose_command
 from components.compose_stack import ComposeTranslationError
 from components.config import ConfigError
-from tests.program.harness import Declared, ProgramRun, run_program
+from tests.support.program_run import Declared, ProgramRun, run_program
 
 
 def deploy(tmp_path: Path, compose: str, **files: str) -> ProgramRun:
@@ -430,9 +430,15 @@ volumes:
     version = subprocess.run(
         [*find_compose_command(), "version", "--short"], capture_output=True, text=True
     ).stdout.strip()
-    # `docker compose ps/logs -p p` list containers by project, service, number and oneoff.
+    # `docker compose ps/logs -p p` list containers by project, service, number and oneoff,
+    # and only those with a config hash: Compose's own (`config --hash`).
     second = _labels(run.container("p-s-2"))
     files = str(tmp_path / "compose.yml")  # outside the project folder: shown in full
+    hashes = subprocess.run(
+        [*find_compose_command(), "-p", "p", "-f", files, "config", "--hash", "*"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.split()  # fmt: skip
+    assert second.pop("com.docker.compose.config-hash") == hashes[hashes.index("s") + 1]
     assert second == {
         "com.example.team": "shop",
         "com.docker.compose.project": "p",
