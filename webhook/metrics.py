@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from webhook.store import Store
+from webhook.store.drift import DriftRecords
 
 
 class Metrics:
@@ -56,3 +61,30 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class DriftCollector(Collector):
+    """Drift checks read from the store at each scrape (webhook/store/drift.py):
+    `slipway_drift_resources{stack}` from each stack's newest finished check (alert when
+    above 0), `slipway_drift_checks_total{stack,result}` every check recorded."""
+
+    def __init__(self, store: Store) -> None:
+        self.records = DriftRecords(store)
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        resources = GaugeMetricFamily(
+            "slipway_drift_resources",
+            "Resources the stack's newest drift check found changed or gone (0: in sync)",
+            labels=["stack"],
+        )
+        checks = CounterMetricFamily(
+            "slipway_drift_checks",
+            "Drift checks recorded, by stack and result (in_sync, drifted, failed, cancelled)",
+            labels=["stack", "result"],
+        )
+        for check in self.records.latest_per_stack():
+            resources.add_metric([check.stack], check.resources)
+        for stack, result, count in self.records.counts():
+            checks.add_metric([stack, result], count)
+        yield resources
+        yield checks

@@ -12,13 +12,14 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 from webhook.http.api import deployments, health
+from webhook.http.drift_api import stacks
 from webhook.http.headers import DefaultHeaders
 from webhook.http.hooks import GitHubHook
 from webhook.http.limits import BodyLimit, BodyTooLarge, too_large_message
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.ui import install as install_ui
 from webhook.http.unwritable import answer_unwritable
-from webhook.metrics import Metrics
+from webhook.metrics import DriftCollector, Metrics
 from webhook.poll import missed_delivery_poll
 from webhook.queue import DeploymentQueue
 from webhook.settings import Settings
@@ -100,6 +101,7 @@ def create_app(
         queue = service_queue(settings, store, observer=feedback)
     metrics = Metrics(queue_depth=queue.depth)
     metrics.registry.register(DeploymentCollector(store))  # deployment outcomes
+    metrics.registry.register(DriftCollector(store))  # drift checks (docs/drift.md)
     poller = missed_delivery_poll(settings, store, queue, metrics.registry)  # None when off
 
     @asynccontextmanager
@@ -143,6 +145,7 @@ def create_app(
     # Also routed normally, so that other methods get 405 (POST never gets here).
     app.router.routes.insert(0, Route(GitHubHook.ROUTE, hook, methods=["POST"]))
     app.include_router(deployments)
+    app.include_router(stacks)  # drift status and reconcile
     app.include_router(health)
     install_ui(app)  # the deployments page, /ui
     app.add_middleware(RequestMetrics, metrics=metrics)

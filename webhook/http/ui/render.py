@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
+from webhook.http.drift_view import DriftStatus
 from webhook.http.ui import templates as t
 from webhook.http.ui.views import Row, StackStatus, iso_ms
 from webhook.store import Deployment, LogLine, StateChange
@@ -46,7 +47,46 @@ def stack_card(status: StackStatus) -> str:
         since = time_html(status.healthy_since)
     if status.latest is not None:
         latest = f"{_link(status.latest, f'#{status.latest.id}')} {_state(status.latest)}"
-    return t.STACK.substitute(stack=e(status.stack), deployed=deployed, since=since, latest=latest)
+    reconcile = ""
+    if status.deployed_sha:
+        reconcile = t.RECONCILE.substitute(stack=e(status.stack), short=e(status.deployed_sha[:12]))
+    return t.STACK.substitute(
+        stack=e(status.stack),
+        deployed=deployed,
+        since=since,
+        latest=latest,
+        drift=drift_html(status.drift),
+        reconcile=reconcile,
+    )
+
+
+def drift_html(drift: DriftStatus | None) -> str:
+    """The stack's drift line, and per drifted resource its fields (old → new)."""
+    if drift is None:
+        return '<span class="muted">not checked yet</span>'
+    text = e(drift.text)
+    if drift.since:
+        text = e(drift.text.replace(f" since {drift.since},", "")).replace(
+            "drifted", f"drifted since {time_html(drift.since)},", 1
+        )
+    items = ""
+    if drift.state == "drifted" and drift.check is not None:
+        items = "".join(
+            t.DRIFT_RESOURCE.substitute(
+                name=e(item["name"]),
+                change=e(item["change"]),
+                fields=_fields(item["fields"]),
+            )
+            for item in drift.check.report
+        )
+        items = f'<ul class="drift">{items}</ul>'
+    return t.DRIFT.substitute(state=e(drift.state), text=text, resources=items)
+
+
+def _fields(fields: list[dict[str, str]]) -> str:
+    if not fields:
+        return ""
+    return ": " + e("; ".join(f"{f['field']} {f['old']} → {f['new']}" for f in fields))
 
 
 def history_row(item: Row) -> str:
@@ -71,8 +111,12 @@ def list_body(statuses: list[StackStatus], rows: list[Row], newer: str | None, o
     cards = "".join(stack_card(s) for s in statuses) or '<p class="muted">No deployments yet.</p>'
     pages = [f'<a href="{e(url)}">{label}</a>' for url, label in ((newer, "← newest"),) if url]
     pages += [f'<a href="{e(url)}" rel="next">older →</a>' for url in (older,) if url]
+    dialog = t.RECONCILE_DIALOG if any(s.deployed_sha for s in statuses) else ""
     return t.LIST.substitute(
-        stacks=cards, rows="".join(history_row(r) for r in rows), pages=" ".join(pages)
+        stacks=cards,
+        rows="".join(history_row(r) for r in rows),
+        pages=" ".join(pages),
+        dialog=dialog,
     )
 
 

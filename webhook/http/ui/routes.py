@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qs, quote
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from webhook.http.api import DeploymentId, SettingsDep, StoreDep, rate_limit
 from webhook.http.callers import forwarded_https
+from webhook.http.drift_api import stack_drift
 from webhook.http.limits import MAX_ID
 from webhook.http.ui import auth, render
 from webhook.http.ui.live import LiveStreams, follow
@@ -84,14 +86,13 @@ def _stack_statuses(store: Store) -> list[StackStatus]:
             limit=1, stack=stack, states=(DeploymentState.ROLLED_BACK,)
         )
         latest = store.list_deployments(limit=1, stack=stack)
-        statuses.append(
-            stack_status(
-                stack,
-                store.last_good(stack),
-                rolled_back[0] if rolled_back else None,
-                latest[0] if latest else None,
-            )
+        status = stack_status(
+            stack,
+            store.last_good(stack),
+            rolled_back[0] if rolled_back else None,
+            latest[0] if latest else None,
         )
+        statuses.append(replace(status, drift=stack_drift(store, stack)))
     return statuses
 
 

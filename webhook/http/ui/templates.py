@@ -35,6 +35,8 @@ td.note { color: var(--muted); max-width: 28rem; }
 .s-failed, .s-rollback_failed, .s-interrupted { background: var(--bad); }
 .s-running, .s-verifying, .s-rolling_back { background: var(--run); }
 .s-queued { background: #8250df; }
+.d-in_sync { color: var(--ok); } .d-drifted, .d-failed { color: var(--bad); font-weight: 600; }
+.d-not_checked { color: var(--muted); } ul.drift { margin: .2rem 0 0; padding-left: 1.1rem; }
 nav.pages { display: flex; gap: 1rem; margin-top: .8rem; }
 #log { font: 12.5px/1.5 ui-monospace, monospace; background: var(--panel);
   border: 1px solid var(--line); border-radius: 6px; padding: .5rem .8rem; max-height: 70vh;
@@ -92,6 +94,37 @@ JS = """
           error.textContent = answer[1].detail || answer[1].error || ("HTTP " + answer[0]);
         })
         .catch(function (failure) { error.textContent = String(failure); });
+    });
+  }
+
+  var reconcile = document.getElementById("reconcile-dialog");
+  if (reconcile) {
+    var reconcileUrl = "";
+    var reconcileError = document.getElementById("reconcile-error");
+    document.querySelectorAll(".reconcile-open").forEach(function (button) {
+      button.addEventListener("click", function () {
+        reconcileUrl = button.dataset.url;
+        document.getElementById("reconcile-stack").textContent = button.dataset.stack;
+        document.getElementById("reconcile-sha").textContent = button.dataset.sha;
+        reconcileError.textContent = "";
+        reconcile.showModal();
+      });
+    });
+    document.getElementById("reconcile-cancel").addEventListener("click", function () {
+      reconcile.close();
+    });
+    document.getElementById("reconcile-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      fetch(reconcileUrl, {method: "POST", credentials: "same-origin",
+        headers: {"X-Slipway-CSRF": csrf}})
+        .then(function (response) {
+          return response.json().then(function (body) { return [response.status, body]; });
+        })
+        .then(function (answer) {
+          if (answer[0] === 202) { location.href = "/ui/deployments/" + answer[1].id; return; }
+          reconcileError.textContent = answer[1].detail || ("HTTP " + answer[0]);
+        })
+        .catch(function (failure) { reconcileError.textContent = String(failure); });
     });
   }
 
@@ -160,7 +193,7 @@ LOGIN = Template(
 
 LIST = Template(
     """<h1>Deployments</h1>
-<section class="stacks">$stacks</section>
+<section class="stacks">$stacks</section>$dialog
 <h2>History</h2>
 <table class="history"><thead><tr><th>#</th><th>stack</th><th>kind</th><th>commit</th>
 <th>state</th><th>trigger</th><th>queued</th><th>ran for</th><th>rollback</th><th>note</th>
@@ -173,8 +206,28 @@ STACK = Template(
     """<article class="stack" data-stack="$stack"><h3>$stack</h3><dl>
 <dt>deployed</dt><dd>$deployed</dd>
 <dt>healthy since</dt><dd>$since</dd>
-<dt>latest</dt><dd>$latest</dd></dl></article>"""
+<dt>latest</dt><dd>$latest</dd>
+<dt>drift</dt><dd>$drift</dd></dl>$reconcile</article>"""
 )
+
+DRIFT = Template("""<span class="drift d-$state" data-drift="$state">$text</span>$resources""")
+
+DRIFT_RESOURCE = Template("""<li><code>$name</code> $change$fields</li>""")
+
+RECONCILE = Template(
+    """<p><button class="reconcile-open" type="button" data-url="/stacks/$stack/reconcile"
+data-stack="$stack" data-sha="$short">Reconcile</button></p>"""
+)
+
+RECONCILE_DIALOG = """<dialog id="reconcile-dialog"><form id="reconcile-form">
+<p>Deploy <code id="reconcile-sha"></code>, the healthy commit of stack
+<b id="reconcile-stack"></b>, again, reading the engine first? What was changed by hand is
+put back; containers made by hand under the stack's names are removed; a removed volume
+comes back empty. This queues a deployment now.</p>
+<p id="reconcile-error" class="error" role="alert"></p>
+<button type="button" id="reconcile-cancel">Cancel</button>
+<button type="submit" id="reconcile-confirm" class="danger">Reconcile</button>
+</form></dialog>"""
 
 ROW = Template(
     """<tr data-id="$id"><td><a href="/ui/deployments/$id">#$id</a></td><td>$stack</td>

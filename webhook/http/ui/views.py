@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from webhook.dedupe import POLL_EVENT
+from webhook.http.drift_view import DriftStatus
 from webhook.store import Deployment, StateChange
 from webhook.store.states import ACTIVE_STATES, DeploymentKind, DeploymentState
 
@@ -44,6 +45,8 @@ def trigger(deployment: Deployment) -> str:
         return "rollback by hand"
     if source.startswith(f"{POLL_EVENT}:"):
         return "poll"
+    if source.startswith("reconcile:"):  # webhook/orchestrator/reconcile.py
+        return "reconcile (automatic)" if source.startswith("reconcile:auto:") else "reconcile"
     if source.startswith("api:") or not source:
         return "API"
     return "webhook"
@@ -116,6 +119,7 @@ class StackStatus:
     deployed_sha: str | None
     healthy_since: str | None
     latest: Deployment | None
+    drift: DriftStatus | None = None  # webhook/http/drift_view.py
 
 
 def stack_status(
