@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from webhook.http.unwritable import unwritable_reason
 from webhook.settings import Settings
 from webhook.statelock import StateDirBusy, StateDirLock
 from webhook.store import SchemaTooNew, Store
@@ -82,9 +83,11 @@ def listen_socket(host: str, port: int) -> socket.socket:
 
 
 def check_database(path: Path) -> None:
-    """Open (creating or migrating) and close the database; the app opens it again."""
+    """Open (creating or migrating) the database, commit one tiny write (a read-only file
+    opens fine and fails only at its first write), close it; the app opens it again."""
     try:
-        Store.open(path).close()
+        with Store.open(path) as store:
+            store.check_writable()
     except SchemaTooNew as error:
         raise StartupError(
             f"cannot open {path}: {error}. The database was used by a newer Slipway: run that "
@@ -93,6 +96,14 @@ def check_database(path: Path) -> None:
             EXIT_STATE_DIR_UNUSABLE,
         ) from None
     except (OSError, sqlite3.Error, RuntimeError) as error:  # e.g. WAL refused
+        reason = unwritable_reason(error)
+        if reason is not None:  # full disk, read-only file or disk
+            raise StartupError(
+                f"cannot write the database {path}: {reason}. Free space on its disk, or make "
+                "the file, its directory and its disk writable for the user running the "
+                "service, or set SLIPWAY_STATE_DIR.",
+                EXIT_STATE_DIR_UNUSABLE,
+            ) from None
         raise StartupError(unusable(path.parent, error), EXIT_STATE_DIR_UNUSABLE) from None
 
 
