@@ -59,7 +59,8 @@ SERVICE_KEYS: dict[str, Rule] = {
     "volumes": Rule(
         T,
         "`volumes` (named; anonymous ones become a managed volume per container; bind), "
-        "`mounts` for `volume.nocopy` (Docker 26 or later), `volume.subpath`, "
+        "`mounts` for `volume.nocopy` (Docker 26 or later, refused before `up` on older "
+        "engines), `volume.subpath`, "
         "`bind.propagation`, `uploads` for "
         "read-only project files, `tmpfs`",
     ),
@@ -78,7 +79,8 @@ SERVICE_KEYS: dict[str, Rule] = {
     "healthcheck": Rule(
         T,
         "`healthcheck` (test, interval, timeout, retries, start period/interval; "
-        "`start_interval` needs Docker 25 or later: older engines fail, Compose drops it there)",
+        "`start_interval` needs Docker 25 or later: refused before `up` on older engines, "
+        "Compose drops it there)",
     ),
     "depends_on": Rule(T, "`depends_on`; `service_healthy` sets `wait` on the dependency"),
     "labels": Rule(T, "container `labels`, with Compose's `com.docker.compose.*` labels"),
