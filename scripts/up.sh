@@ -38,6 +38,8 @@ fi
 echo "backend: ${PULUMI_BACKEND_URL}   docker: ${DOCKER_HOST:-default socket}"
 PATH="$PWD/.venv/bin:$PATH"
 if [ "$action" = "--destroy" ]; then
+  # A routed stack's proxy and releases are outside the state (docs/cutover.md): first.
+  .venv/bin/python -m webhook.cutover.teardown --stack "$stack"
   exec .venv/bin/python -m webhook.runners.stack_process destroy --stack "$stack"
 fi
 output=$(mktemp)
