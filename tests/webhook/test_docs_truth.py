@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import json
 import os
@@ -222,7 +223,8 @@ MD_LINK = re.compile(r"\]\(([^)\s#]*)(?:#([^)\s]*))?\)")
 RUN_MODULE = re.compile(r"python -m ([A-Za-z_][\w.]*)")
 
 
-def _git_files() -> list[str]:
+@functools.cache
+def _git_files() -> tuple[str, ...]:
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=REPO,
@@ -230,7 +232,13 @@ def _git_files() -> list[str]:
         text=True,
         check=True,
     )
-    return listed.stdout.splitlines()
+    return tuple(listed.stdout.splitlines())
+
+
+@functools.cache
+def _known(files: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The repository's top-level names, and the names of its files."""
+    return frozenset(n.split("/")[0] for n in files), frozenset(Path(n).name for n in files)
 
 
 def _ignored(path: str) -> bool:
@@ -245,6 +253,7 @@ def _exists(path: str) -> bool:
     return (REPO / path).exists() or (REPO / f"{path}.py").exists()
 
 
+@functools.cache
 def _anchors(guide: Path) -> set[str]:
     """GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens."""
     anchors: set[str] = set()
@@ -257,13 +266,12 @@ def _anchors(guide: Path) -> set[str]:
     return anchors
 
 
-def stale_paths(text: str, where: Path, files: list[str]) -> Iterator[str]:
+def stale_paths(text: str, where: Path, files: tuple[str, ...]) -> Iterator[str]:
     """What `text` (one line of `where`) names that the repository does not have: a path
     under a top-level name (`webhook/<...>`, `docs/<...>.md`, globs allowed), a bare
     `<name>.py` or `<name>.md` no file is called, a `python -m` module, a relative Markdown
     link or its `#anchor`. A word followed by `<` or `{` is a pattern, not a path."""
-    top = {name.split("/")[0] for name in files}
-    names = {Path(name).name for name in files}
+    top, names = _known(files)
     for match in PATH_WORD.finditer(text):
         word = match.group(1).rstrip(".")
         if text[match.end() : match.end() + 1] in ("<", "{") or word in NOT_PATHS:
@@ -350,7 +358,7 @@ def test_the_path_check_finds_a_stale_path(tmp_path: Path) -> None:
 MAPPED = ["webhook", "components", "deploy_client", "scripts", "deploy"]
 
 
-def unmapped_modules(architecture: str, files: list[str]) -> list[str]:
+def unmapped_modules(architecture: str, files: list[str] | tuple[str, ...]) -> list[str]:
     """The files of the mapped folders (Python modules; every file of scripts/ and deploy/)
     that docs/architecture.md's module map has no line for."""
     mapped = architecture.split("## Module map", 1)[-1].split("\n## ", 1)[0]
