@@ -9,7 +9,7 @@ NODE_STAMP := tools/node_modules/.installed
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 STACK ?= dev
 
-.PHONY: venv lock tools toolchain engine chromium test lint up down control-up control-down serve bench clean
+.PHONY: venv lock tools toolchain engine chromium test check lint up down control-up control-down serve bench clean
 
 # .venv is made anew from the dev lock (runtime + test tools, every file checked by hash)
 # whenever the lock changes, so it holds exactly what the lock says and nothing else, plus
@@ -56,9 +56,15 @@ base-bookworm: engine
 chromium:
 	@bash scripts/ensure-chromium.sh
 
-## make test: create .venv, install everything the tests need, run the whole suite.
-test: $(VENV_STAMP) tools chromium
+## make test: create .venv, lint, install everything the tests need, run the whole suite.
+test: $(VENV_STAMP) lint tools chromium
 	bash scripts/with-toolchain.sh $(PY) -m pytest
+
+## make check: the fast inner loop: lint, then every test that needs no Pulumi CLI, Docker
+## engine, browser or Node (markers in pyproject.toml); under 2 minutes on 2 cores.
+FAST_TESTS := not pulumi_cli and not docker_engine and not browser and not node
+check: $(VENV_STAMP) lint
+	$(PY) -m pytest -q -m "$(FAST_TESTS)"
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -30,12 +30,10 @@ from pathlib import Path
 
 from bench.loadgen import Load, Sample
 from bench.performance_doc import write_section
-from tests.conftest import TOOLS_DIR
-from tests.cutover.conftest import routed_loop
-from tests.cutover.routed_repo import RoutedRepo, TurningRepo
-from tests.e2e.test_deploy_loop import Loop
-from tests.feedback.conftest import TOKEN
-from tests.feedback.fake_github import FakeGitHub
+from tests.support.deploy_loop import Loop, routed_loop
+from tests.support.fake_github import TOKEN, FakeGitHub
+from tests.support.paths import TOOLS_DIR
+from tests.support.routed_repo import RoutedRepo, TurningRepo
 from webhook.orchestrator.config import OrchestratorSettings
 from webhook.store.states import DeploymentState
 

@@ -26,11 +26,11 @@ import httpx
 
 from bench.performance_doc import write_section
 from tests.e2e.demo_repo import DemoRepo, git
-from tests.feedback.fake_github import FakeGitHub
-from tests.feedback.live_service import live_service
-from tests.feedback.test_end_to_end import push
-from tests.orchestrator.harness import FAST
-from tests.real_stack import REPO_ROOT, free_port, pulumi_env, remove_project_containers
+from tests.support.fake_github import FakeGitHub
+from tests.support.live_service import live_service
+from tests.support.orchestrator import FAST
+from tests.support.payloads import push
+from tests.support.real_stack import REPO_ROOT, free_port, pulumi_env, remove_project_containers
 from webhook.runners.automation import AutomationRunner
 from webhook.store.states import DeploymentState as S
 

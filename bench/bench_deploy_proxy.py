@@ -1,6 +1,6 @@
 """Benchmark the deploy service's proxy hop: the real webhook service on 127.0.0.1, called
 directly and through Caddy running the rendered Caddyfile (TLS off, see
-tests/deploy_service/live.py), plus the cost of rendering the config itself.
+tests/support/proxy.py), plus the cost of rendering the config itself.
 
 - GET /healthz and a signed GitHub `ping` delivery, sequential, one keep-alive client;
 - target: the proxy adds less than 5 ms at p95 per request on loopback.
@@ -25,7 +25,7 @@ import httpx
 from bench.performance_doc import write_section
 from bench.timing import p95, table_row, timed
 from components.deploy_service import DeployServiceArgs
-from tests.deploy_service.live import HOST, running_proxy, running_service, signed_ping
+from tests.support.proxy import HOST, running_proxy, running_service, signed_ping
 
 TARGET_P95_OVERHEAD_MS = 5.0
 

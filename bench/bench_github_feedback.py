@@ -16,8 +16,8 @@ import statistics
 import time
 
 from bench.performance_doc import write_section
-from tests.feedback.engine_events import CONTAINER, step
-from tests.feedback.fake_github import FakeGitHub
+from tests.support.engine_events import CONTAINER, step
+from tests.support.fake_github import FakeGitHub
 from webhook.feedback.comment import render_preview_comment
 from webhook.feedback.github_api import GitHubClient
 from webhook.feedback.preview import OPERATIONS, PreviewReport

@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.performance_doc import write_section
-from tests.orchestrator.apps import init_app_repo
-from tests.orchestrator.harness import FAST, Harness, make_orchestrator
+from tests.support.app_repo import init_app_repo
 from tests.support.local_process import LocalProcessRunner
+from tests.support.orchestrator import FAST, Harness, make_orchestrator
 from webhook.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

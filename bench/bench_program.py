@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.performance_doc import write_section
 from components.compose.docker_compose import compose_config
 from components.compose_stack.translate import HostFacts, translate_model
-from tests.program.harness import run_program
+from tests.support.program_run import run_program
 
 TARGET_SECONDS = 10.0
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench.performance_doc import write_section
-from tests.real_stack import REPO_ROOT, free_port, make_real_stack
+from tests.support.real_stack import REPO_ROOT, free_port, make_real_stack
 
 ROUNDS = 3
 COMPOSE = str(Path(sys.executable).parent / "docker-compose")

@@ -2,7 +2,7 @@
 
 The service runs as in production (uvicorn on a loopback port, the real store, the
 RecordingQueue) on a fresh state directory seeded with 10,000 finished deployments of two
-stacks (tests/ui/seed.py: every one with its full state history). Measured over HTTP with
+stacks (tests/support/seed.py: every one with its full state history). Measured over HTTP with
 the bearer token, interleaved in rounds so that machine load hits every target alike:
 
 - `GET /ui` (first page of 50) and `GET /ui?before=5000` (a page in the middle): the page,
@@ -28,8 +28,8 @@ import httpx
 
 from bench.performance_doc import write_section
 from bench.timing import p95, table_row, timed
-from tests.live_server import serve_on_loopback
-from tests.ui.seed import seed_history
+from tests.support.seed import seed_history
+from tests.support.service import serve_on_loopback
 from webhook.http.app import create_app
 from webhook.queue import RecordingQueue
 from webhook.settings import Settings

@@ -21,11 +21,9 @@ from pathlib import Path
 
 from bench.bench_cutover import EXAMPLES, RATE, WATCH, baseline, p99
 from bench.loadgen import Load, Sample
-from tests.cutover.conftest import routed_loop
-from tests.cutover.routed_repo import RoutedRepo
-from tests.e2e.test_deploy_loop import Loop
-from tests.feedback.conftest import TOKEN
-from tests.feedback.fake_github import FakeGitHub
+from tests.support.deploy_loop import Loop, routed_loop
+from tests.support.fake_github import TOKEN, FakeGitHub
+from tests.support.routed_repo import RoutedRepo
 from webhook.store.states import DeploymentState as S
 
 BUCKET = 0.5  # seconds

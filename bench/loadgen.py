@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import CACHE_DIR
+from tests.support.paths import CACHE_DIR
 
 SOURCE = Path(__file__).resolve().parent / "loadgen"
 CACHE = CACHE_DIR / "bench"

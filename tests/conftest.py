@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,26 +10,11 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TOOLS_DIR = REPO_ROOT / "tools" / "node_modules"
-# Where scripts/toolchain.sh and scripts/docker-engine.sh keep what they build and run.
-CACHE_DIR = Path(os.environ.get("SLIPWAY_CACHE_DIR", Path.home() / ".cache" / "slipway"))
+from tests.support.paths import CORPUS_DIR, REPO_ROOT, TOOLS_DIR
+from tests.support.payloads import SHIPPED
 
-
-def _shared_dir() -> Path:
-    return Path(os.environ.get("SLIPWAY_SHARED_DIR", REPO_ROOT.parent / "shared")).resolve()
-
-
-CORPUS_DIR = _shared_dir() / "corpus" / "compose-real"
-
-
-def corpus_entries() -> list:
-    """The corpus manifest's entries as test parameters; one placeholder when it is absent."""
-    manifest = CORPUS_DIR / "manifest.json"
-    if not manifest.is_file():  # the corpus_dir fixture skips (or fails) with the reason
-        return [pytest.param(None, id="corpus-missing")]
-    entries = json.loads(manifest.read_text())
-    return [pytest.param(e, id=f"{e['dir']}:{'+'.join(e['main'])}") for e in entries]
+# Fixtures several folders use (the service, payloads, the fake GitHub, test apps).
+pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -68,11 +52,10 @@ def docker_compose_bin() -> str:
 
 @pytest.fixture(scope="session")
 def octokit_examples_dir() -> Path:
-    """Real GitHub webhook payloads from the npm package @octokit/webhooks-examples."""
-    path = TOOLS_DIR / "@octokit" / "webhooks-examples" / "api.github.com"
-    if not path.is_dir():
-        pytest.fail(f"{path} missing: run `make test` (it runs `npm ci` in tools/)")
-    return path
+    """Real GitHub webhook payloads of the npm package @octokit/webhooks-examples: the few the
+    tests use, shipped in tests/support/payloads (checked against the package by
+    tests/test_payloads.py), so that these tests need no Node."""
+    return SHIPPED.parent
 
 
 def _have_docker_engine() -> bool:
@@ -88,6 +71,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     needs_cli = any(item.get_closest_marker("pulumi_cli") for item in items)
     needs_engine = any(item.get_closest_marker("docker_engine") for item in items)
     needs_browser = any(item.get_closest_marker("browser") for item in items)
+    needs_node = any(item.get_closest_marker("node") for item in items)
     missing: dict[str, str] = {}
     if needs_cli and not shutil.which("pulumi"):
         missing["pulumi_cli"] = (
@@ -100,10 +84,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "`make test`, which starts one (docs/toolchain.md)"
         )
     if needs_browser:
-        from tests.ui.browser import missing_parts
+        from tests.support.browser import missing_parts
 
         if parts := missing_parts():
             missing["browser"] = "needs headless Chromium and its driver: " + "; ".join(parts)
+    if needs_node and not (shutil.which("node") and TOOLS_DIR.is_dir()):
+        missing["node"] = (
+            "needs Node.js and the Node test tools (tools/node_modules): run `make tools` "
+            "(it runs `npm ci` in tools/)"
+        )
     require_real = os.environ.get("SLIPWAY_REQUIRE_REAL") == "1"
     for item in items:
         for marker, reason in missing.items():
@@ -125,8 +114,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture
 def real_stack(tmp_path: Path):
     """The demo stack in a copy of the project, with its own name, port and file backend;
-    destroyed afterwards (see tests/real_stack.py)."""
-    from tests.real_stack import make_real_stack, remove_project_containers
+    destroyed afterwards (see tests/support/real_stack.py)."""
+    from tests.support.real_stack import make_real_stack, remove_project_containers
 
     stack = make_real_stack(tmp_path)
     yield stack

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.cli_runs import run_everywhere
+from tests.support.cli_runs import run_everywhere
 
 PY = sys.executable
 CASES = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CACHE_DIR
+from tests.support.paths import CACHE_DIR
 
 ENGINE_DIR = CACHE_DIR / "docker"
 IMAGE = "slipway/base:busybox"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.compose import cli
-from tests.cli_runs import run_cli, run_everywhere
+from tests.support.cli_runs import run_cli, run_everywhere
 
 from .test_cli import BASE
 

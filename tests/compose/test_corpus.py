@@ -12,7 +12,7 @@ import pytest
 
 from components.compose.migrate import Project, migrate, plan_project, uses_extends
 from components.compose.yaml_source import load_source
-from tests.conftest import corpus_entries
+from tests.support.paths import corpus_entries
 
 from .helpers import comment_lines, copy_tree, model
 

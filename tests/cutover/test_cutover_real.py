@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cutover.conftest import Traffic, routed_loop
-from tests.e2e.test_deploy_loop import Loop
-from tests.feedback.fake_github import FakeGitHub
-from tests.real_stack import docker_inspect
+from tests.support.deploy_loop import Loop, Traffic, routed_loop
+from tests.support.fake_github import FakeGitHub
+from tests.support.real_stack import docker_inspect
 from webhook.cutover import engine
 from webhook.store.states import DeploymentState
 

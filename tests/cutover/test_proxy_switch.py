@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.real_stack import free_port, remove_project_containers
+from tests.support.real_stack import free_port, remove_project_containers
 from webhook.cutover import engine
 from webhook.cutover.caddy import RELEASE_HEADER, CaddyAdmin, Release, RouteSpec
 from webhook.cutover.proxy_routes import ProxyRoutes

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from tests.support.local_process import free_loopback_port as free_port
-from tests.webhook.conftest import TOKEN
-from tests.webhook.test_restart import REPO, ServeProcess
+from tests.support.service import REPO_ROOT as REPO
+from tests.support.service import TOKEN, ServeProcess
 
 SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 

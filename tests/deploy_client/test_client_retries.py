@@ -18,7 +18,7 @@ from deploy_client.__main__ import (
 from deploy_client.api import DeployApi
 from deploy_client.retrying import RetryPolicy
 from deploy_client.waiting import WaitPolicy, wait_for_final
-from tests.deploy_client.fake_service import RESET, FakeService, start
+from tests.support.fake_deploy_api import RESET, FakeService, start
 
 TOKEN = "s3cr3t-token-for-tests-0123456789"
 SHA = "3f786850e387550fdab836ed7e6dc881de23001b"

@@ -9,8 +9,8 @@ import pytest
 from pulumi.runtime import settings
 
 from components.config import ConfigError
-from tests.program import harness
-from tests.program.harness import ProgramRun, stack_config
+from tests.support import program_run as harness
+from tests.support.program_run import ProgramRun, stack_config
 
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 CONTAINER = "docker:index/container:Container"

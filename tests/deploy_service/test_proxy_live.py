@@ -1,5 +1,5 @@
 """The rendered proxy config in front of the real service: Caddy and `python -m webhook serve`
-on loopback ports, real HTTP (see tests/deploy_service/live.py for what is changed for that)."""
+on loopback ports, real HTTP (see tests/support/proxy.py for what is changed for that)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.deploy_service.live import HOST, running_proxy, running_service, signed_ping
+from tests.support.proxy import HOST, running_proxy, running_service, signed_ping
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.real_stack import REPO_ROOT
+from tests.support.real_stack import REPO_ROOT
 
 _COPIED = ("Pulumi.yaml", "__main__.py", "components", "stacks/demo")
 _HEALTHZ = "stacks/demo/web/www/cgi-bin/healthz"

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from tests.e2e.demo_repo import DemoRepo
-from tests.real_stack import free_port, pulumi_env, remove_project_containers
-from tests.webhook.test_restart import AUTH, ServeProcess
+from tests.support.real_stack import free_port, pulumi_env, remove_project_containers
+from tests.support.service import AUTH, ServeProcess
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 LIMIT = 300.0  # a bound for the waits below, never asserted on

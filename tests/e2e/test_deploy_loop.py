@@ -9,122 +9,26 @@ repository. GitHub is the loopback fake (statuses, PR comments).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.demo_repo import DemoRepo, git
-from tests.feedback.conftest import REPO, TOKEN
-from tests.feedback.fake_github import FakeGitHub
-from tests.feedback.live_service import API_TOKEN, LiveService, live_service
-from tests.feedback.test_end_to_end import pull_request, push
-from tests.real_stack import (
+from tests.e2e.demo_repo import git
+from tests.support.deploy_loop import DEPLOY_LIMIT, Loop
+from tests.support.live_service import API_TOKEN
+from tests.support.payloads import pull_request
+from tests.support.real_stack import (
     REPO_ROOT,
-    docker_inspect,
-    free_port,
-    pulumi_env,
-    remove_project_containers,
 )
-from webhook.orchestrator import OrchestratorSettings
-from webhook.runners.automation import AutomationRunner
-from webhook.store import Deployment
 from webhook.store.states import DeploymentKind, DeploymentState
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 S = DeploymentState
-FINAL = (S.SUCCEEDED, S.FAILED, S.ROLLED_BACK, S.ROLLBACK_FAILED, S.SUPERSEDED, S.INTERRUPTED)
-REAL = OrchestratorSettings(
-    health_interval_seconds=0.5,
-    health_consecutive_passes=2,
-    health_deadline_seconds=20.0,
-    lock_retry_attempts=3,
-    lock_retry_initial_seconds=1.0,
-    lock_retry_max_seconds=2.0,
-    shutdown_grace_seconds=60.0,
-)
-DEPLOY_LIMIT = 300.0  # a bound for the waits below (a build + up + rollback), never asserted on
-
-
-@dataclass
-class Loop:
-    repo: DemoRepo
-    service: LiveService
-    env: dict[str, str]
-    github: FakeGitHub
-    examples: Path
-
-    def push(self, sha: str) -> int:
-        answer = self.service.deliver("push", push(self.examples, sha))
-        assert answer.status_code == 202, answer.text
-        return answer.json()["id"]
-
-    def wait(self, deployment_id: int, *states: S) -> Deployment:
-        deadline = time.monotonic() + DEPLOY_LIMIT
-        while time.monotonic() < deadline:
-            found = self.service.store.get_deployment(deployment_id)
-            if found.state in (states or FINAL):
-                return found
-            time.sleep(0.2)
-        log = "\n".join(self.log(deployment_id)[-30:])
-        raise AssertionError(f"deployment {deployment_id} never reached {states}:\n{log}")
-
-    def wait_log(self, deployment_id: int, text: str) -> str:
-        deadline = time.monotonic() + DEPLOY_LIMIT
-        while time.monotonic() < deadline:
-            found = [line for line in self.log(deployment_id) if text in line]
-            if found:
-                return found[0]
-            time.sleep(0.2)
-        raise AssertionError(f"deployment {deployment_id} never logged {text!r}")
-
-    def log(self, deployment_id: int) -> list[str]:
-        return [line.line for line in self.service.store.read_log(deployment_id, limit=10_000)]
-
-    def release(self) -> str:
-        """Which release answers the health URL now."""
-        return httpx.get(self.repo.health_url, timeout=5).text.strip()
-
-    def web_id(self) -> str:
-        return docker_inspect("{{.Id}}", f"{self.repo.project}-web-1")
-
-    def pulumi(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["pulumi", *args, "--stack", self.repo.stack, "--non-interactive"],
-            cwd=self.repo.path, env=self.env, capture_output=True, text=True, timeout=600,
-            check=False,
-        )  # fmt: skip
-
-
-@pytest.fixture
-def loop(tmp_path: Path, fake_github: FakeGitHub, octokit_examples_dir: Path) -> Iterator[Loop]:
-    suffix = uuid.uuid4().hex[:8]
-    repo = DemoRepo.create(tmp_path / "repo", f"e{suffix}", f"slipway-e{suffix}", free_port())
-    env = pulumi_env(tmp_path / "backend")
-    runner = AutomationRunner(env_vars=env)
-    with live_service(
-        repo=repo.path,
-        state_dir=tmp_path / "state",
-        runner=runner,
-        github_url=fake_github.url,
-        token=TOKEN,
-        repository=REPO,
-        stack=repo.stack,
-        config=REAL,
-    ) as service:
-        loop = Loop(repo, service, {**os.environ, **env}, fake_github, octokit_examples_dir)
-        try:
-            yield loop
-        finally:
-            loop.pulumi("destroy", "--yes", "--skip-preview")
-            remove_project_containers(repo.project)
 
 
 def test_bad_releases_are_rolled_back_to_the_last_healthy_commit(loop: Loop) -> None:

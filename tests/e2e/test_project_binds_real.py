@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_deploy_loop import Loop, loop  # noqa: F401 (the fixture)
-from tests.real_stack import docker_inspect
+from tests.support.deploy_loop import Loop
+from tests.support.real_stack import docker_inspect
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 
@@ -35,7 +35,7 @@ def _with_bound_worker(repo_path: Path) -> None:
     (repo_path / "stacks/demo/worker-state/seed.txt").write_text("v1\n")
 
 
-def _in_worker(loop: Loop, *command: str) -> str:  # noqa: F811
+def _in_worker(loop: Loop, *command: str) -> str:
     done = subprocess.run(
         ["docker", "exec", f"{loop.repo.project}-worker-1", *command],
         capture_output=True, text=True, timeout=30, check=False,
@@ -45,7 +45,7 @@ def _in_worker(loop: Loop, *command: str) -> str:  # noqa: F811
 
 
 def test_what_a_container_writes_into_a_project_bind_is_kept(
-    loop: Loop,  # noqa: F811
+    loop: Loop,
     tmp_path: Path,
 ) -> None:
     _with_bound_worker(loop.repo.path)

@@ -1,42 +1,15 @@
-"""Fixtures: the loopback fake GitHub and a client pointed at it that records its waits."""
+"""Fixtures: a GitHub client pointed at the fake GitHub that records its waits."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.feedback.fake_github import FakeGitHub
-
-# The orchestrator suite's real git repository and local process runner, for end-to-end tests.
-from tests.orchestrator.conftest import app_repo, local_runner  # noqa: F401
+from tests.support.clocks import RecordingSleep
+from tests.support.fake_github import TOKEN, FakeGitHub
 from webhook.feedback.github_api import GitHubClient
 from webhook.feedback.retry_policy import RetryPolicy
-
-TOKEN = "ghs_fake_installation_token"
-REPO = "Codertocat/Hello-World"
-
-
-class RecordingSleep:
-    """Records each wait the client asks for and sleeps a short real time instead.
-
-    The waits GitHub asks for (Retry-After, X-RateLimit-Reset) are asserted from the
-    record; sleeping them in full would only make the suite slow.
-    """
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        time.sleep(min(seconds, 0.01))
-
-
-@pytest.fixture
-def fake_github() -> Iterator[FakeGitHub]:
-    with FakeGitHub(TOKEN) as server:
-        yield server
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.feedback.conftest import REPO, TOKEN
-from tests.feedback.fake_github import FakeGitHub
-from tests.live_server import serve_on_loopback
-from tests.orchestrator.conftest import AppRepo
-from tests.orchestrator.harness import WAIT_LIMIT
+from tests.support.app_repo import AppRepo
+from tests.support.fake_github import REPO, TOKEN, FakeGitHub
+from tests.support.orchestrator import WAIT_LIMIT
+from tests.support.service import serve_on_loopback
 from webhook.http.app import create_app
 from webhook.http.signature import sign
 from webhook.settings import Settings

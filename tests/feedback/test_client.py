@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.feedback.conftest import REPO, RecordingSleep
-from tests.feedback.fake_github import FakeGitHub
+from tests.support.clocks import RecordingSleep
+from tests.support.fake_github import REPO, FakeGitHub
 from webhook.feedback.github_api import GitHubClient, GitHubError
 from webhook.feedback.retry_policy import RetryPolicy
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.feedback.engine_events import CONTAINER, typical_preview
+from tests.support.engine_events import CONTAINER, typical_preview
 from webhook.feedback.comment import (
     GITHUB_COMMENT_LIMIT,
     comment_marker,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.feedback.engine_events import typical_preview
+from tests.support.engine_events import typical_preview
 from webhook.feedback.comment import render_preview_comment
 from webhook.feedback.preview import PreviewReport
 from webhook.feedback.preview_events import PreviewCollector

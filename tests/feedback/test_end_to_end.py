@@ -8,8 +8,6 @@ commits). GitHub is the loopback fake.
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,46 +16,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.feedback.conftest import REPO, TOKEN
-from tests.feedback.fake_github import FakeGitHub
-from tests.feedback.live_service import API_TOKEN, LiveService, live_service
-from tests.orchestrator.conftest import AppRepo
+from tests.support.app_repo import AppRepo
+from tests.support.fake_github import REPO, TOKEN, FakeGitHub
+from tests.support.live_service import API_TOKEN, LiveService, live_service
 from tests.support.local_process import LocalProcessRunner
+from tests.support.payloads import pull_request, push
 from webhook.feedback.comment import comment_marker
 from webhook.feedback.feedback import PREVIEW_CONTEXT
 from webhook.store.states import DeploymentKind, DeploymentState
 
 STACK = "dev"
-
-
-def example(examples_dir: Path, event: str, action: str | None = None) -> dict[str, Any]:
-    """The first @octokit/webhooks-examples payload of `event` (with `action`)."""
-    index = json.loads((examples_dir / "index.json").read_text())
-    (group,) = [group for group in index if group["name"] == event]
-    for payload in group["examples"]:
-        if action is None or payload.get("action") == action:
-            return copy.deepcopy(payload)
-    raise LookupError(f"no {event} {action} example")
-
-
-def pull_request(examples_dir: Path, action: str, sha: str, **changes: Any) -> dict[str, Any]:
-    """A real pull_request payload, its head moved to `sha` (same repository unless told)."""
-    payload = example(examples_dir, "pull_request", action)
-    assert payload["repository"]["full_name"] == REPO
-    pr = payload["pull_request"]
-    pr["head"]["sha"] = sha
-    for key, value in changes.items():
-        if key == "head_repo":
-            pr["head"]["repo"] = value
-        else:
-            pr[key] = value
-    return payload
-
-
-def push(examples_dir: Path, sha: str) -> dict[str, Any]:
-    payload = example(examples_dir, "push")
-    payload.update(ref="refs/heads/main", after=sha, deleted=False)
-    return payload
 
 
 @pytest.fixture

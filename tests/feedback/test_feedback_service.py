@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from tests.feedback.conftest import REPO, TOKEN, RecordingSleep
-from tests.feedback.engine_events import typical_preview
-from tests.feedback.fake_github import FakeGitHub
+from tests.support.clocks import RecordingSleep
+from tests.support.engine_events import typical_preview
+from tests.support.fake_github import REPO, TOKEN, FakeGitHub
 from webhook.feedback.comment import comment_marker
 from webhook.feedback.deployment_status import DeploymentChange
 from webhook.feedback.feedback import PREVIEW_CONTEXT, FeedbackConfig, FeedbackService

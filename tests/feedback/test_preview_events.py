@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.feedback.engine_events import (
+from tests.support.engine_events import (
     CONTAINER,
     IMAGE,
     NETWORK,

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.feedback.conftest import REPO, TOKEN
-from tests.feedback.fake_github import FakeGitHub
+from tests.support.fake_github import REPO, TOKEN, FakeGitHub
 from webhook.feedback.feedback import PREVIEW_CONTEXT
 from webhook.feedback.wiring import (
     GitHubFeedback,

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.real_stack import REPO_ROOT, free_port, pulumi_env
+from tests.support.real_stack import REPO_ROOT, free_port, pulumi_env
 
 CASES = Path(__file__).resolve().parent / "cases"
 COMPOSE = str(Path(sys.executable).parent / "docker-compose")

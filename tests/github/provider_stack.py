@@ -1,6 +1,6 @@
 """A stack of the project whose GitHub side points the real github provider at a fake API.
 
-Built on tests/real_stack.py (a copy of the project, its own stack and file backend). The
+Built on tests/support/real_stack.py (a copy of the project, its own stack and file backend). The
 stack deploys no Compose service (an empty Compose file) and declares the GitHub resources
 from `slipway:github`, `slipway:repoSecrets`, `slipway:webhook` and `slipway:webhookSecret`.
 The secret values are set the way docs/secrets.md says, with `pulumi config set --secret`.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.github.fake_rest_api import FakeGitHubApi
-from tests.real_stack import RealStack, make_real_stack
+from tests.support.fake_github.provider import FakeGitHubApi
+from tests.support.real_stack import RealStack, make_real_stack
 
 EMPTY_COMPOSE = "github-only-compose.yml"
 

@@ -17,7 +17,7 @@ from components.github.workflow import (
     WorkflowSpecError,
     render_workflow,
 )
-from tests.program.harness import ProgramRun, run_program, stack_config
+from tests.support.program_run import ProgramRun, run_program, stack_config
 
 SECRET_VALUES = {
     "slipway:repoSecrets": {

@@ -1,7 +1,7 @@
 """The GitHub components through the real github provider, against a loopback fake GitHub API.
 
 The program runs inline (webhook.runners.stack_process) on the pinned Pulumi CLI with our
-bridged github provider; its `baseUrl` (GITHUB_BASE_URL) is tests/github/fake_rest_api.py,
+bridged github provider; its `baseUrl` (GITHUB_BASE_URL) is tests/support/fake_github/provider.py,
 which holds the private keys of the secrets scopes and so can tell what really arrived.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from components.github.workflow import WORKFLOW_PATH, WorkflowSpec, render_workflow
-from tests.github.fake_rest_api import FakeGitHubApi
 from tests.github.provider_stack import GitHubSide, make_github_stack
+from tests.support.fake_github.provider import FakeGitHubApi
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.slow]
 

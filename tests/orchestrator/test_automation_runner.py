@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pulumi.automation.events import EngineEvent
 
-from tests.real_stack import docker_inspect
+from tests.support.real_stack import docker_inspect
 from webhook.orchestrator.worker import lower_thread_priority
 from webhook.runners.automation import AutomationRunner, ChildReply, handle_line, raise_for
 from webhook.runners.base import RunnerError, StackLockedError

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.live_server import serve_on_loopback
-from tests.orchestrator.harness import FAST, WAIT_LIMIT, Harness, make_orchestrator
 from tests.support.local_process import LocalProcessRunner
 from tests.support.local_process import free_loopback_port as free_port
-from tests.webhook.conftest import SECRET, TOKEN, make_settings
+from tests.support.orchestrator import FAST, WAIT_LIMIT, Harness, make_orchestrator
+from tests.support.service import SECRET, TOKEN, make_settings, serve_on_loopback
 from webhook.http.app import create_app
 from webhook.orchestrator import build_orchestrator
 from webhook.orchestrator.preflight import Preflight

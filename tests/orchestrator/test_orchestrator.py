@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.orchestrator.harness import FAST, Harness, make_orchestrator
+from tests.support.orchestrator import FAST, Harness, make_orchestrator
 from webhook.orchestrator import Orchestrator, service_queue
 from webhook.orchestrator.metrics import DeploymentCollector
 from webhook.orchestrator.recovery import release_stale_locks
@@ -267,7 +267,7 @@ def test_shutdown_past_the_grace_period_records_interrupted(app_repo, harness):
 CRASHING_SERVICE = """
 import json, sys, time
 from pathlib import Path
-from tests.orchestrator.harness import make_orchestrator
+from tests.support.orchestrator import make_orchestrator
 from tests.support.local_process import LocalProcessRunner
 from webhook.store.states import DeploymentKind, DeploymentState
 from webhook.store import NewDeployment

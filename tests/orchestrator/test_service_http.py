@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live_server import serve_on_loopback
-from tests.orchestrator.harness import FAST, WAIT_LIMIT
 from tests.support.local_process import free_loopback_port as free_port
-from tests.webhook.conftest import TOKEN, make_settings
+from tests.support.orchestrator import FAST, WAIT_LIMIT
+from tests.support.service import TOKEN, make_settings, serve_on_loopback
 from webhook.http.app import create_app
 from webhook.orchestrator import Orchestrator, build_orchestrator
 from webhook.queue import QueueUnavailable
@@ -76,8 +75,8 @@ from pathlib import Path
 
 import uvicorn
 
-from tests.orchestrator.harness import make_orchestrator
-from tests.webhook.conftest import make_settings
+from tests.support.orchestrator import make_orchestrator
+from tests.support.service import make_settings
 from webhook.http.app import create_app
 from tests.support.local_process import LocalProcessRunner
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.orchestrator.harness import Harness, make_orchestrator
+from tests.support.orchestrator import Harness, make_orchestrator
 from webhook.store import Deployment, Store
 
 

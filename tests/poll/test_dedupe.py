@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.webhook.conftest import run_coroutine
+from tests.support.clocks import run_coroutine
 from webhook.dedupe import MISSED_REASON
 from webhook.store import DeliveryStatus, NewDeployment, Store
 from webhook.store.states import DeploymentKind

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.poll.conftest import WAIT_LIMIT, ServiceFactory
+from tests.support.polled import WAIT_LIMIT, PolledFactory
 from webhook.dedupe import MISSED_REASON
 from webhook.store.states import DeploymentState
 
@@ -21,7 +21,7 @@ def _wait_state(service, deployment_id: int, state: DeploymentState) -> None:
 
 
 def test_a_push_whose_delivery_was_dropped_deploys_within_one_interval(
-    start_polled: ServiceFactory,
+    start_polled: PolledFactory,
 ):
     interval = 1.5
     service = start_polled(interval, deploy=True)
@@ -41,7 +41,7 @@ def test_a_push_whose_delivery_was_dropped_deploys_within_one_interval(
     assert service.deployments_of(delivered)[0].reason == "push to main by alice"
 
 
-def test_a_delivered_push_is_not_deployed_again_by_the_poll(start_polled: ServiceFactory):
+def test_a_delivered_push_is_not_deployed_again_by_the_poll(start_polled: PolledFactory):
     service = start_polled(0.2)
     sha = service.repo.commit_app("one")
     assert service.push_delivered(sha).status_code == 202
@@ -51,7 +51,7 @@ def test_a_delivered_push_is_not_deployed_again_by_the_poll(start_polled: Servic
     assert service.poll_checks("missed") == 0
 
 
-def test_a_late_delivery_of_a_polled_push_is_not_deployed_again(start_polled: ServiceFactory):
+def test_a_late_delivery_of_a_polled_push_is_not_deployed_again(start_polled: PolledFactory):
     service = start_polled(0.2)
     sha = service.repo.commit_app("one")
     polled = service.wait_for_deployment(sha)
@@ -65,7 +65,7 @@ def test_a_late_delivery_of_a_polled_push_is_not_deployed_again(start_polled: Se
 
 @pytest.mark.parametrize(("interval", "git_runs"), [(0, False), (0.1, True)])
 def test_poll_off_means_no_git_traffic(
-    start_polled: ServiceFactory,
+    start_polled: PolledFactory,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     interval: float,

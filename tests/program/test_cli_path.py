@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.real_stack import (
+from tests.support.real_stack import (
     REPO_ROOT,
     docker_inspect,
     make_real_stack,

@@ -14,8 +14,8 @@ import pytest
 
 from components.compose.docker_compose import compose_config
 from components.compose_stack import ComposeTranslationError
-from tests.conftest import corpus_entries
-from tests.program.harness import run_program
+from tests.support.paths import corpus_entries
+from tests.support.program_run import run_program
 
 
 def _expected_containers(service: dict) -> int:

@@ -11,11 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.program.harness import REPO_ROOT
+from tests.support.program_run import REPO_ROOT
 
 PROBE = """
 import json, sys
-from tests.program.harness import run_program
+from tests.support.program_run import run_program
 run = run_program("imports", json.loads(sys.argv[1]))
 print(json.dumps({"github": "pulumi_github" in sys.modules, "outputs": sorted(run.outputs)}))
 """

@@ -10,7 +10,7 @@ import pytest
 from components.compose.docker_compose import ComposeConfigError
 from components.compose_stack import ComposeTranslationError, images
 from components.config import ConfigError
-from tests.program.harness import ProgramRun, run_program, stack_config
+from tests.support.program_run import ProgramRun, run_program, stack_config
 
 CONTAINER = "docker:index/container:Container"
 PROD_SECRETS = {

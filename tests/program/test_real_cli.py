@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 
-from tests.real_stack import docker_inspect
+from tests.support.real_stack import docker_inspect
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 

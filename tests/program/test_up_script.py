@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.real_stack import RealStack
+from tests.support.real_stack import RealStack
 
 
 def _fake(bin_dir: Path, name: str, body: str) -> None:

@@ -1,4 +1,4 @@
-"""A real headless Chromium (Debian's) driven through playwright-core (tests/ui/driver.cjs).
+"""A real headless Chromium (Debian's) driven through playwright-core (tests/support/driver.cjs).
 
 `Browser` runs one driver process with a fresh profile (its own --user-data-dir: no
 cookies from any other test) and one page, and sends it one command at a time.

@@ -7,7 +7,7 @@ import pty
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # What CI logs look like to a program: not a terminal, but colour asked for.
 CI_ENV = {"CI": "true", "GITHUB_ACTIONS": "true", "FORCE_COLOR": "1", "TERM": "xterm-256color"}
 

@@ -4,9 +4,7 @@ fake GitHub."""
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,14 +13,12 @@ from typing import Any
 
 import httpx
 
-from tests.live_server import serve_on_loopback
-from tests.orchestrator.harness import FAST, WAIT_LIMIT
+from tests.support.orchestrator import FAST, WAIT_LIMIT
+from tests.support.service import running_service, signed_delivery
 from webhook.feedback.feedback import FeedbackConfig, FeedbackService
 from webhook.feedback.github_api import GitHubClient
 from webhook.feedback.retry_policy import RetryPolicy
 from webhook.feedback.wiring import GitHubFeedback
-from webhook.http.app import create_app
-from webhook.http.signature import sign
 from webhook.orchestrator import Orchestrator, OrchestratorSettings, build_orchestrator
 from webhook.runners.base import StackRunner
 from webhook.settings import Settings
@@ -55,14 +51,8 @@ class LiveService:
 
     def deliver(self, event: str, payload: dict[str, Any]) -> httpx.Response:
         """POST a signed delivery to /hooks/github, as GitHub does."""
-        body = json.dumps(payload).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-GitHub-Event": event,
-            "X-GitHub-Delivery": str(uuid.uuid4()),
-            "X-Hub-Signature-256": sign(SECRET.encode(), body),
-        }
-        return httpx.post(f"{self.url}/hooks/github", content=body, headers=headers, timeout=10)
+        signed = signed_delivery(event, payload, secret=SECRET)
+        return httpx.post(f"{self.url}/hooks/github", **signed, timeout=10)
 
     def settle(self) -> None:
         """Wait until the orchestrator is idle and every feedback call was made."""
@@ -96,23 +86,36 @@ def live_service(
         # test's commit and its delivery would queue the push first and answer it `duplicate`.
         poll_interval_seconds=0,
     )
-    store = Store.open(settings.database_path)
     client = GitHubClient(
         token, base_url=github_url, policy=RetryPolicy(backoff_base=0.05), sleep=time.sleep
     )
-    feedback = GitHubFeedback(
-        FeedbackService(client, FeedbackConfig(repository, stack, "http://slipway.test")),
-        store=store,
-    )
-    orchestrator = build_orchestrator(settings, store, runner, config, observer=feedback)
-    mirror = orchestrator.pipeline.mirror
-    worktree_spy = Spy(mirror.worktree)
-    mirror.worktree = worktree_spy  # type: ignore[method-assign]
-    open_spy = Spy(runner.open)
-    runner.open = open_spy  # type: ignore[method-assign]
-    try:
-        with serve_on_loopback(create_app(settings, store, orchestrator)) as url:
-            yield LiveService(url, store, orchestrator, feedback, worktree_spy, open_spy)
-    finally:
-        feedback.close()
-        store.close()
+    built: dict[str, Any] = {}
+
+    def orchestrate(settings: Settings, store: Store) -> Orchestrator:
+        """The orchestrator with GitHub feedback as its observer, and spies on its checkouts
+        and stack openings."""
+        feedback = GitHubFeedback(
+            FeedbackService(client, FeedbackConfig(repository, stack, "http://slipway.test")),
+            store=store,
+        )
+        orchestrator = build_orchestrator(settings, store, runner, config, observer=feedback)
+        mirror = orchestrator.pipeline.mirror
+        built["worktree_spy"] = Spy(mirror.worktree)
+        mirror.worktree = built["worktree_spy"]  # type: ignore[method-assign]
+        built["open_spy"] = Spy(runner.open)
+        runner.open = built["open_spy"]  # type: ignore[method-assign]
+        built["feedback"] = feedback
+        return orchestrator
+
+    # Feedback is closed once the service has stopped, before its store is.
+    with running_service(
+        state_dir, settings=settings, queue=orchestrate, on_stop=lambda: built["feedback"].close()
+    ) as service:
+        yield LiveService(
+            service.url,
+            service.store,
+            service.queue,  # type: ignore[arg-type]
+            built["feedback"],
+            built["worktree_spy"],
+            built["open_spy"],
+        )

@@ -23,6 +23,7 @@ import httpx
 
 from components.deploy_service.caddy import CaddySite, render_caddyfile
 from tests.support.local_process import free_loopback_port
+from tests.support.service import ServeProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CADDY = Path(sys.executable).parent / "caddy"
@@ -59,31 +60,20 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def running_service(state_dir: Path, **settings: str) -> Iterator[str]:
-    """`python -m webhook serve` on a free loopback port; yields `127.0.0.1:<port>`.
+    """`python -m webhook serve` on a free loopback port, run from the state directory (like
+    the image's volume) and trusting the proxy on 127.0.0.1; yields `127.0.0.1:<port>`.
     `settings` are more environment variables, e.g. SLIPWAY_HOOK_RATE_LIMIT."""
+    defaults = {"SLIPWAY_WEBHOOK_SECRET": SECRET, "SLIPWAY_TRUSTED_PROXIES": '["127.0.0.1"]'}
+    state_dir.mkdir(parents=True, exist_ok=True)
     port = free_loopback_port()
-    env = {
-        **os.environ,
-        "SLIPWAY_WEBHOOK_SECRET": SECRET,
-        "SLIPWAY_HOST": "127.0.0.1",
-        "SLIPWAY_PORT": str(port),
-        "SLIPWAY_STATE_DIR": str(state_dir),
-        "SLIPWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
-        "PYTHONPATH": str(REPO_ROOT),  # run from the state directory, like the image's volume
-        **settings,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "webhook", "serve"],
-        cwd=state_dir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = ServeProcess(
+        state_dir, port, settings=settings, defaults=defaults, cwd=state_dir,
+        startup_limit=STARTUP_LIMIT,
+    )  # fmt: skip
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz")
         yield f"127.0.0.1:{port}"
     finally:
-        _stop(process)
+        server.stop()
 
 
 def local_caddy_config(caddyfile_json: dict, listen: str, upstream: str, storage: Path) -> dict:

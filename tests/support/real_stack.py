@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.support.local_process import free_loopback_port as free_port
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 _NOT_COPIED = shutil.ignore_patterns(
     ".venv", ".git", "node_modules", "var", ".pulumi-state", "bench", "tests", "docs", "__pycache__"
 )

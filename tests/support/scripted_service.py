@@ -11,11 +11,9 @@ import queue
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from tests.live_server import serve_on_loopback
-from webhook.http.app import create_app
+from tests.support.service import Service, running_service
 from webhook.settings import Settings
 from webhook.store import Store
 from webhook.store.states import DeploymentKind
@@ -78,21 +76,18 @@ class ScriptedQueue:
                 self.busy -= 1
 
 
-@dataclass
-class RealService:
-    url: str
-    store: Store
+RealService = Service  # url, store (and settings, queue, a client)
 
 
 @contextmanager
-def real_service(state_dir: Path, **settings: object) -> Iterator[RealService]:
+def real_service(state_dir: Path, **settings: object) -> Iterator[Service]:
     config = Settings(
         webhook_secret=SECRET, api_token=TOKEN, state_dir=state_dir, stack="prod", **settings
     )
-    store = Store.open(config.database_path)
-    app = create_app(config, store, ScriptedQueue(store))
-    try:
-        with serve_on_loopback(app, startup_limit=STARTUP_LIMIT) as url:
-            yield RealService(url, store)
-    finally:
-        store.close()
+    with running_service(
+        state_dir,
+        settings=config,
+        queue=lambda _, store: ScriptedQueue(store),
+        startup_limit=STARTUP_LIMIT,
+    ) as service:
+        yield service

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.browser import Browser
-from tests.ui.conftest import TOKEN, ServiceFactory
-from tests.ui.seed import seed_history, sha_of
+from tests.support.browser import Browser
+from tests.support.seed import seed_history, sha_of
+from tests.support.service import TOKEN, ServiceFactory
 from webhook.store import NewDeployment
 from webhook.store.states import DeploymentKind, DeploymentState
 

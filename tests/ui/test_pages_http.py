@@ -9,8 +9,8 @@ import time
 
 import httpx
 
-from tests.ui.conftest import TOKEN, Service, ServiceFactory
-from tests.ui.seed import seed_history, sha_of
+from tests.support.seed import seed_history, sha_of
+from tests.support.service import TOKEN, Service, ServiceFactory
 from webhook.http.ui.auth import CSRF_HEADER, SESSION_COOKIE
 from webhook.http.ui.live import LiveStreams
 from webhook.store import NewDeployment

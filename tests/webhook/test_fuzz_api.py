@@ -22,8 +22,14 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.live_server import serve_on_loopback
-from tests.webhook.conftest import SECRET, TOKEN, ListQueue, make_settings, signed_delivery
+from tests.support.service import (
+    SECRET,
+    TOKEN,
+    ListQueue,
+    make_settings,
+    serve_on_loopback,
+    signed_delivery,
+)
 from webhook.http.app import create_app
 from webhook.store import Store
 

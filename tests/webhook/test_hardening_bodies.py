@@ -9,7 +9,7 @@ import socket
 import httpx
 import pytest
 
-from tests.webhook.conftest import TOKEN, Service, ServiceFactory
+from tests.support.service import TOKEN, Service, ServiceFactory
 from webhook.http.limits import SMALL_BODY_BYTES
 
 # Every route that exists, with the method it answers (the hook has its own, larger limit).

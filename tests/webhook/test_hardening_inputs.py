@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.webhook.conftest import Service, signed_delivery
+from tests.support.service import Service, signed_delivery
 from webhook.feedback.github_api import GitHubClient
 from webhook.http.ui import auth
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.webhook.conftest import Service
+from tests.support.service import Service
 
 
 def test_same_signed_push_with_a_new_delivery_id_is_not_deployed_again(

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.webhook.conftest import TOKEN, Service, ServiceFactory
+from tests.support.service import TOKEN, Service, ServiceFactory
 from webhook.http.ui import auth
 
 

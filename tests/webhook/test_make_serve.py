@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.support.local_process import free_loopback_port as free_port
-from tests.webhook.conftest import signed_delivery
+from tests.support.service import signed_delivery
 from tests.webhook.test_settings import run_cli
 from webhook.devvalues import provide
 

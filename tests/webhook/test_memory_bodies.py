@@ -16,8 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.local_process import free_loopback_port
-from tests.webhook.conftest import TOKEN
-from tests.webhook.test_restart import ServeProcess
+from tests.support.service import TOKEN, ServeProcess
 
 PEAK_RSS_BOUND = 150 * 1024 * 1024  # docs/webhook.md, "Limits"
 BODY = 128 * 1024 * 1024

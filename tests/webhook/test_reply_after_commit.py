@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.webhook.conftest import ServiceFactory, signed_delivery
+from tests.support.service import ServiceFactory, signed_delivery
 
 
 class GatedConnection:

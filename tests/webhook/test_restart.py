@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,64 +14,7 @@ import httpx
 import pytest
 
 from tests.support.local_process import free_loopback_port as free_port
-from tests.webhook.conftest import BRANCH, SECRET, TOKEN, signed_delivery
-
-REPO = Path(__file__).resolve().parents[2]
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-class ServeProcess:
-    """`python -m webhook serve` as a child process. `settings` override the test defaults
-    (without SLIPWAY_REPO_URL nothing deploys); `own_group` starts it in a process group of
-    its own, so that everything it starts can be killed with it."""
-
-    def __init__(
-        self,
-        state_dir: Path,
-        port: int,
-        *,
-        settings: Mapping[str, str] | None = None,
-        own_group: bool = False,
-        startup_limit: float = 30,
-    ) -> None:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "SLIPWAY_WEBHOOK_SECRET": SECRET,
-            "SLIPWAY_API_TOKEN": TOKEN,
-            "SLIPWAY_BRANCH": BRANCH,
-            "SLIPWAY_STATE_DIR": str(state_dir),
-            "SLIPWAY_HOOK_RATE_LIMIT": "100000/minute",
-            "SLIPWAY_API_RATE_LIMIT": "100000/minute",
-        }
-        env.pop("SLIPWAY_REPO_URL", None)
-        env.update(settings or {})
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = state_dir.parent / f"serve-{port}.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "webhook", "serve", "--port", str(port)],
-            env=env,
-            cwd=state_dir.parent,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=own_group,
-        )
-        deadline = time.monotonic() + startup_limit
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve exited: {self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"serve did not come up in {startup_limit:g} s")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+from tests.support.service import AUTH, ServeProcess, signed_delivery
 
 
 @pytest.fixture

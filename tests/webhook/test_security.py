@@ -15,14 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.webhook.conftest import (
-    SECRET,
-    TOKEN,
-    Service,
-    ServiceFactory,
-    run_coroutine,
-    signed_delivery,
-)
+from tests.support.clocks import run_coroutine
+from tests.support.service import SECRET, TOKEN, Service, ServiceFactory, signed_delivery
 from webhook.http import signature
 from webhook.http.hooks import BodyTooLarge, read_body
 from webhook.http.signature import sign, signature_problem

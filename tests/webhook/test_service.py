@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.webhook.conftest import BRANCH, ListQueue, Service, ServiceFactory
+from tests.support.service import BRANCH, ListQueue, Service, ServiceFactory
 from webhook.store import DeliveryStatus
 from webhook.store.states import DeploymentKind, DeploymentState
 

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tests.support.local_process import free_loopback_port as free_port
-from tests.webhook.test_restart import AUTH, REPO, ServeProcess
+from tests.support.service import AUTH, ServeProcess
+from tests.support.service import REPO_ROOT as REPO
 from webhook.statelock import LOCK_NAME, StateDirBusy, StateDirLock, parse_holder
 from webhook.store import NewDeployment, Store
 from webhook.store.states import DeploymentKind, DeploymentState

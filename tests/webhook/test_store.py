@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.webhook.conftest import run_coroutine
+from tests.support.clocks import run_coroutine
 from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue
 from webhook.store import MIGRATIONS, DeliveryStatus, NewDeployment, NotFound, Store
 from webhook.store.states import DeploymentKind, DeploymentState, InvalidTransition

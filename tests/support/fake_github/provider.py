@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.github.fake_answers import Answer
-from tests.github.fake_repo_state import RepoState
+from tests.support.fake_github.answers import Answer
+from tests.support.fake_github.repo_state import RepoState
 
 PREFIX = "/api/v3"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -15,7 +15,7 @@ from typing import Any
 
 from nacl.public import PrivateKey, SealedBox
 
-from tests.github.fake_answers import Answer, invalid, not_found, now
+from tests.support.fake_github.answers import Answer, invalid, not_found, now
 
 REPO_SCOPE = ""  # the scope key of repository-wide secrets; environments use their name
 

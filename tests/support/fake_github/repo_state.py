@@ -1,7 +1,7 @@
-"""The in-memory repository behind tests/github/fake_rest_api.py: owner, branches, file
+"""The in-memory repository behind tests/support/fake_github/provider.py: owner, branches, file
 contents and commits. Each handler takes the route's parameters plus `query` and `body` and
 returns an `Answer` shaped like GitHub's documented response. Secrets, environments and
-webhooks are in fake_repo_settings.py."""
+webhooks are in repo_settings.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.github.fake_answers import Answer, invalid, not_found, now
-from tests.github.fake_repo_settings import RepoSettings
+from tests.support.fake_github.answers import Answer, invalid, not_found, now
+from tests.support.fake_github.repo_settings import RepoSettings
 
 BOT = {"name": "slipway-bot", "email": "slipway-bot@users.noreply.example.com"}
 
