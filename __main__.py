@@ -36,6 +36,26 @@ def plan_compose(config: StackConfig) -> StackPlan | None:
     return with_release(plan, config.release or release_in_checkout(Path.cwd()))
 
 
+def build_swarm(config: StackConfig, provider: docker.Provider) -> None:
+    """`slipway:target: swarm`: the Compose services as Swarm services through the manager
+    at `slipway:dockerHost` (components/swarm_stack, docs/swarm.md); exports `services` and
+    `converged` (an `up` fails when a service does not converge in time)."""
+    from components.swarm_stack.component import SwarmStack
+    from components.swarm_stack.reader import load_swarm_plan
+
+    plan = load_swarm_plan(
+        config.compose_files, project=config.compose_project, profiles=config.profiles
+    )
+    stack = SwarmStack(
+        plan.project,
+        plan,
+        config.docker_host,
+        opts=pulumi.ResourceOptions(providers={"docker": provider}),
+    )
+    pulumi.export("services", stack.services)
+    pulumi.export("converged", stack.converged)  # each service's converge wait (swarm.md)
+
+
 def refuse_deploy_service(plan: StackPlan) -> None:
     """App stacks never run the deploy service (it would replace itself during an `up`)."""
     problems = deploy_service_problems(plan)
@@ -103,12 +123,15 @@ def main() -> None:
     if config.role == "control":
         build_deploy_service(config, build_docker_provider(config))
         return
-    compose_plan = plan_compose(config)
+    swarm = config.target == "swarm"
+    compose_plan = None if swarm else plan_compose(config)
     if compose_plan is not None:
         refuse_deploy_service(compose_plan)
     github_spec = plan_github(config)
     provider = build_docker_provider(config)
-    if compose_plan is not None:
+    if swarm:
+        build_swarm(config, provider)
+    elif compose_plan is not None:
         copy_project_binds(compose_plan)
         build_compose(compose_plan, provider, config.docker_host)
     if github_spec is not None:

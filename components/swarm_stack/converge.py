@@ -1,0 +1,116 @@
+"""Wait until a Swarm service has converged on what was declared, with a deadline.
+
+The docker provider's own converge wait refuses global services and cannot tell a
+service Swarm rolled back by itself from one that updated, so `up` waits here instead:
+converged means no update in progress, every task Swarm wants running is running (a task
+with a healthcheck runs only once healthy) and runs the declared image. Swarm's own
+rollback or a paused update fails at once, naming the service and Swarm's reason.
+`verdict` is pure; `wait_converged` asks the manager through the docker CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+DEADLINE_SECONDS = 180.0  # per service and `up`: a deployment never waits longer
+_POLL_SECONDS = 1.0
+_TIMEOUT = 30
+_FAILED_STATES = {
+    "paused": "Swarm paused its update",
+    "rollback_started": "Swarm is rolling it back",
+    "rollback_paused": "Swarm paused its rollback",
+    "rollback_completed": "Swarm rolled it back",
+}
+
+
+class ConvergeError(Exception):
+    """A service did not converge; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    done: bool
+    failed: bool
+    detail: str
+
+
+def verdict(
+    name: str, image: str, service: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]]
+) -> Verdict:
+    """Whether `service` (docker service inspect) with `tasks` (docker inspect of its tasks)
+    runs `image` everywhere Swarm wants it to run."""
+    status = service.get("UpdateStatus") or {}
+    state = status.get("State") or ""
+    if state in _FAILED_STATES:
+        why = status.get("Message") or "no reason given"
+        return Verdict(False, True, f"service {name}: {_FAILED_STATES[state]} ({why})")
+    wanted = [t for t in tasks if t.get("DesiredState") == "running"]
+    running = [t for t in wanted if (t.get("Status") or {}).get("State") == "running"]
+    current = [t for t in running if _task_image(t) == _plain(image)]
+    mode = (service.get("Spec") or {}).get("Mode") or {}
+    replicas = (mode.get("Replicated") or {}).get("Replicas")
+    expected = replicas if replicas is not None else max(len(wanted), 1)
+    detail = f"service {name}: {len(current)}/{expected} tasks running {image}"
+    if state == "updating":
+        return Verdict(False, False, f"{detail}, update in progress")
+    if len(current) >= expected and len(current) == len(wanted):
+        return Verdict(True, False, detail)
+    errors = [(t.get("Status") or {}).get("Err") for t in tasks]
+    last = next((e for e in reversed(errors) if e), None)
+    return Verdict(False, False, f"{detail}" + (f"; a task failed: {last}" if last else ""))
+
+
+def _plain(image: str) -> str:
+    return image.split("@", 1)[0]
+
+
+def _task_image(task: Mapping[str, Any]) -> str:
+    spec = (task.get("Spec") or {}).get("ContainerSpec") or {}
+    return _plain(str(spec.get("Image", "")))
+
+
+def wait_converged(
+    name: str, image: str, docker_host: str | None, deadline: float = DEADLINE_SECONDS
+) -> str:
+    """Poll the manager until `name` converged on `image`; the final detail, or ConvergeError."""
+    env = {**os.environ, **({"DOCKER_HOST": docker_host} if docker_host else {})}
+    end = time.monotonic() + deadline
+    seen = Verdict(False, False, f"service {name}: not inspected yet")
+    while time.monotonic() < end:
+        service = _inspect(["service", "inspect", name], env)
+        if service:
+            ids = _docker(["service", "ps", "-q", "--no-trunc", name], env).split()
+            tasks = _inspect(["inspect", *ids], env, many=True) if ids else []
+            seen = verdict(name, image, service[0], tasks)
+            if seen.failed:
+                raise ConvergeError(seen.detail)
+            if seen.done:
+                return seen.detail
+        time.sleep(_POLL_SECONDS)
+    raise ConvergeError(f"{seen.detail}: not converged within {deadline:.0f} s")
+
+
+def _docker(args: list[str], env: Mapping[str, str]) -> str:
+    try:
+        done = subprocess.run(
+            ["docker", *args], capture_output=True, text=True, timeout=_TIMEOUT, env=dict(env),
+            check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def _inspect(args: list[str], env: Mapping[str, str], many: bool = False) -> list[dict]:
+    text = _docker(args, env).strip()
+    try:
+        found = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return found if isinstance(found, list) else []
