@@ -100,6 +100,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave docs/performance.md alone"
+    )
     options = parser.parse_args()
     chained = measure(options.services, 10, options.repeat)
     flat = measure(options.services, 1, options.repeat)

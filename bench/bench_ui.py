@@ -88,6 +88,9 @@ def measure(url: str, rounds: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave docs/performance.md alone"
+    )
     rounds = parser.parse_args().rounds
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="slipway-bench-ui-") as work:
