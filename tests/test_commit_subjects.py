@@ -15,6 +15,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BASE = "c80a22fd5d3602dbbfb2886547b193bcc02070c5"  # HEAD when the rule was added
 LIMIT = 72
+# Commits after BASE that broke the rule before it was known; history is shared, so they
+# are not rewritten. Add none: reword yours before pushing.
+EXEMPT = {"b5df2f7", "1f2dc99"}  # by parallel sessions, minutes after the rule was added
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +29,7 @@ def long_subjects(log: str, limit: int = LIMIT) -> list[str]:
     found = []
     for line in log.splitlines():
         sha, _, subject = line.partition(" ")
-        if len(subject) > limit:
+        if len(subject) > limit and sha[:7] not in EXEMPT:
             found.append(f"{sha} ({len(subject)} chars): {subject}")
     return found
 
@@ -34,7 +37,7 @@ def long_subjects(log: str, limit: int = LIMIT) -> list[str]:
 def test_new_commit_subjects_are_at_most_72_characters() -> None:
     if _git("cat-file", "-e", f"{BASE}^{{commit}}").returncode != 0:
         pytest.skip(f"commit {BASE[:12]} is not in this clone's history (shallow or no .git)")
-    log = _git("log", "--no-merges", "--format=%h %s", f"{BASE}..HEAD")
+    log = _git("log", "--no-merges", "--abbrev=7", "--format=%h %s", f"{BASE}..HEAD")
     assert log.returncode == 0, log.stderr
     long = long_subjects(log.stdout)
     assert not long, (

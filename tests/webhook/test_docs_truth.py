@@ -248,9 +248,11 @@ def _ignored(path: str) -> bool:
 
 
 def _exists(path: str) -> bool:
+    """A file or folder, a glob, a module without `.py`, or `module.name` (an attribute)."""
     if "*" in path:
         return any(REPO.glob(path))
-    return (REPO / path).exists() or (REPO / f"{path}.py").exists()
+    module = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
+    return any((REPO / name).exists() for name in (path, f"{path}.py", f"{module}.py"))
 
 
 @functools.cache
@@ -351,7 +353,7 @@ def test_the_path_check_finds_a_stale_path(tmp_path: Path) -> None:
         "(webhook.md#no-such-section)",
     ]
     fine = "webhook/http/app.py, bench/bench_*.py, bench/<name>.py, [r](runbook.md#states), "
-    fine += ".venv/bin/python, webhook/runners/up_report"
+    fine += ".venv/bin/python, webhook/runners/up_report, bench/performance_doc.write_section"
     assert list(stale_paths(fine, guide, files)) == []
 
 
