@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian's chromium and chromium-driver for the browser tests (tests/ui/test_browser.py,
+# Debian's chromium and chromium-driver for the browser tests (tests/webhook/http/ui/test_browser.py,
 # marker `browser`), installed with apt when missing. Idempotent: nothing happens when
 # /usr/bin/chromium is there. Installs only as root on a Debian-like system; anywhere else
 # it says what to install and exits 0, so the browser tests skip with that reason (or fail

@@ -1,6 +1,6 @@
 """Every project command line prints plain text: the same in a terminal, a CI log and a pipe.
 
-(The migration CLI's own messages: tests/compose/test_cli_output.py.)
+(The migration CLI's own messages: tests/components/compose/test_cli_output.py.)
 """
 
 from __future__ import annotations

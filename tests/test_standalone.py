@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-CORPUS_TESTS = ["tests/compose/test_corpus.py", "tests/program/test_corpus.py"]
+CORPUS_TESTS = [
+    "tests/components/compose/test_corpus.py",
+    "tests/components/compose_stack/test_corpus.py",
+]
 
 
 def test_no_doc_sends_readers_outside_the_repository(repo_root: Path) -> None:

@@ -31,7 +31,7 @@ import httpx
 import pytest
 
 from tests.e2e.demo_repo import DemoRepo, git
-from tests.feedback.test_end_to_end import push
+from tests.support.payloads import push
 from webhook.http.signature import sign
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""The deploy loop on the real parts (tests/e2e, tests/cutover, benches): the service with
+"""The deploy loop on the real parts (tests/e2e, tests/webhook/cutover, benches): the service with
 the Automation API runner deploying a demo repository, GitHub the loopback fake; a routed
 variant behind the Caddy proxy, and a traffic thread that counts which release answers."""
 

@@ -82,7 +82,7 @@ def live_service(
         stack=stack,
         branch="main",
         api_token=API_TOKEN,
-        # Deliveries drive these tests (the poll has its own, tests/poll): a poll between a
+        # Deliveries drive these tests (the poll has its own, tests/webhook/poll): a poll between a
         # test's commit and its delivery would queue the push first and answer it `duplicate`.
         poll_interval_seconds=0,
     )

@@ -1,4 +1,4 @@
-"""The service polling a real git repository (tests/poll): what it stored and counted."""
+"""The service polling a real git repository (tests/webhook/poll): what it stored and counted."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Run the whole Pulumi program (`__main__.py`) under Pulumi's mocks and record what it declares.
 
 Config comes from `Pulumi.<stack>.yaml` the way the CLI hands it to the program: strings as
-is, lists and maps as JSON text. Used by tests/program and bench/bench_program.py.
+is, lists and maps as JSON text. Used by tests/components/compose_stack and bench/bench_program.py.
 """
 
 from __future__ import annotations

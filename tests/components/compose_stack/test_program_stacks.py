@@ -1,5 +1,5 @@
 """The whole Pulumi program under Pulumi's mocks, for the `sample` and `prod` stack configs
-(the `dev` demo stack runs for real in tests/program/test_real_cli.py)."""
+(the `dev` demo stack runs for real in tests/components/compose_stack/test_real_cli.py)."""
 
 from __future__ import annotations
 

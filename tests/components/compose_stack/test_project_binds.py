@@ -16,7 +16,7 @@ from components.compose_stack.project_binds import (
     copy_commit_files,
 )
 from components.compose_stack.report import HostFacts
-from tests.program.test_translate import _one
+from tests.components.compose_stack.test_translate import _one
 from tests.support.program_run import run_program
 
 BINDS = "/var/lib/slipway/binds/stack-prod"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.program.test_fidelity import container, deploy
+from tests.components.compose_stack.test_fidelity import container, deploy
 
 
 def _image(run, name: str = "p-s-image") -> dict:

@@ -1,7 +1,7 @@
 """`up`'s outputs and change counts read from its engine events (webhook/runners/up_report).
 
 The events here are the JSON the CLI streams (shapes as in its event log); the real CLI's
-side is in tests/program/test_real_cli.py.
+side is in tests/components/compose_stack/test_real_cli.py.
 """
 
 from __future__ import annotations

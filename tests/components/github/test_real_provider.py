@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from components.github.workflow import WORKFLOW_PATH, WorkflowSpec, render_workflow
-from tests.github.provider_stack import GitHubSide, make_github_stack
+from tests.components.github.provider_stack import GitHubSide, make_github_stack
 from tests.support.fake_github.provider import FakeGitHubApi
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.slow]

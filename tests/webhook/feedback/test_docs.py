@@ -30,5 +30,5 @@ def test_the_documented_example_comment_is_the_rendered_one(repo_root: Path) -> 
     docs = (repo_root / "docs" / "github.md").read_text()
     assert f"````markdown\n{example_comment()}\n````" in docs, (
         "docs/github.md's example comment is out of date: render it again with "
-        "tests/feedback/test_docs.py:example_comment()"
+        "tests/webhook/feedback/test_docs.py:example_comment()"
     )
