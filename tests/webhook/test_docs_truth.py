@@ -336,7 +336,7 @@ def test_every_path_the_docs_and_comments_name_exists() -> None:
         f"{path.relative_to(REPO)}:{number}: {word}"
         for path in _prose_files()
         for number, line in _prose_lines(path)
-        for word in stale_paths(line, path, files)
+        for word in dict.fromkeys(stale_paths(line, path, files))
     ]
     assert not stale, "these name a path the repository does not have:\n" + "\n".join(stale)
 
