@@ -13,9 +13,7 @@ SHA = "a" * 40
 
 
 def login_cookie(service: Service, headers: dict[str, str]) -> str:
-    answer = service.client.post(
-        "/ui/login", data={"token": TOKEN, "next": "/ui"}, headers=headers
-    )
+    answer = service.client.post("/ui/login", data={"token": TOKEN, "next": "/ui"}, headers=headers)
     assert answer.status_code == 303, answer.text
     return answer.headers["set-cookie"]
 
