@@ -105,9 +105,12 @@ def check_health(
     client: httpx.Client | None = None,
     stop: threading.Event | None = None,
     clock: Callable[[], float] = time.monotonic,
+    watch: Callable[[], str | None] | None = None,
 ) -> HealthReport:
     """Poll all targets every `interval` until all pass `consecutive_passes` times in a row
-    (healthy) or the deadline passes (unhealthy). Every probe result goes to `log`."""
+    (healthy) or the deadline passes (unhealthy). Every probe result goes to `log`.
+    `watch`, asked every round, names a failure that ends the wait at once (a container of
+    the release that crashed: webhook/orchestrator/release_watch.py)."""
     if not targets:
         log("health: no healthChecks in the stack outputs; nothing to check")
         return HealthReport(True, 0, "no health checks declared")
@@ -129,6 +132,11 @@ def check_health(
                     f"health: {verdict} {result.target.url} {result.detail} "
                     f"[{tracker.streaks[index]}/{policy.consecutive_passes}]"
                 )
+            failure = watch() if watch is not None else None
+            if failure is not None:
+                log(f"health: FAIL {failure}")
+                summary = f"unhealthy: {failure} (after {rounds} round(s), before the deadline)"
+                return HealthReport(False, rounds, summary, results)
             if tracker.healthy:
                 return HealthReport(True, rounds, f"healthy after {rounds} round(s)", results)
             if clock() + policy.interval_seconds > deadline:

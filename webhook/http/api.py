@@ -97,6 +97,10 @@ class DeployRequest(BaseModel):
     sha: str = Field(pattern=r"^[0-9a-f]{7,40}$", description="commit to deploy (hex)")
     ref: str = Field(default="", max_length=255, description="e.g. refs/heads/main")
     reason: str = Field(default="", max_length=500)
+    force: bool = Field(
+        default=False,
+        description="run a full `up` even when the stack is proved unchanged (docs/runbook.md)",
+    )
 
 
 class RollbackRequest(BaseModel):
@@ -200,6 +204,7 @@ def request_deployment(
         sha=body.sha,
         ref=body.ref,
         reason=body.reason or "requested through the API",
+        force=body.force,
     )
     if idempotency_key is None:
         deployment = store.create_deployment(new)

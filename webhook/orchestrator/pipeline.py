@@ -7,9 +7,11 @@ fails the job without a rollback.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,13 +25,16 @@ from tenacity import (
 )
 
 from webhook.cutover import Cutover
-from webhook.health import HealthConfigError, check_health, parse_health_checks
+from webhook.health import HealthConfigError, HealthReport, check_health, parse_health_checks
 from webhook.orchestrator.checkout import CheckoutError, GitMirror
 from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
+from webhook.orchestrator.fingerprint import FingerprintError, stack_files
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, tell
 from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.reconcile import is_reconcile, reconcile_plan
+from webhook.orchestrator.release_watch import ReleaseWatch
+from webhook.orchestrator.unchanged import PathChoice, UnchangedCheck, record_healthy
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
 from webhook.store import Deployment, Store
 from webhook.store.drift import DriftRecords
@@ -54,6 +59,11 @@ class Pipeline:
     settings: OrchestratorSettings
     observer: DeploymentObserver | None = None
     preflight: Preflight = field(default_factory=Preflight)
+    unchanged: UnchangedCheck | None = None  # None: built on the store; `.drift` is the hook
+
+    def __post_init__(self) -> None:
+        if self.unchanged is None:
+            self.unchanged = UnchangedCheck(self.store)
 
     def run(self, deployment: Deployment, cancel: threading.Event) -> None:
         """Run one `queued` deployment to a final state. `cancel` is set when the shutdown
@@ -89,7 +99,7 @@ class Pipeline:
                 sha,
                 purpose,
                 cancel,
-                on_verify=lambda: journal.state(S.VERIFYING, "up finished; checking health"),
+                on_verify=lambda note: journal.state(S.VERIFYING, f"{note}; checking health"),
                 on_healthy=lambda: journal.state(
                     S.SUCCEEDED, f"{sha[:12]} is healthy", rolled_back_to=sha if by_hand else None
                 ),
@@ -143,7 +153,7 @@ class Pipeline:
                 target,
                 "rollback",
                 cancel,
-                on_verify=lambda: journal.line("rollback: up finished; checking health"),
+                on_verify=lambda note: journal.line(f"rollback: {note}; checking health"),
                 on_healthy=lambda: journal.state(
                     S.ROLLED_BACK, f"{target[:12]} is deployed again and healthy"
                 ),
@@ -193,11 +203,12 @@ class Pipeline:
         purpose: str,
         cancel: threading.Event,
         *,
-        on_verify: Callable[[], None],
+        on_verify: Callable[[str], None],
         on_healthy: Callable[[], None],
     ) -> tuple[bool, str]:
-        """Check out `sha`, `up`, check health; (healthy, summary). Raises on checkout and
-        `up` failures. `on_healthy` runs before the healthy-commit tag is set."""
+        """Check out `sha`, `up` (or prove the stack unchanged and skip it), check health;
+        (healthy, summary). Raises on checkout and `up` failures. `on_verify` gets the path
+        taken; `on_healthy` runs before the healthy-commit tag is set."""
         stack = journal.deployment.stack
         with self.mirror.worktree(sha, self._worktree_name(journal)) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
@@ -205,32 +216,85 @@ class Pipeline:
             # Names routed containers (docs/cutover.md): a file in the throw-away checkout, not
             # stack config, whose write would wait for the stack's lock.
             (tree / RELEASE_FILE).write_text(self._release_name(journal, purpose))
-            message = self._message(journal, sha, purpose)
-            journal.line(f"{purpose}: up starting ({message})")
-            outputs = self._retry_locked(
-                lambda: self._up(session, journal, message, purpose), journal, cancel
-            )
-            journal.line(f"{purpose}: up finished")
-            on_verify()
-            targets = parse_health_checks(outputs.get("healthChecks"))
-            if outputs.get("routing"):  # routed services: gate, switch, watch (webhook/cutover)
-                cutover = Cutover.from_settings(self.settings, binds_root(self.mirror.state_dir))
-                report = cutover.run(outputs["routing"], targets, journal.line, cancel)
+            choice = self._choose_path(journal, tree, session)
+            fingerprint = choice.fingerprint
+            apply_id = self.store.record_apply(
+                journal.id, stack, sha, purpose, choice.path, choice.reason,
+                fingerprint.digest if fingerprint else "",
+                json.dumps(fingerprint.parts if fingerprint else {}),
+            )  # fmt: skip
+            if choice.unchanged:  # recorded before it takes effect, like every step
+                journal.line(f"{purpose}: up skipped: {choice.reason}")
+                outputs = choice.outputs or {}
+                on_verify(f"unchanged: up skipped ({_short(choice.reason)})")
             else:
-                report = check_health(
-                    targets, self.settings.health_policy, journal.line, stop=cancel
+                journal.line(f"{purpose}: full up: {choice.reason}")
+                message = self._message(journal, sha, purpose)
+                journal.line(f"{purpose}: up starting ({message})")
+                outputs = self._retry_locked(
+                    lambda: self._up(session, journal, message, purpose, choice.refresh),
+                    journal,
+                    cancel,
                 )
+                journal.line(f"{purpose}: up finished")
+                on_verify(f"up finished (full up: {_short(choice.reason)})")
+            where = _where(choice) or _project_of(tree, stack)
+            report = self._check(journal, outputs, choice, where, cancel)
             journal.line(f"health: {report.summary}")
             if report.healthy:
                 on_healthy()
+                journal.line(record_healthy(self.store, apply_id, outputs, choice, where))
                 self._tag_healthy(session, sha, journal)
             return report.healthy, report.summary
 
+    def _choose_path(self, journal: Journal, tree: Path, session: StackSession) -> PathChoice:
+        """The unchanged path when it is proved (webhook/orchestrator/unchanged.py), else `up`."""
+        assert self.unchanged is not None
+        env = getattr(session, "env", None) or os.environ
+        try:
+            return self.unchanged.choose(journal.deployment, tree, env)
+        except Exception as error:  # the proof failed to run: doubt, so a full `up`
+            return PathChoice("up", f"the unchanged check failed: {type(error).__name__}: {error}")
+
+    def _check(
+        self,
+        journal: Journal,
+        outputs: dict[str, Any],
+        choice: PathChoice,
+        where: tuple[str, str | None] | None,
+        cancel: threading.Event,
+    ) -> HealthReport:
+        """Health checks of `outputs`: a cutover for routed services (webhook/cutover), else
+        probes while the release's containers are watched (a crash ends the wait at once).
+        On the unchanged path one pass suffices: the same containers, not restarted since,
+        passed the full streak when they were deployed."""
+        targets = parse_health_checks(outputs.get("healthChecks"))
+        if outputs.get("routing"):  # routed services: gate, switch, watch (webhook/cutover)
+            cutover = Cutover.from_settings(self.settings, binds_root(self.mirror.state_dir))
+            return cutover.run(outputs["routing"], targets, journal.line, cancel)
+        policy = self.settings.health_policy
+        if choice.unchanged:
+            policy = replace(policy, consecutive_passes=1)
+        watch = ReleaseWatch(*where).start() if where is not None else None
+        return check_health(
+            targets, policy, journal.line, stop=cancel, watch=watch.problem if watch else None
+        )
+
     def _up(
-        self, session: StackSession, journal: Journal, message: str, purpose: str
+        self,
+        session: StackSession,
+        journal: Journal,
+        message: str,
+        purpose: str,
+        refresh: bool = False,
     ) -> dict[str, Any]:
         """`up`; for a reconcile (webhook/orchestrator/drift.py) `up --refresh`, after
-        removing containers made by hand under the stack's names."""
+        removing containers made by hand under the stack's names. `refresh`: the engine
+        differs from the last healthy apply (unchanged.py), so `up --refresh` reads it
+        first and puts back what was removed or changed by hand."""
+        if refresh and hasattr(session, "reconcile"):
+            journal.line(f"{purpose}: up --refresh (the engine differs from the recorded state)")
+            return session.reconcile(message, journal.line, [])
         if purpose != "deploy" or not is_reconcile(journal.deployment):
             return session.up(message, journal.line)
         evict, notes = reconcile_plan(DriftRecords(self.store), journal.deployment.stack)
@@ -317,6 +381,25 @@ class Pipeline:
 
     def binds_dir(self, stack: str) -> Path:
         return binds_root(self.mirror.state_dir) / self.worktree_name(stack)
+
+
+def _short(reason: str, limit: int = 300) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
+def _where(choice: PathChoice) -> tuple[str, str | None] | None:
+    """(Compose project, Docker host) of the fingerprinted stack, else None."""
+    found = choice.fingerprint
+    return (found.project, found.docker_host) if found is not None else None
+
+
+def _project_of(tree: Path, stack: str) -> tuple[str, str | None] | None:
+    """(Compose project, Docker host) from the checkout's stack config, else None."""
+    try:
+        files = stack_files(tree, stack)
+    except FingerprintError:
+        return None
+    return (files.project, files.docker_host) if files.compose_files else None
 
 
 def binds_root(state_dir: Path) -> Path:

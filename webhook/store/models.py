@@ -61,6 +61,27 @@ class NewDeployment:
     pr_number: int | None = None
     head_repo: str | None = None
     rollback_of: int | None = None
+    force: bool = False  # a full `up` even when the stack is unchanged
+
+
+@dataclass(frozen=True)
+class StackApply:
+    """One `up` of a stack, or one skipped as unchanged; `outputs` and `containers` (JSON
+    texts) are set when its health checks passed."""
+
+    id: int
+    deployment_id: int
+    stack: str
+    sha: str
+    purpose: str
+    path: str  # "up" or "unchanged"
+    reason: str
+    fingerprint: str
+    parts: str
+    outputs: str | None
+    containers: str | None
+    started_at: str
+    healthy_at: str | None
 
 
 Transition = tuple[DeploymentState, str, str | None]

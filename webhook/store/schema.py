@@ -87,6 +87,31 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX drift_checks_by_stack ON drift_checks(stack, id);
     """,
+    # 4: each `up` (or skipped `up`) of a stack, with the fingerprint of what it deployed and,
+    # once healthy, its outputs and the engine's containers (webhook/orchestrator/unchanged.py);
+    # and the deployments asked for with `force` (always a full `up`).
+    """
+    CREATE TABLE stack_applies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+        stack TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        path TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        fingerprint TEXT NOT NULL DEFAULT '',
+        parts TEXT NOT NULL DEFAULT '{}',
+        outputs TEXT,
+        containers TEXT,
+        started_at TEXT NOT NULL,
+        healthy_at TEXT
+    );
+    CREATE INDEX stack_applies_by_stack ON stack_applies(stack, id);
+    CREATE INDEX stack_applies_by_deployment ON stack_applies(deployment_id, id);
+    CREATE TABLE forced_deployments (
+        deployment_id INTEGER PRIMARY KEY REFERENCES deployments(id)
+    );
+    """,
 )
 """Schema migrations, applied in order; `schema_version` records how many ran."""
 

@@ -45,6 +45,8 @@ def insert_deployment(conn: sqlite3.Connection, new: NewDeployment, at: str) -> 
     )
     deployment_id = cursor.lastrowid  # its first state row: trigger deployment_first_state
     assert deployment_id is not None
+    if new.force:
+        conn.execute("INSERT INTO forced_deployments (deployment_id) VALUES (?)", (deployment_id,))
     return Deployment(
         id=deployment_id,
         kind=new.kind,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from webhook.dedupe import POLL_EVENT, poll_key, queued_deploy
-from webhook.store import sql
+from webhook.store import applies, sql
 from webhook.store.models import (
     Delivery,
     DeliveryOutcome,
@@ -19,6 +19,7 @@ from webhook.store.models import (
     Deployment,
     LogLine,
     NewDeployment,
+    StackApply,
     StateChange,
     StoreClosed,
     Transition,
@@ -379,6 +380,53 @@ class Store:
             (deployment_id, after, limit),
         )
         return [LogLine(r["id"], r["deployment_id"], r["line"], r["at"]) for r in rows]
+
+    # -- each `up` of a stack (webhook/orchestrator/unchanged.py)
+
+    def record_apply(
+        self,
+        deployment_id: int,
+        stack: str,
+        sha: str,
+        purpose: str,
+        path: str,
+        reason: str,
+        fingerprint: str = "",
+        parts: str = "{}",
+    ) -> int:
+        """Record an `up` about to start (or skipped: `path` "unchanged"); its id."""
+        return self.write(
+            lambda conn: applies.insert(
+                conn,
+                deployment_id,
+                stack,
+                sha,
+                purpose,
+                path,
+                reason,
+                fingerprint,
+                parts,
+                now_iso(),
+            )
+        )
+
+    def mark_apply_healthy(self, apply_id: int, outputs: str, containers: str) -> None:
+        """The apply's health checks passed: keep what it deployed as the next proof base."""
+        self.write(
+            lambda conn: applies.mark_healthy(conn, apply_id, outputs, containers, now_iso())
+        )
+
+    def newest_apply(self, stack: str) -> StackApply | None:
+        """The stack's last `up` (or skipped one): what the engine should now run."""
+        return applies.newest(self._reader(), stack)
+
+    def applies_of(self, deployment_id: int) -> list[StackApply]:
+        """The deployment's applies, oldest first (its own, then its rollback's)."""
+        return applies.of_deployment(self._reader(), deployment_id)
+
+    def is_forced(self, deployment_id: int) -> bool:
+        """Whether the deployment was asked for with `force` (always a full `up`)."""
+        return applies.is_forced(self._reader(), deployment_id)
 
     # -- the deployments page's sessions
 
