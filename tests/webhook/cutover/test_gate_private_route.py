@@ -1,0 +1,84 @@
+"""The gate is the private route's verdict (issue 34 item 13; real engine and proxy).
+
+No test had a candidate whose container healthcheck passes while its routed health path
+fails, so switching users before the private-route check, or ignoring its verdict, went
+unnoticed. Here r2's container is healthy for Docker but answers 404 on the route's
+health path: users must never reach it, and `live` must stay on r1.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.real_stack import free_port
+from tests.webhook.cutover.test_switch_by_hand import _cutover, _routing, project  # noqa: F401
+from webhook.cutover import engine
+from webhook.health import HealthPolicy
+
+pytestmark = [pytest.mark.docker_engine]
+
+
+def _start(stack: str, release: str, healthz: bool) -> str:
+    name = f"{stack}-web-{release}-1"
+    page = f"mkdir /www && echo release={release} > /www/index.html"
+    if healthz:
+        page += " && echo ok > /www/healthz"
+    engine.docker(
+        "run", "-d", "--name", name, "--network", f"{stack}_default", "--init",
+        "--label", f"{engine.PROJECT_LABEL}={stack}",
+        "--label", f"{engine.RELEASE_LABEL}={release}",
+        "--health-cmd", "true", "--health-interval", "1s",
+        engine.BASE_IMAGE, "sh", "-c", f"{page} && exec httpd -f -p 8080 -h /www",
+    )  # fmt: skip
+    return name
+
+
+def _routed(stack: str, listen: str, release: str, container: str) -> dict:
+    routing = _routing(stack, listen, release, container)
+    routing["services"][0]["health"] = "/healthz"
+    return routing
+
+
+def test_a_candidate_healthy_in_docker_but_failing_its_route_never_gets_users(
+    project: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    listen = f"127.0.0.1:{free_port()}"
+    r1 = _start(project, "r1", healthz=True)
+    first = _cutover(tmp_path, 0).run(
+        _routed(project, listen, "r1", r1), [], print, threading.Event()
+    )
+    assert first.healthy, first.summary
+    r2 = _start(project, "r2", healthz=False)
+    cutover = _cutover(tmp_path, 0)
+    cutover.policy = type(cutover.policy)(
+        gate=HealthPolicy(interval_seconds=0.2, consecutive_passes=1, deadline_seconds=3),
+        watch_seconds=0, drain_seconds=0.2,
+    )  # fmt: skip
+    seen: list[str] = []
+    done = threading.Event()
+
+    def users() -> None:
+        with httpx.Client(timeout=5) as client:
+            while not done.is_set() and len(seen) < 2000:
+                seen.append(client.get(f"http://{listen}/").text.strip())
+
+    traffic = threading.Thread(target=users)
+    traffic.start()
+    lines: list[str] = []
+    try:
+        report = cutover.run(
+            _routed(project, listen, "r2", r2), [], lines.append, threading.Event()
+        )
+    finally:
+        done.set()
+        traffic.join(30)
+    assert engine.container_state(r2).health == "healthy", lines  # Docker's verdict: fine
+    assert not report.healthy and "never received user traffic" in report.summary, report
+    assert "release=r2" not in seen and seen, (set(seen), lines)
+    live = (tmp_path / "binds" / f"proxy-{project}" / "live").readlink()
+    assert live.name == "r1", live
