@@ -100,8 +100,10 @@ class Pipeline:
                 purpose,
                 cancel,
                 on_verify=lambda note: journal.state(S.VERIFYING, f"{note}; checking health"),
-                on_healthy=lambda: journal.state(
-                    S.SUCCEEDED, f"{sha[:12]} is healthy", rolled_back_to=sha if by_hand else None
+                on_healthy=lambda path: journal.state(
+                    S.SUCCEEDED,
+                    f"{sha[:12]} is healthy ({path})",
+                    rolled_back_to=sha if by_hand else None,
                 ),
             )
         except StackLockedError as error:
@@ -154,8 +156,8 @@ class Pipeline:
                 "rollback",
                 cancel,
                 on_verify=lambda note: journal.line(f"rollback: {note}; checking health"),
-                on_healthy=lambda: journal.state(
-                    S.ROLLED_BACK, f"{target[:12]} is deployed again and healthy"
+                on_healthy=lambda path: journal.state(
+                    S.ROLLED_BACK, f"{target[:12]} is deployed again and healthy ({path})"
                 ),
             )
         except (CheckoutError, *StackChangeError) as error:
@@ -204,11 +206,11 @@ class Pipeline:
         cancel: threading.Event,
         *,
         on_verify: Callable[[str], None],
-        on_healthy: Callable[[], None],
+        on_healthy: Callable[[str], None],
     ) -> tuple[bool, str]:
         """Check out `sha`, `up` (or prove the stack unchanged and skip it), check health;
         (healthy, summary). Raises on checkout and `up` failures. `on_verify` gets the path
-        taken; `on_healthy` runs before the healthy-commit tag is set."""
+        taken and why, `on_healthy` the path; it runs before the healthy-commit tag is set."""
         stack = journal.deployment.stack
         with self.mirror.worktree(sha, self._worktree_name(journal)) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
@@ -242,7 +244,7 @@ class Pipeline:
             report = self._check(journal, outputs, choice, where, cancel)
             journal.line(f"health: {report.summary}")
             if report.healthy:
-                on_healthy()
+                on_healthy("unchanged: up skipped" if choice.unchanged else "full up")
                 journal.line(record_healthy(self.store, apply_id, outputs, choice, where))
                 self._tag_healthy(session, sha, journal)
             return report.healthy, report.summary
