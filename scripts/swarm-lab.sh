@@ -152,9 +152,9 @@ write_env() {
   local i socks="" addrs=""
   for i in "${nodes[@]}"; do socks="$socks $(sock "$i")"; addrs="$addrs $(addr "$i")"; done
   {
-    echo "export DOCKER_HOST=$(sock 1)"
-    echo "export SLIPWAY_SWARM_NODES='${socks# }'"
-    echo "export SLIPWAY_SWARM_ADDRS='${addrs# }'"
+    echo "export DOCKER_HOST=$(sock 1)"  # no SLIPWAY_ names: the service refuses unknown ones
+    echo "export SWARM_LAB_NODES='${socks# }'"
+    echo "export SWARM_LAB_ADDRS='${addrs# }'"
   } >"$lab/env"
 }
 

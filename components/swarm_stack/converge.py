@@ -23,7 +23,6 @@ _POLL_SECONDS = 1.0
 _TIMEOUT = 30
 _FAILED_STATES = {
     "paused": "Swarm paused its update",
-    "rollback_started": "Swarm is rolling it back",
     "rollback_paused": "Swarm paused its rollback",
     "rollback_completed": "Swarm rolled it back",
 }
@@ -59,6 +58,8 @@ def verdict(
     detail = f"service {name}: {len(current)}/{expected} tasks running {image}"
     if state == "updating":
         return Verdict(False, False, f"{detail}, update in progress")
+    if state == "rollback_started":  # fails once Swarm's rollback ends: the next `up` is clean
+        return Verdict(False, False, f"{detail}, Swarm is rolling it back")
     if len(current) >= expected and len(current) == len(wanted):
         return Verdict(True, False, detail)
     errors = [(t.get("Status") or {}).get("Err") for t in tasks]

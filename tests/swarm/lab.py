@@ -119,6 +119,6 @@ def start_lab() -> tuple[SwarmLab, subprocess.CompletedProcess]:
     values = dict(
         line.removeprefix("export ").split("=", 1) for line in exports.splitlines() if "=" in line
     )
-    lab.nodes = values["SLIPWAY_SWARM_NODES"].strip("'").split()
-    lab.addrs = values["SLIPWAY_SWARM_ADDRS"].strip("'").split()
+    lab.nodes = values["SWARM_LAB_NODES"].strip("'").split()
+    lab.addrs = values["SWARM_LAB_ADDRS"].strip("'").split()
     return lab, started
