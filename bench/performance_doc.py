@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from components.compose.files import write_atomically
+from components.atomic_write import write_atomically
 
 PERFORMANCE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 

@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from components.compose.files import copy_atomically, link_atomically, make_writable_command
+from components.atomic_write import copy_atomically, link_atomically, make_writable_command
 from components.compose_stack.plan import ProjectCopy
 
 BINDS_DIR_ENV = "SLIPWAY_BINDS_DIR"

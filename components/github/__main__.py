@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from components.compose.files import write_atomically
+from components.atomic_write import write_atomically
 from components.github.workflow import WorkflowSpec, WorkflowSpecError, render_workflow
 
 

@@ -32,7 +32,7 @@ from pulumi.automation import errors as auto_errors
 from pulumi.automation._cmd import CommandResult
 from pulumi.automation.events import EngineEvent
 
-from components.compose.files import write_atomically
+from components.atomic_write import write_atomically
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, mapped_automation_errors
 from webhook.runners.locks import process_alive
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.compose.files import link_atomically, make_writable_command, write_atomically
+from components.atomic_write import link_atomically, make_writable_command, write_atomically
 from webhook.cutover.caddy import LIVE, Release, read_release
 
 RELEASES = "releases"

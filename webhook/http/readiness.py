@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from components.compose.files import make_writable_command
+from components.atomic_write import make_writable_command
 
 RUNBOOK = "docs/runbook.md"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from components.compose import files
-from components.compose.files import write_atomically
+from components import atomic_write
+from components.atomic_write import write_atomically
 
 
 def test_the_new_text_arrives_as_a_new_file_renamed_over_the_old(tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_a_failure_while_writing_leaves_the_original_and_no_temp_file(
     def fail_midway(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(files.os, "fsync", fail_midway)
+    monkeypatch.setattr(atomic_write.os, "fsync", fail_midway)
     with pytest.raises(OSError, match="No space left"):
         write_atomically(target, "x" * 100_000)
     assert target.read_text() == "original\n"
@@ -48,7 +48,7 @@ def test_a_failed_rename_leaves_the_original_and_no_temp_file(
     def refuse(src: str, dst: str) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(files.os, "replace", refuse)
+    monkeypatch.setattr(atomic_write.os, "replace", refuse)
     with pytest.raises(PermissionError):
         write_atomically(target, "new\n")
     assert target.read_text() == "original\n"
