@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import fields, replace
 
-from webhook.dedupe import found_by_poll
+from webhook.dedupe import poll_key
 from webhook.store.models import (
     Delivery,
     DeliveryOutcome,
@@ -168,6 +168,27 @@ def _link_delivery(
     delivery = select_delivery(conn, delivery_id)
     assert delivery is not None
     return DeliveryOutcome(delivery, select_deployment(conn, deployment_id), duplicate=True)
+
+
+def queued_deploy(conn: sqlite3.Connection, stack: str, sha: str) -> int | None:
+    """The newest deploy of full `sha` on `stack` queued by any path (a row may hold an
+    abbreviated sha), except one whose delivery failed and waits for a redelivery."""
+    row = conn.execute(
+        "SELECT d.id FROM deployments d LEFT JOIN deliveries v ON v.id = d.delivery_id"
+        " WHERE d.stack = ? AND d.kind = 'deploy' AND substr(?, 1, length(d.sha)) = d.sha"
+        " AND (v.status IS NULL OR v.status != 'failed') ORDER BY d.id DESC LIMIT 1",
+        (stack, sha),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def found_by_poll(conn: sqlite3.Connection, stack: str, sha: str) -> int | None:
+    """The deployment the poll queued for `sha` on `stack`, unless its hand-off failed."""
+    row = conn.execute(
+        "SELECT deployment_id FROM deliveries WHERE id = ? AND status != 'failed'",
+        (poll_key(stack, sha),),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def mark_delivery_failed(conn: sqlite3.Connection, delivery_id: str, detail: str) -> None:

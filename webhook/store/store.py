@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from webhook.dedupe import POLL_EVENT, poll_key, queued_deploy
+from webhook.dedupe import POLL_EVENT, poll_key
 from webhook.store import applies, sql
 from webhook.store.models import (
     Delivery,
@@ -209,7 +209,7 @@ class Store:
         (webhook.dedupe); None when it did."""
 
         def op(conn: sqlite3.Connection) -> Deployment | None:
-            if queued_deploy(conn, stack, sha) is not None:
+            if sql.queued_deploy(conn, stack, sha) is not None:
                 return None
             new = NewDeployment(DeploymentKind.DEPLOY, stack, sha, ref, reason)
             key = poll_key(stack, sha)
