@@ -1,0 +1,216 @@
+"""Issue 35's deploy measures, against Docker Compose in the same run on the same engine:
+
+- no-op redeploy: a push of a commit that changes nothing in the stack, accepted → the
+  deployment final (`succeeded`, health checked), through the service; the same commit
+  with `force` (the full `up`: what every no-op push cost before the unchanged path); and
+  `docker compose up -d` of unchanged files. Median of 5 alternating rounds.
+- crash at start: a push of a release whose web container exits at once → the previous
+  release answering again (the deployment `rolled_back`); by hand: `docker compose up -d
+  --build` of the bad release, noticing the exited container (polled), checking out the
+  good commit and `docker compose up -d --build --wait` again. Median of 3 rounds.
+
+Run with the toolchain's environment: `scripts/with-toolchain.sh .venv/bin/python
+bench/bench_unchanged.py` (`make bench` does).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from bench.bench_deploy_loop import COMPOSE, EXAMPLES, HEALTH, answers, wait_for
+from bench.performance_doc import write_section
+from tests.e2e.demo_repo import DemoRepo, git
+from tests.support.fake_github import FakeGitHub
+from tests.support.live_service import API_TOKEN, LiveService, live_service
+from tests.support.payloads import push
+from tests.support.real_stack import (
+    docker_inspect,
+    free_port,
+    pulumi_env,
+    remove_project_containers,
+)
+from webhook.runners.automation import AutomationRunner
+from webhook.store.states import DeploymentState as S
+
+NOOP_ROUNDS = 5
+CRASH_ROUNDS = 3
+FINAL = (S.SUCCEEDED, S.FAILED, S.ROLLED_BACK, S.ROLLBACK_FAILED)
+
+
+def doc_commit(repo: DemoRepo, n: int) -> str:
+    (repo.path / "NOTES.md").write_text(f"round {n}\n")
+    git(repo.path, "add", "-A")
+    git(repo.path, "commit", "-q", "-m", f"docs {n}")
+    return git(repo.path, "rev-parse", "HEAD")
+
+
+class Slipway:
+    """The service deploying a demo repository; each call times one deployment."""
+
+    def __init__(self, service: LiveService, repo: DemoRepo) -> None:
+        self.service, self.repo = service, repo
+
+    def final(self, deployment_id: int):
+        store = self.service.store
+        return wait_for(
+            lambda: (d := store.get_deployment(deployment_id)).state in FINAL and d, step=0.01
+        )
+
+    def pushed(self, sha: str) -> tuple[float, object]:
+        begin = time.perf_counter()
+        answer = self.service.deliver("push", push(EXAMPLES, sha))
+        assert answer.status_code == 202, answer.text
+        done = self.final(answer.json()["id"])
+        return time.perf_counter() - begin, done
+
+    def forced(self, sha: str) -> tuple[float, object]:
+        begin = time.perf_counter()
+        answer = httpx.post(
+            f"{self.service.url}/deployments",
+            json={"sha": sha, "force": True},
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=10,
+        )
+        assert answer.status_code == 202, answer.text
+        done = self.final(answer.json()["id"])
+        return time.perf_counter() - begin, done
+
+    def path_of(self, deployment) -> str:
+        return self.service.store.applies_of(deployment.id)[0].path
+
+
+def compose_command(repo: DemoRepo) -> list[str]:
+    return [COMPOSE, "-p", repo.project, "-f", str(repo.path / "stacks/demo/compose.yml")]
+
+
+def compose(repo: DemoRepo, *args: str) -> float:
+    env = {**os.environ, "COMPOSE_BAKE": "false"}
+    begin = time.perf_counter()
+    subprocess.run([*compose_command(repo), *args], env=env, check=True, capture_output=True)
+    return time.perf_counter() - begin
+
+
+def measure(tmp: Path) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {
+        "unchanged": [], "forced": [], "compose_noop": [], "crash": [], "compose_crash": [],
+    }  # fmt: skip
+    suffix = uuid.uuid4().hex[:8]
+    repo = DemoRepo.create(tmp / "repo", f"u{suffix}", f"slipway-u{suffix}", free_port())
+    peer = DemoRepo.create(tmp / "peer", f"p{suffix}", f"compose-p{suffix}", free_port())
+    env = pulumi_env(tmp / "backend")
+    with (
+        FakeGitHub("ghs_bench") as github,
+        live_service(
+            repo=repo.path, state_dir=tmp / "state", runner=AutomationRunner(env_vars=env),
+            github_url=github.url, token="ghs_bench", repository="Codertocat/Hello-World",
+            stack=repo.stack, config=HEALTH,
+        ) as service,
+    ):  # fmt: skip
+        ours = Slipway(service, repo)
+        try:
+            _, first = ours.pushed(repo.healthy("good"))
+            assert first.state == S.SUCCEEDED, first
+            peer.healthy("good")
+            compose(peer, "up", "-d", "--build", "--wait")
+            for n in range(NOOP_ROUNDS):
+                took, done = ours.pushed(doc_commit(repo, n))
+                assert done.state == S.SUCCEEDED and ours.path_of(done) == "unchanged", done
+                times["unchanged"].append(took)
+                times["compose_noop"].append(compose(peer, "up", "-d"))
+                took, done = ours.forced(git(repo.path, "rev-parse", "HEAD"))
+                assert done.state == S.SUCCEEDED and ours.path_of(done) == "up", done
+                times["forced"].append(took)
+            for n in range(CRASH_ROUNDS):
+                good = repo.healthy(f"good{n}")
+                _, done = ours.pushed(good)
+                assert done.state == S.SUCCEEDED, done
+                took, done = ours.pushed(repo.crashing(f"bad{n}"))
+                assert done.state == S.ROLLED_BACK, done
+                assert answers(repo.health_url, f"ok release=good{n}")
+                times["crash"].append(took)
+                times["compose_crash"].append(by_hand_crash(peer, n))
+        finally:
+            subprocess.run(
+                ["pulumi", "destroy", "--yes", "--skip-preview", "--stack", repo.stack],
+                cwd=repo.path, env={**os.environ, **env}, capture_output=True, timeout=600,
+            )  # fmt: skip
+            remove_project_containers(repo.project)
+            subprocess.run([*compose_command(peer), "down", "-v"], capture_output=True)
+    return times
+
+
+def by_hand_crash(peer: DemoRepo, n: int) -> float:
+    """A person with Compose: bad release up, notice its exited web, the good one back."""
+    good = peer.healthy(f"good{n}")
+    compose(peer, "up", "-d", "--build", "--wait")
+    peer.crashing(f"bad{n}")
+    web = f"{peer.project}-web-1"
+    begin = time.perf_counter()
+    compose(peer, "up", "-d", "--build")
+    wait_for(lambda: docker_inspect("{{.State.Status}}", web) == "exited", step=0.05)
+    git(peer.path, "checkout", "-q", good, "--", "stacks")
+    compose(peer, "up", "-d", "--build", "--wait")
+    wait_for(lambda: answers(peer.health_url, f"ok release=good{n}"), step=0.05)
+    took = time.perf_counter() - begin
+    git(peer.path, "checkout", "-q", "main", "--", "stacks")
+    return took
+
+
+def report(times: dict[str, list[float]]) -> str:
+    med = {k: statistics.median(v) for k, v in times.items()}
+    runs = "; ".join(f"{k}: {' / '.join(f'{t:.2f}' for t in v)}" for k, v in times.items())
+    return "\n".join(
+        [
+            "## Unchanged deploys and crashing releases (`bench/bench_unchanged.py`)",
+            "",
+            f"{date.today().isoformat()}, Python {platform.python_version()}, load average "
+            f"{os.getloadavg()[0]:.1f} at the end. "
+            "The service with the AutomationRunner, the real CLI, provider and engine, a git "
+            "repository of demo-app releases; health checks every 0.5 s, 2 passes in a row "
+            "(1 on the unchanged path), 10 s deadline. Peer in the same run: "
+            "`docker compose up -d` of the same files on the same engine.",
+            "",
+            "| measure | Slipway (s) | Compose (s) | ratio |",
+            "|---|---|---|---|",
+            f"| no-op push, unchanged path (accepted → `succeeded`, health checked), median "
+            f"of {NOOP_ROUNDS} | {med['unchanged']:.2f} | {med['compose_noop']:.2f} "
+            f"(`up -d` no-op) | {med['unchanged'] / med['compose_noop']:.2f}x |",
+            f"| the same push with `force` (full `up`, the path every no-op took before) | "
+            f"{med['forced']:.2f} | {med['compose_noop']:.2f} | "
+            f"{med['forced'] / med['compose_noop']:.2f}x |",
+            f"| crash-at-start release: push → previous release answering again, median of "
+            f"{CRASH_ROUNDS} | {med['crash']:.2f} | {med['compose_crash']:.2f} (by hand) | "
+            f"{med['crash'] / med['compose_crash']:.2f}x |",
+            "",
+            "Rounds alternate between Slipway and Compose. The no-op by Compose checks no "
+            "health; Slipway's unchanged path proves the engine runs the healthy deployment's "
+            "containers and probes the health URL once. The crash by hand counts a person "
+            "who notices the exited container at once (polled every 50 ms); Slipway's counts "
+            "the build and `up` of the bad release, the crash ending the health wait "
+            "(webhook/orchestrator/release_watch.py) and the rollback `up`.",
+            "",
+            f"Every run: {runs}.",
+        ]
+    )
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        times = measure(Path(tmp))
+    text = report(times)
+    write_section("unchanged", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
