@@ -25,6 +25,7 @@ from components.deploy_service.environment import (
     BINDS_DIR,
     SHUTDOWN_GRACE_SECONDS,
     STATE_DIR,
+    WEBHOOK_SECRET,
     EnvironmentSpec,
     ServiceEnvironment,
     build_environment,
@@ -159,7 +160,7 @@ class DeployService(pulumi.ComponentResource):
         env = args.environment()
         caddyfile = args.caddyfile()
         super().__init__("slipway:deploy:DeployService", name, None, opts)
-        secrets = {**args.secret_env, "SLIPWAY_WEBHOOK_SECRET": args.webhook_secret}
+        secrets = {**args.secret_env, WEBHOOK_SECRET: args.webhook_secret}
         child = pulumi.ResourceOptions(parent=self)
         # Volumes outlive the stack: history, git mirror and certificates survive `destroy`.
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
