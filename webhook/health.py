@@ -60,7 +60,8 @@ def parse_health_checks(raw: Any) -> list[HealthTarget]:
 
 @dataclass
 class HealthTracker:
-    """Counts consecutive passes per target; healthy when every target reached the goal."""
+    """Counts consecutive passes per target, up to the goal (a line never reads [10/3]);
+    healthy when every target reached the goal."""
 
     targets: Sequence[HealthTarget]
     needed: int
@@ -68,7 +69,8 @@ class HealthTracker:
 
     def record(self, results: Sequence[ProbeResult]) -> None:
         for index, result in enumerate(results):
-            self.streaks[index] = self.streaks.get(index, 0) + 1 if result.passed else 0
+            streak = min(self.streaks.get(index, 0) + 1, self.needed)
+            self.streaks[index] = streak if result.passed else 0
 
     @property
     def healthy(self) -> bool:

@@ -215,3 +215,16 @@ def test_a_probe_that_gets_no_full_answer_fails_within_its_timeout(trickle: bool
     (result,) = results
     assert not result.passed
     assert result.detail.startswith("timed out")
+
+
+def test_health_lines_never_count_past_the_target(serve):
+    """A target that already passed its streak keeps passing while another still fails: its
+    lines stay at [3/3] instead of counting on to [10/3] (issue 34)."""
+    steady = serve([200])
+    late = serve([503] * 7 + [200])
+    lines: list[str] = []
+    report = check_health([HealthTarget(steady.url), HealthTarget(late.url)], FAST, lines.append)
+    assert report.healthy, lines
+    counts = [line.rsplit("[", 1)[1].rstrip("]") for line in lines if line.endswith("]")]
+    assert counts and all(int(c.split("/")[0]) <= int(c.split("/")[1]) for c in counts), lines
+    assert f"health: pass {steady.url} HTTP 200 (want 200) [3/3]" in lines
