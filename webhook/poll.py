@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter
 from webhook.dedupe import MISSED_REASON
 from webhook.orchestrator.checkout import GitMirror
 from webhook.orchestrator.git_auth import redact
-from webhook.queue import DeploymentQueue, QueueUnavailable
+from webhook.queue import DeploymentQueue, hand_off
 from webhook.settings import Settings
 from webhook.store import Store
 
@@ -98,12 +98,9 @@ class Poller:
         )
         if deployment is None:
             return PollResult.SEEN
-        try:
-            self.queue.submit(deployment.id)
-        except QueueUnavailable as error:  # the next check finds the commit again
-            detail = f"queue refused the deployment: {error}"
-            await self.store.fail_handoff_async(deployment.id, deployment.delivery_id, detail)
-            log.error("poll: %s", detail, extra={"deployment_id": deployment.id})
+        refused = await hand_off(self.store, self.queue, deployment, deployment.delivery_id)
+        if refused is not None:  # the next check finds the commit again
+            log.error("poll: %s", refused, extra={"deployment_id": deployment.id})
             return PollResult.ERROR
         log.warning(
             "poll: %s at %s was never delivered by a webhook; queued as deployment %s",

@@ -8,7 +8,8 @@ Contract (also in docs/webhook.md, "Queue contract"):
 - `submit` is called on the event loop thread: it must return at once (no I/O, no waiting)
   and must not raise for an ordinary request. If it cannot take work (stopped, overloaded)
   it raises `QueueUnavailable`; the service then marks the deployment `failed` and the
-  delivery `failed` (so a GitHub redelivery is processed again) and answers 503.
+  delivery `failed` (so a GitHub redelivery is processed again) and answers 503. The
+  hook, the API and the poll all hand over through `hand_off` (or `hand_off_sync`).
 - From `submit` on, the queue owns the deployment: it moves it through the states with
   `Store.set_state` (which enforces webhook.store.states.TRANSITIONS) and writes its log with
   `Store.append_log`. It may coalesce: an older queued deployment of the same stack becomes
@@ -28,7 +29,7 @@ import threading
 from typing import Protocol, runtime_checkable
 
 from webhook.http.readiness import NO_REPOSITORY, Problem
-from webhook.store import Store
+from webhook.store import Deployment, Store
 from webhook.store.states import DeploymentState
 
 
@@ -51,6 +52,37 @@ class DeploymentQueue(Protocol):
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking work and let the current step finish (within `timeout` seconds)."""
+
+
+def _submit(queue: DeploymentQueue, deployment_id: int) -> str | None:
+    """Give the queue a recorded deployment; why it refused it, or None when it took it."""
+    try:
+        queue.submit(deployment_id)
+    except QueueUnavailable as error:
+        return f"queue refused the deployment: {error}"
+    return None
+
+
+async def hand_off(
+    store: Store, queue: DeploymentQueue, deployment: Deployment, delivery_id: str | None
+) -> str | None:
+    """The one hand-off after the `queued` row is committed: submit the deployment; when the
+    queue refuses it, mark it and its delivery `failed` in one commit and return why (the
+    caller answers 503 or tries again later). None when the queue took it."""
+    refused = _submit(queue, deployment.id)
+    if refused is not None:
+        await store.fail_handoff_async(deployment.id, delivery_id, refused)
+    return refused
+
+
+def hand_off_sync(
+    store: Store, queue: DeploymentQueue, deployment: Deployment, delivery_id: str | None
+) -> str | None:
+    """`hand_off` for code off the event loop (the API's routes run in a thread pool)."""
+    refused = _submit(queue, deployment.id)
+    if refused is not None:
+        store.fail_handoff(deployment.id, delivery_id, refused)
+    return refused
 
 
 RECENT = 1000

@@ -17,7 +17,7 @@ from webhook.http.ratelimit import RateLimiter
 from webhook.http.readiness import readiness_json
 from webhook.http.ui.auth import cookie_request_valid
 from webhook.metrics import Metrics
-from webhook.queue import DeploymentQueue, QueueUnavailable
+from webhook.queue import DeploymentQueue, hand_off_sync
 from webhook.settings import Settings
 from webhook.store import DeliveryStatus, Deployment, NewDeployment, NotFound, Store
 from webhook.store.states import DeploymentKind
@@ -149,12 +149,9 @@ def _accepted(response: Response, deployment: Deployment, duplicate: bool) -> di
 
 
 def _submit(store: Store, queue: DeploymentQueue, deployment: Deployment, key: str | None) -> None:
-    try:
-        queue.submit(deployment.id)
-    except QueueUnavailable as error:
-        detail = f"queue refused the deployment: {error}"
-        store.fail_handoff(deployment.id, key, detail)
-        raise HTTPException(503, f"{detail}; retry later") from error
+    refused = hand_off_sync(store, queue, deployment, key)
+    if refused is not None:
+        raise HTTPException(503, f"{refused}; retry later")
 
 
 def _find(store: Store, deployment_id: int) -> Deployment:

@@ -23,7 +23,7 @@ from webhook.http.ratelimit import RateLimiter
 from webhook.http.signature import signature_problem
 from webhook.http.unwritable import unwritable_reason
 from webhook.metrics import Metrics
-from webhook.queue import DeploymentQueue, QueueUnavailable
+from webhook.queue import DeploymentQueue, hand_off
 from webhook.settings import Settings
 from webhook.store import DeliveryStatus, Store
 
@@ -248,13 +248,10 @@ class GitHubHook:
             return Answer(
                 200, {"status": decision.outcome, "reason": decision.reason, "duplicate": False}
             )
-        try:
-            self._queue.submit(deployment.id)
-        except QueueUnavailable as error:
-            detail = f"queue refused the deployment: {error}"
-            await self._store.fail_handoff_async(deployment.id, delivery_id, detail)
-            log.error(detail, extra={**extra, "deployment_id": deployment.id})
-            return _error(503, f"{detail}; redeliver it later", id=deployment.id)
+        refused = await hand_off(self._store, self._queue, deployment, delivery_id)
+        if refused is not None:
+            log.error(refused, extra={**extra, "deployment_id": deployment.id})
+            return _error(503, f"{refused}; redeliver it later", id=deployment.id)
         self._metrics.deliveries.labels(event, decision.outcome).inc()
         log.info(decision.reason, extra={**extra, "deployment_id": deployment.id})
         return Answer(
