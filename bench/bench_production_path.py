@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_webhook import EXAMPLES, Result, to_result, wait_until_up
+from bench.bench_webhook import EXAMPLES, WRK_SUMMARY, Result, to_result, wait_until_up
 from bench.performance_doc import write_section
 from tests.support.local_process import free_loopback_port
 from webhook.http.signature import sign
@@ -46,7 +46,8 @@ COUNT_SQL = "SELECT count(*) FROM deliveries WHERE id LIKE ? AND status = 'proce
 
 
 BODIES = 40_000  # more than one 10 s run sends; each thread takes every second one
-LUA = r"""
+LUA = (
+    r"""
 local bodies, signatures, n, i = {}, {}, 0, 0
 function init(args)
   run_id, tid = args[1], tonumber(args[3])
@@ -66,16 +67,9 @@ function request()
   wrk.headers["X-Hub-Signature-256"] = signatures[i]
   return wrk.format("POST", nil, nil, bodies[i])
 end
-function done(summary, latency, requests)
-  io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"status_errors":%d,"connect_errors":%d,'
-    .. '"read_errors":%d,"write_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,'
-    .. '"p99_us":%d,"max_us":%d}\n',
-    summary.requests, summary.duration, summary.errors.status, summary.errors.connect,
-    summary.errors.read, summary.errors.write, summary.errors.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
 """
+    + WRK_SUMMARY
+)
 
 
 def signed_bodies(path: Path, secret: str, run: str) -> None:

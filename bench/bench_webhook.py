@@ -39,7 +39,20 @@ EXAMPLES = REPO / "tools/node_modules/@octokit/webhooks-examples/api.github.com/
 SECRET = "bench-secret-0123456789abcdef"
 BRANCH = "master"  # the branch of the octokit push example, so each delivery is a deploy
 
-LUA = r"""
+WRK_SUMMARY = r"""
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"status_errors":%d,"connect_errors":%d,'
+    .. '"read_errors":%d,"write_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,'
+    .. '"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, summary.errors.status, summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+LUA = (
+    r"""
 local counter = 0
 local threads = {}
 local next_id = 0
@@ -56,16 +69,9 @@ function request()
   wrk.headers["X-GitHub-Delivery"] = run_id .. "-" .. tid .. "-" .. counter
   return wrk.format(nil, nil, nil, nil)
 end
-function done(summary, latency, requests)
-  io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"status_errors":%d,"connect_errors":%d,'
-    .. '"read_errors":%d,"write_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,'
-    .. '"p99_us":%d,"max_us":%d}\n',
-    summary.requests, summary.duration, summary.errors.status, summary.errors.connect,
-    summary.errors.read, summary.errors.write, summary.errors.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
 """
+    + WRK_SUMMARY
+)
 
 
 @dataclass

@@ -28,6 +28,8 @@ APP_KEYS = ("composeFiles", "composeProject", "profiles", "healthChecks", "githu
 ROLE_DOC = "docs/install.md#stack-roles"
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Fields that are maps NAME → string, and the pattern their names follow.
+_NAME_MAPS = {"env": _ENV_NAME, "buildArgs": _ARG_NAME}
 
 
 @dataclass(frozen=True)
@@ -191,20 +193,12 @@ def service_args_problems(args: DeployServiceArgs) -> list[str]:
 def _expected_type(name: str) -> Callable[[Any], bool]:
     if name in _INT_FIELDS:
         return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
-    if name == "buildArgs":
+    if name in _NAME_MAPS:
+        pattern = _NAME_MAPS[name]
         return lambda v: (
             isinstance(v, dict)
             and all(
-                isinstance(k, str) and _ARG_NAME.match(k) and isinstance(x, str)
-                for k, x in v.items()
-            )
-        )
-    if name == "env":
-        return lambda v: (
-            isinstance(v, dict)
-            and all(
-                isinstance(k, str) and _ENV_NAME.match(k) and isinstance(x, str)
-                for k, x in v.items()
+                isinstance(k, str) and pattern.match(k) and isinstance(x, str) for k, x in v.items()
             )
         )
     return lambda v: isinstance(v, str) and bool(v)

@@ -232,6 +232,20 @@ def test_the_engineer_sees_the_stack_the_service_deployed(trial: Trial, app: Dem
     assert stacks[APP_STACK]["resourceCount"] > 0, listed.stdout
 
 
+def start_slow_deployment(trial: Trial, app: DemoRepo, name: str, seconds: int) -> dict:
+    """Push a release whose image build takes `seconds` and ask the service to deploy it;
+    return the deployment once it runs."""
+    sha = app.slow(name, seconds)
+    release(app, sha)
+    with trial.client() as api:
+        running = api.post("/deployments", json={"sha": sha}).json()
+        deadline = time.monotonic() + DEPLOY_LIMIT
+        while (state := api.get(f"/deployments/{running['id']}").json()["state"]) != "running":
+            assert state not in FINAL and time.monotonic() < deadline, trial.log(running["id"])
+            time.sleep(0.5)
+    return running
+
+
 def control_cli_env(trial: Trial) -> dict[str, str]:
     """The engineer's environment for `pulumi … -s control` as control.sh left it: the
     control stack's backend and passphrase, the lab's ssh route to the engine."""
@@ -252,14 +266,7 @@ def test_upgrading_the_service_during_a_deployment_loses_nothing(
     with trial.client() as api:
         before = {d["id"] for d in api.get("/deployments", params={"limit": 100}).json()["items"]}
     old_container = docker("inspect", "-f", "{{.Id}}", "slipway-webhook")
-    sha = app.slow("r4", 40)  # its image build keeps the deployment running a while
-    release(app, sha)
-    with trial.client() as api:
-        running = api.post("/deployments", json={"sha": sha}).json()
-        deadline = time.monotonic() + DEPLOY_LIMIT
-        while (state := api.get(f"/deployments/{running['id']}").json()["state"]) != "running":
-            assert state not in FINAL and time.monotonic() < deadline, trial.log(running["id"])
-            time.sleep(0.5)
+    running = start_slow_deployment(trial, app, "r4", 40)
 
     env = control_cli_env(trial)
     config = ["-s", "control", "--config-file", str(TRIAL / "Pulumi.control.yaml")]
@@ -299,14 +306,8 @@ def test_the_service_and_caddy_come_back_when_the_engine_restarts(
     """install.md: both containers are `restart: unless-stopped`. The engine stopping in the
     middle of a deployment (a reboot, an upgrade of Docker) and starting again brings them
     back with their records, and `/readyz` says what the service recovered."""
-    sha = app.slow("r5", 60)
-    release(app, sha)
+    running = start_slow_deployment(trial, app, "r5", 60)
     with trial.client() as api:
-        running = api.post("/deployments", json={"sha": sha}).json()
-        deadline = time.monotonic() + DEPLOY_LIMIT
-        while (state := api.get(f"/deployments/{running['id']}").json()["state"]) != "running":
-            assert state not in FINAL and time.monotonic() < deadline, trial.log(running["id"])
-            time.sleep(0.5)
         before = api.get("/deployments", params={"limit": 100}).json()["items"]
     engine = str(REPO_ROOT / "scripts" / "docker-engine.sh")
     stopped = run("bash", engine, "stop", env=trial.env, timeout=120)
