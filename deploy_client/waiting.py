@@ -48,7 +48,8 @@ def wait_for_final(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Deployment:
-    """Return the deployment in its final state; raise WaitTimeout at the deadline."""
+    """Return the deployment in its final state; raise WaitTimeout at the deadline (the
+    whole timeout is waited: the last poll falls on the deadline itself)."""
     start = clock()
     deadline = start + policy.timeout
     last_state = ""
@@ -71,13 +72,14 @@ def wait_for_final(
             continue
         if current.state in TERMINAL_STATES:
             return current
-        if clock() + policy.poll_interval > deadline:
+        remaining = deadline - clock()
+        if remaining <= 0:
             raise WaitTimeout(
                 f"deployment {current.id} is still {current.state!r} after "
                 f"{policy.timeout:g} s; it keeps going on the server: follow it with "
                 f"GET /deployments/{current.id}"
             )
-        sleep(policy.poll_interval)
+        sleep(min(policy.poll_interval, remaining))  # the last poll is at the deadline
         try:
             current = api.get_deployment(current.id)
         except GaveUp as error:

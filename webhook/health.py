@@ -141,7 +141,8 @@ def check_health(
                 return HealthReport(False, rounds, summary, results)
             if tracker.healthy:
                 return HealthReport(True, rounds, f"healthy after {rounds} round(s)", results)
-            if clock() + policy.interval_seconds > deadline:
+            remaining = deadline - clock()
+            if remaining <= 0:
                 failing = [r.target.url for r in results if not r.passed] or [
                     t.url
                     for i, t in enumerate(targets)
@@ -152,7 +153,7 @@ def check_health(
                     f"{rounds} round(s); not passing: {', '.join(failing)}"
                 )
                 return HealthReport(False, rounds, summary, results)
-            if stop.wait(policy.interval_seconds):
+            if stop.wait(min(policy.interval_seconds, remaining)):  # last round: deadline
                 return HealthReport(False, rounds, "health checks stopped by shutdown", results)
     finally:
         if owns_client:

@@ -304,3 +304,23 @@ def test_health_fails_when_one_url_never_passes(
     assert code == EXIT_NOT_SUCCEEDED
     out = capsys.readouterr().out
     assert "error: unhealthy" in out and f"{fake.url}/app/b" in out
+
+
+def test_wait_lasts_its_whole_timeout_and_no_longer(fake: FakeService) -> None:
+    """`--timeout 5 --poll-interval 3` gave up at 3 s (the next poll would pass 5 s); it
+    must wait the whole 5 s, asking one last time at the deadline (issue 34)."""
+    fake.states = ["queued", "running"]
+    clock = FakeClock()
+    wait = WaitPolicy(timeout=5, poll_interval=3)  # what --timeout 5 --poll-interval 3 make
+    code = run(fake, clock, "deploy", "--sha", SHA, "--wait", wait=wait)
+    assert code == EXIT_TIMEOUT
+    assert sum(clock.sleeps) == pytest.approx(5), clock.sleeps
+
+
+def test_health_lasts_its_whole_timeout(fake: FakeService, capsys) -> None:
+    """`health --timeout 2 --interval 1.5` against a failing URL: rounds at 0, 1.5 and 2 s,
+    the last one at the deadline (it stopped after the second round before issue 34)."""
+    url = f"{fake.url}/not-there"
+    code = run(fake, FakeClock(), "health", "--url", url, "--timeout", "2", "--interval", "1.5")
+    assert code == EXIT_NOT_SUCCEEDED
+    assert "deadline of 2s passed after 3 round(s)" in capsys.readouterr().out
