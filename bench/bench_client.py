@@ -26,10 +26,10 @@ from bench.timing import table_row, timed
 from components.github.workflow import WorkflowSpec, render_workflow
 from deploy_client.__main__ import main as client_main
 from deploy_client.api import DeployApi
-from deploy_client.retrying import RetryPolicy
 from deploy_client.waiting import WaitPolicy
 from tests.support.fake_deploy_api import FakeService, start
 from tests.support.scripted_service import GOOD_SHA, TOKEN, real_service
+from webhook.retry_policy import RetryPolicy
 
 NO_BACKOFF = RetryPolicy(attempts=6, backoff_first=0.0, backoff_max=0.0, retry_after_max=0.0)
 

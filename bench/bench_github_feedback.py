@@ -22,7 +22,7 @@ from webhook.feedback.comment import render_preview_comment
 from webhook.feedback.github_api import GitHubClient
 from webhook.feedback.preview import OPERATIONS, PreviewReport
 from webhook.feedback.preview_events import PreviewCollector
-from webhook.feedback.retry_policy import RetryPolicy
+from webhook.retry_policy import RetryPolicy
 
 TOKEN = "bench-token"
 REPO = "octo-org/shop"
@@ -57,7 +57,7 @@ def bench_round_trips(calls: int, fail_every: int) -> tuple[float, float, int]:
     waits: list[float] = []
     with FakeGitHub(TOKEN) as fake:
         client = GitHubClient(
-            TOKEN, base_url=fake.url, policy=RetryPolicy(backoff_base=0.0), sleep=waits.append
+            TOKEN, base_url=fake.url, policy=RetryPolicy(backoff_first=0.0), sleep=waits.append
         )
         timings = []
         for n in range(calls):

@@ -25,9 +25,10 @@ from pathlib import Path
 
 from deploy_client.api import ApiError, ClientConfigError, DeployApi, Deployment
 from deploy_client.output import Reporter
-from deploy_client.retrying import GaveUp, RetryPolicy
+from deploy_client.retrying import ATTEMPTS, GaveUp
 from deploy_client.waiting import SUCCEEDED, WaitPolicy, WaitTimeout, wait_for_final
 from webhook.health import HealthConfigError, HealthPolicy, check_health, parse_health_checks
+from webhook.retry_policy import RetryPolicy
 
 EXIT_OK, EXIT_NOT_SUCCEEDED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 EXIT_CANNOT_DEPLOY = 5
@@ -40,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--attempts", type=int, default=RetryPolicy.attempts, help="tries per request"
-    )
+    parser.add_argument("--attempts", type=int, default=ATTEMPTS, help="tries per request")
     commands = parser.add_subparsers(dest="command", required=True)
 
     deploy = commands.add_parser("deploy", help="ask the service to deploy a commit")

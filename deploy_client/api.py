@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from deploy_client.retrying import RetryPolicy, send_with_retries
+from deploy_client.retrying import send_with_retries
+from webhook.retry_policy import RetryPolicy
 
 
 class ClientConfigError(ValueError):

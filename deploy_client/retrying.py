@@ -2,14 +2,14 @@
 
 Retried: connection errors (refused, reset, timeouts), 5xx and 429. Never retried: any other
 4xx (a bad token or a bad request does not get better by asking again). The wait is
-exponential with full jitter, unless the server said how long with `Retry-After`.
+exponential with full jitter, unless the server said how long with `Retry-After`. The policy
+(attempts, backoff, longest `Retry-After`) is webhook/retry_policy.py's, shared by every retry.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -21,15 +21,10 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from webhook.retry_policy import RetryPolicy
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: attempts in all, the backoff's first and largest wait (seconds)."""
-
-    attempts: int = 6
-    backoff_first: float = 1.0
-    backoff_max: float = 30.0
-    retry_after_max: float = 120.0
+#: Tries per request unless `--attempts` says otherwise.
+ATTEMPTS = 6
 
 
 class RetryableStatus(Exception):

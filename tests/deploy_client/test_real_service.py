@@ -11,11 +11,11 @@ import pytest
 
 from components.github.workflow import WorkflowSpec, render_workflow
 from deploy_client.__main__ import EXIT_NOT_SUCCEEDED, EXIT_OK, EXIT_UNREACHABLE, main
-from deploy_client.retrying import RetryPolicy
 from deploy_client.waiting import WaitPolicy
 from tests.deploy_client.workflow_job import run_deploy_job
 from tests.support.fake_deploy_api import FakeService, start
 from tests.support.scripted_service import BAD_SHA, GOOD_SHA, TOKEN, RealService, real_service
+from webhook.retry_policy import RetryPolicy
 from webhook.store.states import DeploymentKind
 
 FAST_WAIT = WaitPolicy(timeout=30, poll_interval=0.05)

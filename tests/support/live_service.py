@@ -17,9 +17,9 @@ from tests.support.orchestrator import FAST, WAIT_LIMIT
 from tests.support.service import running_service, signed_delivery
 from webhook.feedback.feedback import FeedbackConfig, FeedbackService
 from webhook.feedback.github_api import GitHubClient
-from webhook.feedback.retry_policy import RetryPolicy
 from webhook.feedback.wiring import GitHubFeedback
 from webhook.orchestrator import Orchestrator, OrchestratorSettings, build_orchestrator
+from webhook.retry_policy import RetryPolicy
 from webhook.runners.base import StackRunner
 from webhook.settings import Settings
 from webhook.store import Store
@@ -87,7 +87,7 @@ def live_service(
         poll_interval_seconds=0,
     )
     client = GitHubClient(
-        token, base_url=github_url, policy=RetryPolicy(backoff_base=0.05), sleep=time.sleep
+        token, base_url=github_url, policy=RetryPolicy(backoff_first=0.05), sleep=time.sleep
     )
     built: dict[str, Any] = {}
 

@@ -3,8 +3,8 @@
 Every value put into a path is %-encoded as one segment and a repository must be
 `owner/name`, so no payload value (a sha, a number) can make the client call another route.
 
-Every call is bounded (`RetryPolicy`): a rate limit longer than `max_wait` or more than
-`max_attempts` tries ends in `GitHubError`; callers that must never fail (the feedback
+Every call is bounded (`RetryPolicy`): a rate limit longer than `retry_after_max` or more
+than `attempts` tries ends in `GitHubError`; callers that must never fail (the feedback
 service) catch it and log it.
 """
 
@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 import httpx
 
-from webhook.feedback.retry_policy import RetryPolicy, decide
+from webhook.feedback.github_retry import decide
+from webhook.retry_policy import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class GitHubClient:
                 decision.reason,
                 decision.wait,
                 attempt,
-                self.policy.max_attempts,
+                self.policy.attempts,
             )
             self._sleep(decision.wait or 0.0)
 

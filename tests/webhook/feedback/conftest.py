@@ -9,7 +9,7 @@ import pytest
 from tests.support.clocks import RecordingSleep
 from tests.support.fake_github import TOKEN, FakeGitHub
 from webhook.feedback.github_api import GitHubClient
-from webhook.feedback.retry_policy import RetryPolicy
+from webhook.retry_policy import RetryPolicy
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def github_client(fake_github: FakeGitHub, sleeps: RecordingSleep) -> Iterator[G
     client = GitHubClient(
         TOKEN,
         base_url=fake_github.url,
-        policy=RetryPolicy(max_attempts=4, backoff_base=0.5),
+        policy=RetryPolicy(attempts=4, backoff_first=0.5),
         timeout=5.0,
         sleep=sleeps,
     )

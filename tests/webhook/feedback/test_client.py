@@ -7,7 +7,7 @@ import pytest
 from tests.support.clocks import RecordingSleep
 from tests.support.fake_github import REPO, FakeGitHub
 from webhook.feedback.github_api import GitHubClient, GitHubError
-from webhook.feedback.retry_policy import RetryPolicy
+from webhook.retry_policy import RetryPolicy
 
 
 def test_sends_the_token_and_api_version(fake_github: FakeGitHub, github_client) -> None:
@@ -84,7 +84,7 @@ def test_an_unreachable_github_ends_in_github_error(fake_github: FakeGitHub) -> 
     fake_github.stop()
     waits: list[float] = []
     client = GitHubClient(
-        "t", base_url=fake_github.url, policy=RetryPolicy(max_attempts=2), sleep=waits.append
+        "t", base_url=fake_github.url, policy=RetryPolicy(attempts=2), sleep=waits.append
     )
     with pytest.raises(GitHubError, match="ConnectError"):
         client.create_issue_comment(REPO, 1, "nobody listens")

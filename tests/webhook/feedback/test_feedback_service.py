@@ -15,7 +15,7 @@ from webhook.feedback.feedback import PREVIEW_CONTEXT, FeedbackConfig, FeedbackS
 from webhook.feedback.github_api import GitHubClient
 from webhook.feedback.preview import PreviewReport
 from webhook.feedback.preview_events import PreviewCollector
-from webhook.feedback.retry_policy import RetryPolicy
+from webhook.retry_policy import RetryPolicy
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40
@@ -190,7 +190,7 @@ def test_github_down_is_logged_and_never_raised(
     fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = GitHubClient(
-        TOKEN, base_url=fake_github.url, policy=RetryPolicy(max_attempts=2), sleep=lambda s: None
+        TOKEN, base_url=fake_github.url, policy=RetryPolicy(attempts=2), sleep=lambda s: None
     )
     service = FeedbackService(client, CONFIG)
     fake_github.stop()

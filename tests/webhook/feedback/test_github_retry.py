@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webhook.feedback.retry_policy import DEFAULT_RATE_LIMIT_WAIT, RetryPolicy, decide
+from webhook.feedback.github_retry import DEFAULT_RATE_LIMIT_WAIT, decide
+from webhook.retry_policy import RetryPolicy
 
-POLICY = RetryPolicy(max_attempts=5, backoff_base=1.0, backoff_cap=8.0, max_wait=120.0)
+POLICY = RetryPolicy(attempts=5, backoff_first=1.0, backoff_max=8.0, retry_after_max=120.0)
 
 
 def test_primary_rate_limit_waits_until_the_reset_second() -> None:
@@ -62,7 +63,7 @@ def test_never_more_attempts_or_longer_waits_than_the_policy(
 ) -> None:
     headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
     decision = decide(POLICY, attempt, status=status, headers=headers, now=0)
-    if attempt >= POLICY.max_attempts:
+    if attempt >= POLICY.attempts:
         assert not decision.retry
     if decision.retry:
-        assert 0 <= decision.wait <= POLICY.max_wait
+        assert 0 <= decision.wait <= POLICY.retry_after_max

@@ -6,7 +6,7 @@ GitHub's rules (docs.github.com, "Rate limits for the REST API"):
 - secondary rate limit: 403 or 429 with `retry-after` (seconds); wait that long; a 403
   whose message says "rate limit" without either header: wait a minute;
 - 5xx and network errors are transient; retry with exponential backoff.
-Any other answer is final and is not retried.
+Any other answer is final and is not retried. The bounds are webhook/retry_policy.py's.
 """
 
 from __future__ import annotations
@@ -14,22 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from webhook.retry_policy import RetryPolicy
+
 #: Waited when GitHub says "rate limited" (429) without saying for how long (GitHub's advice).
 DEFAULT_RATE_LIMIT_WAIT = 60.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds on retrying: attempts in all, the backoff for 5xx, the longest single wait."""
-
-    max_attempts: int = 5
-    backoff_base: float = 1.0
-    backoff_cap: float = 30.0
-    max_wait: float = 120.0
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff after the attempt-th failure (1-based): 1, 2, 4 ... capped."""
-        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
 
 
 @dataclass(frozen=True)
@@ -91,7 +79,7 @@ def decide(
     """Decide about the answer to the attempt-th try; `status=None` means a network error.
 
     `message` is GitHub's error message, for rate limits announced only in words."""
-    if attempt >= policy.max_attempts:
+    if attempt >= policy.attempts:
         return RetryDecision(None, f"gave up after {attempt} attempts")
     if status is None:
         return RetryDecision(policy.backoff(attempt), "network error")
@@ -100,8 +88,9 @@ def decide(
     wait = rate_limit_wait(status, headers or {}, now, message)
     if wait is None:
         return RetryDecision(None, f"final answer {status}")
-    if wait > policy.max_wait:
+    if wait > policy.retry_after_max:
+        bound = policy.retry_after_max
         return RetryDecision(
-            None, f"rate limited for {wait:.0f} s, longer than the {policy.max_wait:.0f} s bound"
+            None, f"rate limited for {wait:.0f} s, longer than the {bound:.0f} s bound"
         )
     return RetryDecision(wait, f"rate limited ({status})")
