@@ -143,4 +143,17 @@ def main() -> None:
     pulumi.export("healthChecks", [check.as_output() for check in config.health_checks])
 
 
-main()
+class ConfigRefused(ConfigError, pulumi.RunError):
+    """A ConfigError that Pulumi reports as its message, without a traceback."""
+
+
+def run() -> None:
+    """`main`, with a refused config reported as its problems (a RunError), not as an
+    unhandled exception whose traceback repeats them."""
+    try:
+        main()
+    except ConfigError as error:
+        raise ConfigRefused(error.problems) from None
+
+
+run()
