@@ -1,8 +1,14 @@
-"""Prometheus metrics of one app instance (own registry, so several apps can coexist)."""
+"""Every Prometheus metric of the service, in one module, on one app instance's registry
+(its own, so several apps can coexist): HTTP requests, signature failures, rate limits,
+deliveries, queue depth (`Metrics`); deployment outcomes and the last healthy time
+(`DeploymentCollector`) and drift checks (`DriftCollector`), read from the store at each
+scrape; the poll's checks (`poll_checks`, registered only while the poll runs).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -88,3 +94,48 @@ class DriftCollector(Collector):
             checks.add_metric([stack, result], count)
         yield resources
         yield checks
+
+
+def poll_checks(registry: CollectorRegistry) -> Counter:
+    """`slipway_poll_checks_total{result}`, registered by the missed-delivery poll
+    (webhook/poll.py) when it runs, so that a service without the poll does not show it."""
+    return Counter(
+        "slipway_poll_checks",
+        "Checks of the deployed branch's head, by result: missed (a push no delivery "
+        "brought, queued now), seen, no_branch, error",
+        ["result"],
+        registry=registry,
+    )
+
+
+def _epoch(iso: str) -> float:
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+class DeploymentCollector(Collector):
+    """Deployment outcomes read from the store at each scrape (its read connection for the
+    scraping thread): `slipway_deployments{kind,state}` counts recorded deployments (alert
+    on `rollback_failed` or `interrupted` going up); `slipway_last_healthy_timestamp_seconds
+    {stack}` is when each stack last became healthy (alert when it is old while pushes keep
+    coming)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        deployments = GaugeMetricFamily(
+            "slipway_deployments",
+            "Deployments recorded, by kind and state",
+            labels=["kind", "state"],
+        )
+        healthy = GaugeMetricFamily(
+            "slipway_last_healthy_timestamp_seconds",
+            "When each stack last finished a deployment with passing health checks",
+            labels=["stack"],
+        )
+        for kind, state, count in self.store.deployment_counts():
+            deployments.add_metric([kind, state], count)
+        for stack, at in self.store.last_healthy_times().items():
+            healthy.add_metric([stack], _epoch(at))
+        yield deployments
+        yield healthy

@@ -16,9 +16,10 @@ import logging
 from enum import StrEnum
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 
 from webhook.dedupe import MISSED_REASON
+from webhook.metrics import poll_checks
 from webhook.orchestrator.checkout import GitMirror
 from webhook.orchestrator.git_auth import redact
 from webhook.queue import DeploymentQueue, hand_off
@@ -71,13 +72,7 @@ class Poller:
         self.mirror = GitMirror(settings.deploy.repo_url, settings.deploy.state_dir)
         self.store = store
         self.queue = queue
-        self.checks = Counter(
-            "slipway_poll_checks",
-            "Checks of the deployed branch's head, by result: missed (a push no delivery "
-            "brought, queued now), seen, no_branch, error",
-            ["result"],
-            registry=registry,
-        )
+        self.checks = poll_checks(registry)
         self._task: asyncio.Task[None] | None = None
 
     async def check(self) -> PollResult:

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.orchestrator import FAST, Harness, make_orchestrator
+from webhook.metrics import DeploymentCollector
 from webhook.orchestrator import Orchestrator, service_queue
-from webhook.orchestrator.metrics import DeploymentCollector
 from webhook.orchestrator.recovery import release_stale_locks
 from webhook.orchestrator.selection import pick_next
 from webhook.queue import DeploymentQueue, QueueUnavailable, RecordingQueue

@@ -19,7 +19,7 @@ from webhook.http.limits import BodyLimit, BodyTooLarge, too_large_message
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.ui import install as install_ui
 from webhook.http.unwritable import answer_unwritable
-from webhook.metrics import DriftCollector, Metrics
+from webhook.metrics import DeploymentCollector, DriftCollector, Metrics
 from webhook.poll import missed_delivery_poll
 from webhook.queue import DeploymentQueue
 from webhook.settings import Settings
@@ -91,7 +91,6 @@ def create_app(
     orchestrator when SLIPWAY_REPO_URL is set, else the RecordingQueue."""
     from webhook.feedback.wiring import feedback_from_settings
     from webhook.orchestrator import service_queue  # the orchestrator builds on this module's deps
-    from webhook.orchestrator.metrics import DeploymentCollector
 
     owns_store = store is None
     store = store if store is not None else Store.open(settings.database_path)
