@@ -35,7 +35,14 @@ def checkout(tmp_path: Path) -> Path:
     python.parent.mkdir(parents=True)
     python.write_text(f'#!/bin/sh\nPYTHONPATH="{REPO}" exec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
+    toolchain(root, "")
     return root
+
+
+def toolchain(root: Path, bindir: str) -> None:
+    """A stand-in for scripts/with-toolchain.sh that puts `bindir` first on PATH."""
+    script = root / "scripts" / "with-toolchain.sh"
+    script.write_text(f'#!/bin/sh\nPATH="{bindir}:$PATH" exec "$@"\n' if bindir else 'exec "$@"\n')
 
 
 @contextmanager
@@ -128,3 +135,22 @@ def test_a_state_directory_that_cannot_hold_the_values_is_one_message_and_exit_5
         "the service cannot start: cannot use the state directory for the development values: "
     )
     assert line.endswith("or set SLIPWAY_STATE_DIR.")
+
+
+def test_the_service_runs_with_the_toolchains_path(tmp_path: Path) -> None:
+    """`make serve` could not deploy: `pulumi` was not on its PATH (issue 34). It now runs
+    the service through scripts/with-toolchain.sh, as `make up` does; here a stand-in puts
+    a folder with a `pulumi` first on PATH, and /readyz no longer lists it as missing."""
+    root = checkout(tmp_path)
+    bindir = tmp_path / "toolchain-bin"
+    bindir.mkdir()
+    (bindir / "pulumi").write_text("#!/bin/sh\necho 'v3.0.0'\n")
+    (bindir / "pulumi").chmod(0o755)
+    toolchain(root, str(bindir))
+    path = os.pathsep.join(
+        d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "pulumi").exists()
+    )
+    with make_serve(root, PATH=path, SLIPWAY_REPO_URL="https://example.com/o/r.git") as (url, _):
+        ready = httpx.get(f"{url}/readyz").json()
+    checks = [problem.get("check") for problem in ready.get("degraded", [])]
+    assert "pulumi_cli" not in checks, ready
