@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.service import Service, signed_delivery
 from webhook.feedback.github_api import GitHubClient
-from webhook.http.ui import auth
+from webhook.http import auth
 
 # ---- 3: shas, refs, names, numbers ------------------------------------------------------
 

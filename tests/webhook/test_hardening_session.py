@@ -7,7 +7,7 @@ import re
 import httpx
 
 from tests.support.service import TOKEN, Service, ServiceFactory
-from webhook.http.ui import auth
+from webhook.http import auth
 
 
 def _sign_in(service: Service) -> tuple[httpx.Client, str, str]:

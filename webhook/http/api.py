@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
+from webhook.http.auth import cookie_request_valid
 from webhook.http.callers import client_address
 from webhook.http.limits import MAX_ID
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.readiness import readiness_json
-from webhook.http.ui.auth import cookie_request_valid
 from webhook.metrics import Metrics
 from webhook.queue import DeploymentQueue, hand_off_sync
 from webhook.settings import Settings

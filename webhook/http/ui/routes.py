@@ -15,11 +15,12 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from webhook.http import auth
 from webhook.http.api import DeploymentId, SettingsDep, StoreDep, rate_limit
 from webhook.http.callers import forwarded_https
 from webhook.http.drift_api import stack_drift
 from webhook.http.limits import MAX_ID
-from webhook.http.ui import auth, render
+from webhook.http.ui import render
 from webhook.http.ui.live import LiveStreams, follow
 from webhook.http.ui.views import StackStatus, is_settled, row, stack_status
 from webhook.settings import Settings

@@ -11,7 +11,7 @@ import httpx
 
 from tests.support.seed import seed_history, sha_of
 from tests.support.service import TOKEN, Service, ServiceFactory
-from webhook.http.ui.auth import CSRF_HEADER, SESSION_COOKIE
+from webhook.http.auth import CSRF_HEADER, SESSION_COOKIE
 from webhook.http.ui.live import LiveStreams
 from webhook.store import NewDeployment
 from webhook.store.states import DeploymentKind, DeploymentState

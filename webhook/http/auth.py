@@ -1,4 +1,4 @@
-"""Who may see the deployments page: pure checks, no I/O.
+"""Who may call the API and see the deployments page: pure checks, no I/O.
 
 The page takes the API's bearer token, or a login cookie derived from it: the cookie holds
 an expiry and an HMAC-SHA256 of it keyed by the token, so it is worthless without the

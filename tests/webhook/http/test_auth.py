@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webhook.http.ui import auth
+from webhook.http import auth
 
 TOKEN = "operator-token-123"
 NOW = 1_800_000_000.0
