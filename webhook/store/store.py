@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from webhook.dedupe import POLL_EVENT, poll_key
 from webhook.store import applies, sql
@@ -29,6 +30,72 @@ from webhook.store.schema import connect, migrate
 from webhook.store.sql import DEPLOYMENT_COLUMNS
 from webhook.store.states import DeploymentKind, DeploymentState
 from webhook.store.writer import LoopWriter, T, WriteOp, Writer
+
+P = ParamSpec("P")
+
+
+# -- writes used both from threads and from the event loop: one operation builder each,
+# run by `_blocking` (Store.write, any thread but the loop's) or `_on_loop` (Store.write_async)
+
+
+def _blocking(build: Callable[P, WriteOp[T]]) -> Callable[Concatenate[Store, P], T]:
+    """A Store method that runs the operation `build` makes and waits for its commit."""
+
+    @functools.wraps(build)
+    def run(store: Store, *args: P.args, **kwargs: P.kwargs) -> T:
+        return store.write(build(*args, **kwargs))
+
+    return run
+
+
+def _on_loop(build: Callable[P, WriteOp[T]]) -> Callable[Concatenate[Store, P], Awaitable[T]]:
+    """The same for the event loop: awaits the commit without blocking the loop."""
+
+    @functools.wraps(build)
+    async def run(store: Store, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await store.write_async(build(*args, **kwargs))
+
+    return run
+
+
+def _record_delivery(
+    delivery_id: str,
+    event: str,
+    action: str = "",
+    status: str = DeliveryStatus.PROCESSED,
+    detail: str = "",
+    deployment: NewDeployment | None = None,
+    body_digest: str | None = None,
+) -> WriteOp[DeliveryOutcome]:
+    """Record a delivery (and the deployment it requests) unless already processed.
+
+    A delivery id seen before with status `failed` is processed again; any other status
+    makes this a duplicate and nothing is written. With `body_digest` (the SHA-256 of the
+    signed body) a body seen before under another delivery id is recorded as a replay.
+    """
+
+    def op(conn: sqlite3.Connection) -> DeliveryOutcome:
+        return sql.record_delivery(
+            conn, delivery_id, event, action, status, detail, deployment, body_digest
+        )
+
+    return op
+
+
+def _fail_handoff(deployment_id: int, delivery_id: str | None, detail: str) -> WriteOp[None]:
+    """The queue refused a deployment: mark it (and its delivery) failed, in one commit."""
+
+    def op(conn: sqlite3.Connection) -> None:
+        sql.set_state(conn, deployment_id, DeploymentState.FAILED, detail, None)
+        if delivery_id is not None:
+            sql.mark_delivery_failed(conn, delivery_id, detail)
+
+    return op
+
+
+def _touch() -> WriteOp[str]:
+    """Commit a tiny write (returns its time); raises if the database cannot be written."""
+    return sql.touch
 
 
 class Store:
@@ -131,76 +198,15 @@ class Store:
 
     # -- deliveries
 
-    def record_delivery(
-        self,
-        delivery_id: str,
-        event: str,
-        action: str = "",
-        status: str = DeliveryStatus.PROCESSED,
-        detail: str = "",
-        deployment: NewDeployment | None = None,
-    ) -> DeliveryOutcome:
-        """Record a delivery (and the deployment it requests) unless already processed.
-
-        A delivery id seen before with status `failed` is processed again; any other status
-        makes this a duplicate and nothing is written.
-        """
-        return self.write(self._delivery_op(delivery_id, event, action, status, detail, deployment))
-
-    async def record_delivery_async(
-        self,
-        delivery_id: str,
-        event: str,
-        action: str = "",
-        status: str = DeliveryStatus.PROCESSED,
-        detail: str = "",
-        deployment: NewDeployment | None = None,
-        body_digest: str | None = None,
-    ) -> DeliveryOutcome:
-        """`record_delivery` for the event loop; with `body_digest` (the SHA-256 of the signed
-        body) a body seen before under another delivery id is recorded as a replay."""
-        op = self._delivery_op(delivery_id, event, action, status, detail, deployment, body_digest)
-        return await self.write_async(op)
-
-    @staticmethod
-    def _delivery_op(
-        delivery_id: str,
-        event: str,
-        action: str,
-        status: str,
-        detail: str,
-        deployment: NewDeployment | None,
-        body_digest: str | None = None,
-    ) -> WriteOp[DeliveryOutcome]:
-        def op(conn: sqlite3.Connection) -> DeliveryOutcome:
-            return sql.record_delivery(
-                conn, delivery_id, event, action, status, detail, deployment, body_digest
-            )
-
-        return op
+    record_delivery = _blocking(_record_delivery)
+    record_delivery_async = _on_loop(_record_delivery)
 
     def mark_delivery_failed(self, delivery_id: str, detail: str) -> None:
         """Mark a delivery failed so that a redelivery of it is processed again."""
         self.write(lambda conn: sql.mark_delivery_failed(conn, delivery_id, detail))
 
-    def fail_handoff(self, deployment_id: int, delivery_id: str | None, detail: str) -> None:
-        """The queue refused a deployment: mark it (and its delivery) failed, in one commit."""
-        self.write(self._fail_handoff_op(deployment_id, delivery_id, detail))
-
-    async def fail_handoff_async(
-        self, deployment_id: int, delivery_id: str | None, detail: str
-    ) -> None:
-        """`fail_handoff` for the event loop."""
-        await self.write_async(self._fail_handoff_op(deployment_id, delivery_id, detail))
-
-    @staticmethod
-    def _fail_handoff_op(deployment_id: int, delivery_id: str | None, detail: str) -> WriteOp[None]:
-        def op(conn: sqlite3.Connection) -> None:
-            sql.set_state(conn, deployment_id, DeploymentState.FAILED, detail, None)
-            if delivery_id is not None:
-                sql.mark_delivery_failed(conn, delivery_id, detail)
-
-        return op
+    fail_handoff = _blocking(_fail_handoff)
+    fail_handoff_async = _on_loop(_fail_handoff)
 
     async def queue_missed_commit_async(
         self, stack: str, sha: str, ref: str, reason: str
@@ -452,9 +458,5 @@ class Store:
 
     # -- health
 
-    def check_writable(self) -> str:
-        """Commit a tiny write; raises if the database cannot be written."""
-        return self.write(sql.touch)
-
-    async def check_writable_async(self) -> str:
-        return await self.write_async(sql.touch)
+    check_writable = _blocking(_touch)
+    check_writable_async = _on_loop(_touch)
