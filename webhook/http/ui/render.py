@@ -135,6 +135,13 @@ def rollback_action(deployment: Deployment, good: Deployment | None) -> str:
     )
 
 
+def _waiting(item: Row) -> str:
+    """A queued deployment's reason to wait (views.row), above its history."""
+    if item.deployment.state != "queued" or not item.note.startswith("waiting: "):
+        return ""
+    return f'<p class="note waiting">{e(item.note)}</p>\n'
+
+
 def detail_body(
     item: Row,
     history: list[StateChange],
@@ -160,6 +167,7 @@ def detail_body(
         duration=e(item.duration or "—") + (" so far" if item.running else ""),
         rollback=e(item.rollback or "—"),
         rollback_action=rollback_action(d, good),
+        waiting=_waiting(item),
         history=changes,
         live="live" if events_url else "finished",
         live_class="" if events_url else "done",

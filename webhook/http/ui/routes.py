@@ -97,6 +97,13 @@ def _stack_statuses(store: Store) -> list[StackStatus]:
     return statuses
 
 
+def blocked_by(request: Request) -> str:
+    """What keeps deployments from running, as /readyz lists it ('' when nothing does)."""
+    problems = getattr(request.app.state.queue, "problems", None)
+    found = problems() if problems is not None else []
+    return "; ".join(p.message() for p in found if p.blocks_deploys)
+
+
 @ui.get("", response_model=None)
 def list_page(
     request: Request,
@@ -112,7 +119,8 @@ def list_page(
     now = datetime.now(UTC)
     items = store.list_deployments(limit=limit, before_id=before)
     histories = store.state_histories(d.id for d in items)
-    rows = [row(d, histories[d.id], now) for d in items]
+    blocked = blocked_by(request)
+    rows = [row(d, histories[d.id], now, blocked) for d in items]
     older = f"/ui?before={items[-1].id}&limit={limit}" if len(items) == limit else None
     newer = "/ui" if before is not None else None
     body = render.list_body(_stack_statuses(store), rows, newer, older)
@@ -140,7 +148,8 @@ def detail_page(
     done = is_settled(deployment, now) and len(lines) < INITIAL_LINES
     events = None if done else f"/ui/deployments/{deployment_id}/events?after={last_seq}"
     good = store.last_good(deployment.stack, before_id=deployment.id)
-    body = render.detail_body(row(deployment, history, now), history, lines, good, events)
+    item = row(deployment, history, now, blocked_by(request))
+    body = render.detail_body(item, history, lines, good, events)
     return html(body, title=f"Deployment #{deployment_id}", nonce=nonce, csrf=csrf)
 
 

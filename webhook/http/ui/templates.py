@@ -245,7 +245,7 @@ DETAIL = Template(
 <dt>trigger</dt><dd>$trigger: $reason</dd>
 <dt>queued</dt><dd>$queued</dd><dt>ran for</dt><dd>$duration</dd>
 <dt>rollback</dt><dd>$rollback</dd></dl>
-$rollback_action
+$waiting$rollback_action
 <h2>States</h2>
 <table><thead><tr><th>state</th><th>at</th><th>note</th></tr></thead><tbody>$history</tbody>
 </table>

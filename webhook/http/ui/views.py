@@ -96,10 +96,16 @@ class Row:
     rollback: str
 
 
-def row(deployment: Deployment, history: list[StateChange], now: datetime) -> Row:
+def row(
+    deployment: Deployment, history: list[StateChange], now: datetime, blocked: str = ""
+) -> Row:
+    """`blocked`: what keeps deployments from running (/readyz's degraded reasons); a
+    queued deployment's note says it, so the page never shows `queued` without a hint."""
     span = run_seconds(history, now)
     duration = "" if span is None else human_duration(span[0])
     note = history[-1].note if history else ""
+    if blocked and deployment.state == S.QUEUED:
+        note = f"waiting: {blocked}"
     return Row(
         deployment=deployment,
         trigger=trigger(deployment),
