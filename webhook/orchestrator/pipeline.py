@@ -299,11 +299,11 @@ class Pipeline:
             return session.reconcile(message, journal.line, [])
         if purpose != "deploy" or not is_reconcile(journal.deployment):
             return session.up(message, journal.line)
-        evict, notes = reconcile_plan(DriftRecords(self.store), journal.deployment.stack)
-        for note in notes:
+        plan = reconcile_plan(DriftRecords(self.store), journal.deployment.stack)
+        for note in plan.notes:
             journal.line(note)
         journal.line("reconcile: up --refresh (the state is read from the engine first)")
-        return session.reconcile(message, journal.line, evict)  # type: ignore[attr-defined]
+        return session.reconcile(message, journal.line, plan.evict)  # type: ignore[attr-defined]
 
     def _retry_locked(
         self, action: Callable[[], T], journal: Journal, cancel: threading.Event

@@ -9,6 +9,7 @@ hand is put back) after removing containers made by hand under the stack's names
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from webhook.store import DeliveryStatus, Deployment, NewDeployment, Store
 from webhook.store.drift import DriftRecords, DriftResult
@@ -19,6 +20,15 @@ RECONCILE_PREFIX = f"{RECONCILE_EVENT}:"
 AUTO_PREFIX = f"{RECONCILE_PREFIX}auto:"
 DOCS = "docs/drift.md"
 ROLLED_BACK = DeploymentState.ROLLED_BACK
+CONTAINER = "docker:index/container:Container"
+
+
+@dataclass(frozen=True)
+class ReconcilePlan:
+    """What a reconcile's `up --refresh` does besides: remove containers first, say."""
+
+    evict: list[str]  # container names
+    notes: list[str]
 
 
 def healthy_commit(store: Store, stack: str) -> tuple[Deployment, str] | None:
@@ -69,17 +79,25 @@ def queue_reconcile(
     return outcome.deployment, outcome.duplicate
 
 
-def reconcile_plan(records: DriftRecords, stack: str) -> tuple[list[str], list[str]]:
-    """From the stack's newest check: containers made by hand under the stack's names (to
-    remove before `up`), and what the reconcile should say (a volume removed: data lost)."""
+def reconcile_plan(records: DriftRecords, stack: str) -> ReconcilePlan:
+    """From the stack's newest check: the containers to remove before `up --refresh`, which
+    then creates them as declared (made by hand under the stack's names, or found changed:
+    a refresh records what runs, e.g. a network disconnected, and `up` alone would keep it;
+    Pulumi's own replace creates the new one first, under the same name, and fails), and
+    what the reconcile should say (a volume removed: its data was lost)."""
     check = records.latest_finished(stack)
     if check is None or check.result != DriftResult.DRIFTED:
-        return [], []
-    evict = [e["container"] for e in check.report if e["change"] == "replaced" and e["container"]]
+        return ReconcilePlan([], [])
+    report = check.report
+    evict = [
+        e["container"]
+        for e in report
+        if e["change"] in ("replaced", "changed") and e["type"] == CONTAINER and e["container"]
+    ]
     notes = [
         f"reconcile: volume {e['name']} was removed outside Slipway; it is created again "
         f"EMPTY: the data it held was lost (restore it from a backup, see {DOCS})"
-        for e in check.report
+        for e in report
         if e["change"] == "gone" and e["type"] == "docker:index/volume:Volume"
     ]
-    return evict, notes
+    return ReconcilePlan(evict, notes)

@@ -215,12 +215,12 @@ class AutomationSession:
         return self.run("drift", on_output=on_output, stop=stop)
 
     def reconcile(self, message: str, on_output: OnOutput, evict: list[str]) -> dict[str, Any]:
-        """`up --refresh`: the state is read from the engine first, so what was changed or
-        removed by hand is put back; `evict`: containers made by hand under the stack's names."""
+        """`up --refresh`: the state is read from the engine first, so what was removed by
+        hand is created again; `evict`: containers to remove first (made or changed by hand:
+        webhook/orchestrator/reconcile.py)."""
         extra = [arg for name in evict for arg in ("--evict", name)]
-        return self.run("up", "--refresh", "--message", message, *extra, on_output=on_output)[
-            "outputs"
-        ]
+        result = self.run("up", "--refresh", "--message", message, *extra, on_output=on_output)
+        return result["outputs"]
 
     def outputs(self) -> dict[str, Any]:
         return self.run("outputs")

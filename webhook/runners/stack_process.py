@@ -184,12 +184,12 @@ def drift_check(stack: auto.Stack, common: dict[str, Any]) -> dict[str, Any]:
 
 
 def remove_container(name: str, reply: Reply) -> None:
-    """`docker rm -f NAME`: a container made by hand under a name the stack declares."""
+    """`docker rm -f NAME`: a reconcile's container that was changed or made by hand."""
     done = subprocess.run(
         ["docker", "rm", "-f", name], capture_output=True, text=True, timeout=120, check=False
     )
     said = (done.stderr or done.stdout).strip()
-    reply.output(f"reconcile: removed container {name} (made outside Slipway) {said}".strip())
+    reply.output(f"reconcile: removed container {name} (changed outside Slipway) {said}".strip())
 
 
 def inspect_container(name: str) -> dict[str, Any] | None:

@@ -1,0 +1,112 @@
+"""The service deploying the demo repository with drift checks every few seconds, and the
+waits the drift tests share (tests/orchestrator/test_drift_real.py, docs/drift.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.demo_repo import DemoRepo
+from tests.support.deploy_loop import REAL, Loop
+from tests.support.fake_github import REPO, TOKEN, FakeGitHub
+from tests.support.live_service import API_TOKEN, live_service
+from tests.support.real_stack import free_port, pulumi_env, remove_project_containers
+from webhook.orchestrator import OrchestratorSettings
+from webhook.runners.automation import AutomationRunner
+from webhook.store import Deployment
+from webhook.store.drift import DriftCheck, DriftRecords, DriftResult
+
+INTERVAL = 3.0  # seconds between checks in these tests
+CHECK_LIMIT = 180.0  # a bound for the waits below, never asserted on
+
+
+class DriftLoop(Loop):
+    """A deploy loop whose stack is checked for drift every INTERVAL seconds."""
+
+    @property
+    def records(self) -> DriftRecords:
+        return DriftRecords(self.service.store)
+
+    def api(self, method: str, path: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        return httpx.request(method, f"{self.service.url}{path}", headers=headers, timeout=30)
+
+    def next_check(self, after_id: int = 0, *results: DriftResult) -> DriftCheck:
+        """The first finished check newer than `after_id` (with one of `results`)."""
+        wanted = results or (DriftResult.IN_SYNC, DriftResult.DRIFTED, DriftResult.FAILED)
+        deadline = time.monotonic() + CHECK_LIMIT
+        while time.monotonic() < deadline:
+            for check in reversed(self.records.recent(self.repo.stack, limit=50)):
+                if check.id > after_id and check.result in wanted:
+                    return check
+            time.sleep(0.2)
+        seen = [(c.id, c.result, c.error) for c in self.records.recent(self.repo.stack, 10)]
+        raise AssertionError(f"no check after {after_id} with {wanted}; seen {seen}")
+
+    def last_check_id(self) -> int:
+        checks = self.records.recent(self.repo.stack, limit=1)
+        return checks[0].id if checks else 0
+
+    def container(self, service: str) -> str:
+        return f"{self.repo.project}-{service}-1"
+
+    def auto_reconciles(self, at_least: int) -> list[Deployment]:
+        """The stack's automatic reconciles, once there are `at_least`."""
+        deadline = time.monotonic() + CHECK_LIMIT
+        while time.monotonic() < deadline:
+            found = [
+                d
+                for d in self.service.store.list_deployments(stack=self.repo.stack)
+                if (d.delivery_id or "").startswith("reconcile:auto:")
+            ]
+            if len(found) >= at_least:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"fewer than {at_least} automatic reconciles")
+
+
+def docker(*args: str, check: bool = True) -> str:
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+@contextmanager
+def drift_loop(
+    tmp_path: Path, github: FakeGitHub, examples: Path, **drift: float | bool
+) -> Iterator[DriftLoop]:
+    """The service deploying a fresh demo repository, drift checks every INTERVAL s (or as
+    `drift` says); its stack destroyed afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    repo = DemoRepo.create(tmp_path / "repo", f"d{suffix}", f"slipway-d{suffix}", free_port())
+    env = pulumi_env(tmp_path / "backend")
+    settings = OrchestratorSettings(
+        **{**REAL.model_dump(), "drift_interval_seconds": INTERVAL, **drift}
+    )
+    with live_service(
+        repo=repo.path,
+        state_dir=tmp_path / "state",
+        runner=AutomationRunner(env_vars=env),
+        github_url=github.url,
+        token=TOKEN,
+        repository=REPO,
+        stack=repo.stack,
+        config=settings,
+    ) as service:
+        loop = DriftLoop(repo, service, {**os.environ, **env}, github, examples)
+        try:
+            yield loop
+        finally:
+            loop.pulumi("destroy", "--yes", "--skip-preview")
+            remove_project_containers(repo.project)
+            docker("volume", "rm", "-f", f"{repo.project}_db-data", check=False)
