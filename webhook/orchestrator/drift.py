@@ -111,6 +111,15 @@ class DriftChecker:
             self._auto_reconcile(check)
         return check
 
+    def found(self, stack: str, project: str = "") -> str | None:
+        """What the stack's newest finished check found drifted, or None (the unchanged
+        path's hook, webhook/orchestrator/unchanged.py: a drifted stack gets a full `up`)."""
+        assert self.records is not None
+        check = self.records.latest_finished(stack)
+        if check is None or check.result != DriftResult.DRIFTED:
+            return None
+        return describe(check)
+
     def _auto_reconcile(self, check: DriftCheck) -> None:
         """Queue a reconcile unless one was queued on its own within the cool-down."""
         cooldown = self.pipeline.settings.drift_reconcile_cooldown_seconds

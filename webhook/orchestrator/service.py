@@ -44,6 +44,9 @@ class Orchestrator:
         self._stopping = threading.Event()
         self._dispatcher: threading.Thread | None = None
         self.drift = DriftChecker(store, pipeline, submit=self._accept)
+        unchanged = getattr(pipeline, "unchanged", None)  # a drifted stack never skips `up`
+        if unchanged is not None and unchanged.drift is None:
+            unchanged.drift = self.drift.found
 
     # -- DeploymentQueue
 
