@@ -447,3 +447,14 @@ def test_deployment_collector_counts_states_and_dates_the_last_healthy(tmp_path:
     [healthy] = families["slipway_last_healthy_timestamp_seconds"].samples
     expected = datetime.fromisoformat(finished.updated_at.replace("Z", "+00:00")).timestamp()
     assert healthy.labels == {"stack": "web"} and healthy.value == pytest.approx(expected)
+
+
+def test_a_deploy_asked_with_a_short_sha_tags_the_full_sha(app_repo, harness):
+    """The healthy-commit tag held the sha as asked (`3f78685`); it is resolved at checkout
+    and the tag always holds the full 40-character sha (issue 34 item 7)."""
+    sha = app_repo.commit_app("short")
+    job = harness.request(sha[:7], reason="short sha")
+    harness.wait_idle()
+    assert harness.states(job)[-1] == "succeeded", harness.log(job)
+    assert harness.healthy_tag() == sha
+    assert f"tag: slipway:healthy-sha={sha}" in harness.log(job)

@@ -212,6 +212,7 @@ class Pipeline:
         (healthy, summary). Raises on checkout and `up` failures. `on_verify` gets the path
         taken and why, `on_healthy` the path; it runs before the healthy-commit tag is set."""
         stack = journal.deployment.stack
+        sha = self.mirror.resolve(sha)  # the full sha, for the log and the healthy tag
         with self.mirror.worktree(sha, self._worktree_name(journal)) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
             session = self.runner.open(stack, tree, self._binds_dir(journal))
