@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from webhook.orchestrator.observer import DeploymentObserver, tell
+from webhook.orchestrator.observer import DeploymentObserver, guarded
 from webhook.store import Deployment, Store, Transition
 from webhook.store.states import DeploymentState
 
@@ -44,7 +44,7 @@ class Journal:
             if number < len(changes):  # as the deployment was in that state
                 target = rolled_back_to or earlier.rolled_back_to
                 seen = replace(earlier, state=state, rolled_back_to=target)
-            tell(self.observer, "state_changed", seen, note)
+            guarded(self.observer).state_changed(seen, note)
             logger.info(
                 "deployment %s -> %s",
                 self.id,

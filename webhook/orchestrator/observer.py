@@ -6,7 +6,10 @@ has the change; an observer that raises is logged and never stops a deployment.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from webhook.store import Deployment
@@ -24,11 +27,38 @@ class DeploymentObserver(Protocol):
         """A preview ended; `collector` saw its engine events (a PreviewCollector)."""
 
 
-def tell(observer: DeploymentObserver | None, method: str, *args: Any) -> None:
-    """Call `observer.method(*args)` if there is an observer; log and swallow its errors."""
-    if observer is None:
-        return
+def guarded(observer: DeploymentObserver | None) -> DeploymentObserver:
+    """`observer` to call directly: what it raises is logged and swallowed; None hears
+    nothing."""
+    return _Guarded(observer)
+
+
+@dataclass(frozen=True)
+class _Guarded:
+    observer: DeploymentObserver | None
+
+    def state_changed(self, deployment: Deployment, note: str = "") -> None:
+        with _logged("state_changed"):
+            if self.observer is not None:
+                self.observer.state_changed(deployment, note)
+
+    def preview_done(
+        self, deployment: Deployment, collector: Any, error: str | None = None
+    ) -> None:
+        with _logged("preview_done"):
+            if self.observer is not None:
+                self.observer.preview_done(deployment, collector, error)
+
+
+@contextlib.contextmanager
+def _logged(call: str) -> Iterator[None]:
     try:
-        getattr(observer, method)(*args)
+        yield
     except Exception:
-        logger.exception("deployment observer failed in %s", method)
+        logger.exception("deployment observer failed in %s", call)
+
+
+def tell(observer: DeploymentObserver | None, method: str, *args: Any) -> None:
+    """Call `observer.method(*args)` through `guarded`. Left for pipeline.py's two preview
+    calls until they call `guarded(...).preview_done` directly (issue 33 item 5)."""
+    getattr(guarded(observer), method)(*args)

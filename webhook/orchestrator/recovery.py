@@ -17,7 +17,7 @@ from pathlib import Path
 from webhook.http.readiness import Problem, Recovered
 from webhook.orchestrator.checkout import GitMirror
 from webhook.orchestrator.journal import Journal
-from webhook.orchestrator.observer import DeploymentObserver, tell
+from webhook.orchestrator.observer import DeploymentObserver, guarded
 from webhook.orchestrator.preflight import Preflight
 from webhook.runners.base import StackRunner, clear_pending_operations
 from webhook.runners.locks import LockFile, process_alive, read_lock
@@ -125,7 +125,7 @@ class Recovery:
         touched = {d.id: d for d in interrupted}
         for deployment in interrupted:
             self.store.append_log(deployment.id, f"state: interrupted ({INTERRUPTED_NOTE})")
-            tell(self.observer, "state_changed", deployment, INTERRUPTED_NOTE)
+            guarded(self.observer).state_changed(deployment, INTERRUPTED_NOTE)
             self._did(deployment, "interrupted")
         for stack, deployment in stacks_to_recover(self.store).items():
             touched.setdefault(deployment.id, deployment)
