@@ -40,7 +40,9 @@ PATH="$PWD/.venv/bin:$PATH"
 if [ "$action" = "--destroy" ]; then
   # A routed stack's proxy and releases are outside the state (docs/cutover.md): first.
   .venv/bin/python -m webhook.cutover.teardown --stack "$stack"
-  exec .venv/bin/python -m webhook.runners.stack_process destroy --stack "$stack"
+  .venv/bin/python -m webhook.runners.stack_process destroy --stack "$stack"
+  # Built images are kept locally for rollbacks, so the destroy leaves their tags: last.
+  exec .venv/bin/python -m webhook.cutover.teardown --stack "$stack" --images
 fi
 output=$(mktemp)
 trap 'rm -f "$output"' EXIT
