@@ -56,9 +56,3 @@ def _logged(call: str) -> Iterator[None]:
         yield
     except Exception:
         logger.exception("deployment observer failed in %s", call)
-
-
-def tell(observer: DeploymentObserver | None, method: str, *args: Any) -> None:
-    """Call `observer.method(*args)` through `guarded`. Left for pipeline.py's two preview
-    calls until they call `guarded(...).preview_done` directly (issue 33 item 5)."""
-    getattr(guarded(observer), method)(*args)

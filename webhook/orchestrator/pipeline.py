@@ -30,7 +30,7 @@ from webhook.orchestrator.checkout import CheckoutError, GitMirror
 from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
 from webhook.orchestrator.fingerprint import FingerprintError, stack_files
 from webhook.orchestrator.journal import Journal
-from webhook.orchestrator.observer import DeploymentObserver, tell
+from webhook.orchestrator.observer import DeploymentObserver, guarded
 from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.reconcile import is_reconcile, reconcile_plan
 from webhook.orchestrator.release_watch import ReleaseWatch
@@ -74,7 +74,7 @@ class Pipeline:
             note = f"not started, the stack was not touched: {blocker.message()}"
             journal.state(S.FAILED, note)
             if deployment.kind == DeploymentKind.PREVIEW and self.observer is not None:
-                tell(self.observer, "preview_done", journal.deployment, preview_collector(), note)
+                guarded(self.observer).preview_done(journal.deployment, preview_collector(), note)
             return
         if deployment.kind == DeploymentKind.PREVIEW:
             self._preview(journal, cancel)
@@ -194,7 +194,7 @@ class Pipeline:
         else:
             journal.state(S.FAILED, error)
         if collector is not None:
-            tell(self.observer, "preview_done", journal.deployment, collector, error)
+            guarded(self.observer).preview_done(journal.deployment, collector, error)
 
     # -- steps
 
