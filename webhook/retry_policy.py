@@ -2,7 +2,7 @@
 
 Used by the GitHub feedback client (webhook/feedback/github_retry.py decides per answer),
 the deploy client (deploy_client/retrying.py, with jitter) and the pipeline's wait for a
-locked stack (webhook/orchestrator/pipeline.py, from the `SLIPWAY_LOCK_RETRY_*` settings).
+locked stack (webhook/orchestrator/pipeline.py, from the orchestrator's `lock_retry_*` settings).
 """
 
 from __future__ import annotations
@@ -22,5 +22,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff after the attempt-th failure (1-based): first, twice that,
-        four times ... capped at `backoff_max`."""
-        return min(self.backoff_max, self.backoff_first * 2 ** (attempt - 1))
+        four times ... capped at `backoff_max` (also when the power is too large for a float)."""
+        try:
+            return min(self.backoff_max, self.backoff_first * 2 ** (attempt - 1))
+        except OverflowError:
+            return self.backoff_max

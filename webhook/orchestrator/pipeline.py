@@ -21,7 +21,6 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_when_event_set,
-    wait_exponential,
 )
 
 from webhook.cutover import Cutover
@@ -35,6 +34,7 @@ from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.reconcile import is_reconcile, reconcile_plan
 from webhook.orchestrator.release_watch import ReleaseWatch
 from webhook.orchestrator.unchanged import PathChoice, UnchangedCheck, record_healthy
+from webhook.retry_policy import RetryPolicy
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
 from webhook.store import Deployment, Store
 from webhook.store.drift import DriftRecords
@@ -310,7 +310,12 @@ class Pipeline:
         self, action: Callable[[], T], journal: Journal, cancel: threading.Event
     ) -> T:
         """Run `action`, retrying with exponential backoff while the stack is locked."""
-        attempts = self.settings.lock_retry_attempts
+        policy = RetryPolicy(
+            attempts=self.settings.lock_retry_attempts,
+            backoff_first=self.settings.lock_retry_initial_seconds,
+            backoff_max=self.settings.lock_retry_max_seconds,
+        )
+        attempts = policy.attempts
 
         def note_retry(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -323,10 +328,7 @@ class Pipeline:
         retrying = Retrying(
             retry=retry_if_exception_type(StackLockedError),
             stop=stop_after_attempt(attempts) | stop_when_event_set(cancel),
-            wait=wait_exponential(
-                multiplier=self.settings.lock_retry_initial_seconds,
-                max=self.settings.lock_retry_max_seconds,
-            ),
+            wait=lambda state: policy.backoff(state.attempt_number),
             sleep=cancel.wait,
             before_sleep=note_retry,
             reraise=True,
