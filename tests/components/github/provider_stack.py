@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.fake_github.provider import FakeGitHubApi
+from tests.support.fake_github import FakeGitHub
 from tests.support.real_stack import RealStack, make_real_stack
 
 EMPTY_COMPOSE = "github-only-compose.yml"
@@ -31,9 +31,9 @@ class GitHubSide:
     webhook_secret: str = field(default="", repr=False)
 
 
-def stack_config(api: FakeGitHubApi, side: GitHubSide, project: str) -> dict:
+def stack_config(api: FakeGitHub, side: GitHubSide, project: str) -> dict:
     """The plain part of `Pulumi.<stack>.yaml` (secrets are added through the CLI)."""
-    github = {"repository": f"{api.owner}/{api.repo}", "branch": side.branch}
+    github = {"repository": f"{api.repository.owner}/{api.repository.repo}", "branch": side.branch}
     if side.environment:
         github["environment"] = side.environment
     return {
@@ -46,13 +46,13 @@ def stack_config(api: FakeGitHubApi, side: GitHubSide, project: str) -> dict:
     }
 
 
-def make_github_stack(tmp_path: Path, api: FakeGitHubApi, side: GitHubSide) -> RealStack:
+def make_github_stack(tmp_path: Path, api: FakeGitHub, side: GitHubSide) -> RealStack:
     """A RealStack whose provider talks to `api`; its secrets set with the Pulumi CLI."""
     stack = make_real_stack(tmp_path)
     (stack.work / EMPTY_COMPOSE).write_text("services: {}\n")
     config = stack_config(api, side, stack.project)
     (stack.work / f"Pulumi.{stack.stack}.yaml").write_text(yaml.safe_dump(config))
-    stack.env.update(GITHUB_BASE_URL=api.base_url, GITHUB_TOKEN=api.token)
+    stack.env.update(GITHUB_BASE_URL=f"{api.url}/", GITHUB_TOKEN=api.token)
     stack.env.pop("GITHUB_OWNER", None)  # the program gives the provider its owner
     _check(stack.pulumi("stack", "init"))
     for name, value in side.secrets.items():

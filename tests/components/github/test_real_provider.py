@@ -1,8 +1,8 @@
 """The GitHub components through the real github provider, against a loopback fake GitHub API.
 
 The program runs inline (webhook.runners.stack_process) on the pinned Pulumi CLI with our
-bridged github provider; its `baseUrl` (GITHUB_BASE_URL) is tests/support/fake_github/provider.py,
-which holds the private keys of the secrets scopes and so can tell what really arrived.
+bridged github provider; its `baseUrl` (GITHUB_BASE_URL) is tests/support/fake_github/server.py,
+whose repository holds the private keys of the secrets scopes and so can tell what really arrived.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from components.github.workflow import WORKFLOW_PATH, WorkflowSpec, render_workflow
 from tests.components.github.provider_stack import GitHubSide, make_github_stack
-from tests.support.fake_github.provider import FakeGitHubApi
+from tests.support.fake_github import FakeGitHub
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.slow]
 
@@ -34,7 +34,7 @@ def _secrets() -> dict[str, str]:
 
 @pytest.fixture
 def api():
-    with FakeGitHubApi(OWNER, REPO, branches=("main", "release")) as fake:
+    with FakeGitHub(repository=f"{OWNER}/{REPO}", branches=("main", "release")) as fake:
         yield fake
     assert fake.unhandled == []  # the provider called nothing the fake does not know
 
@@ -70,7 +70,7 @@ def test_environment_secrets_workflow_and_hook_through_the_real_provider(tmp_pat
     stack = make_github_stack(tmp_path, api, side)
     try:
         assert _run(stack, "up")["changes"] == {"create": 13}
-        state = api.state
+        state = api.repository
 
         # (a) each secret arrived sealed with the environment's public key, and opens to the value
         assert set(state.environments) == {"production"}
@@ -139,7 +139,7 @@ def test_repository_secrets_and_in_place_updates_through_the_real_provider(tmp_p
     stack = make_github_stack(tmp_path, api, side)
     try:
         assert _run(stack, "up")["changes"] == {"create": 12}
-        state = api.state
+        state = api.repository
         assert state.environments == {}
         assert {name: state.plaintext(name) for name in side.secrets} == side.secrets
         expected = render_workflow(WorkflowSpec(branch="main", environment=""))

@@ -80,6 +80,16 @@ def test_retries_are_bounded(
     assert len(sleeps.waits) == 3
 
 
+def test_github_going_away_between_two_calls_ends_in_github_error(
+    fake_github: FakeGitHub, github_client
+) -> None:
+    github_client.create_issue_comment(REPO, 1, "answered")  # leaves a kept-alive connection
+    fake_github.stop()
+    with pytest.raises(GitHubError):
+        github_client.create_issue_comment(REPO, 1, "nobody listens")
+    assert [c["body"] for c in fake_github.state.comments.values()] == ["answered"]
+
+
 def test_an_unreachable_github_ends_in_github_error(fake_github: FakeGitHub) -> None:
     fake_github.stop()
     waits: list[float] = []
