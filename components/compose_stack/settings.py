@@ -235,6 +235,10 @@ def _resources(
     if spec.get("memswap_limit") is not None:
         swap = int(spec["memswap_limit"])
         args["memory_swap"] = -1 if swap < 0 else to_mib(swap)
+    elif "memory" in args:
+        # What the engine stores when only `memory` is given (Compose sends none): declared,
+        # so the provider does not see `memorySwap` drop at every no-change `up`.
+        args["memory_swap"] = 2 * args["memory"]
     if spec.get("shm_size") is not None:
         args["shm_size"] = to_mib(spec["shm_size"])
     if limits.get("pids") is not None:
