@@ -74,8 +74,11 @@ class DriftChecker:
     def retry_delay(self) -> float:
         return min(self.interval, RETRY_SECONDS)
 
-    def check(self, stack: str, stop: threading.Event) -> DriftCheck | None:
-        """One check of `stack`; None when it has no healthy commit (nothing to compare)."""
+    def check(
+        self, stack: str, stop: threading.Event, stopping: threading.Event | None = None
+    ) -> DriftCheck | None:
+        """One check of `stack`, ended early when `stop` is set (by a deployment of the
+        stack, or `stopping`: the service stops); None when it has no healthy commit."""
         records = self.records
         assert records is not None
         found = healthy_commit(self.store, stack)
@@ -84,9 +87,13 @@ class DriftChecker:
         _, sha = found
         check = records.start(stack, sha)
         settings = self.pipeline.settings
-        stoppable = Stoppable(
-            stop, "a deployment of the stack came", settings.drift_check_timeout_seconds
-        )
+
+        def why() -> str:
+            if stopping is not None and stopping.is_set():
+                return "the service is stopping"
+            return "a deployment of the stack came"
+
+        stoppable = Stoppable(stop, why, settings.drift_check_timeout_seconds)
         lines: list[str] = []
         started = time.monotonic()
         try:

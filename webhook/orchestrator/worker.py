@@ -1,4 +1,5 @@
-"""One worker thread per stack: two updates never run on one stack at once."""
+"""One worker thread per stack: two updates never run on one stack at once; in between,
+the stack's drift checks (webhook/orchestrator/drift.py)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class StackWorker:
         dispatcher sets `wake`), which then runs at once; tried again later."""
         assert self.drift is not None
         try:
-            check = self.drift.check(self.stack, stop=self.wake)
+            check = self.drift.check(self.stack, stop=self.wake, stopping=self.stopping)
         except Exception:  # a check must never stop the worker
             logger.exception("drift check of stack %s crashed", self.stack)
             check = None

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,11 @@ class RunnerStopped(RunnerError):
 
 @dataclass
 class Stoppable:
-    """When to end a child early: `event` set (the reason is `why`) or `timeout` seconds."""
+    """When to end a child early: `event` set (the reason is `why`, or what it returns)
+    or `timeout` seconds."""
 
     event: threading.Event
-    why: str
+    why: str | Callable[[], str]
     timeout: float
     reason: str = ""
     finished: threading.Event = field(default_factory=threading.Event)
@@ -58,7 +59,7 @@ class Stoppable:
                 reason = f"stopped after {self.timeout:.0f} s"
                 break
         else:
-            reason = self.why
+            reason = self.why() if callable(self.why) else self.why
         if self.finished.is_set() or process.poll() is not None:
             return
         self.reason = reason
