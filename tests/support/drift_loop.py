@@ -91,7 +91,12 @@ def drift_loop(
     repo = DemoRepo.create(tmp_path / "repo", f"d{suffix}", f"slipway-d{suffix}", free_port())
     env = pulumi_env(tmp_path / "backend")
     settings = OrchestratorSettings(
-        **{**REAL.model_dump(), "drift_interval_seconds": INTERVAL, **drift}
+        **{
+            **REAL.model_dump(),
+            "drift_interval_seconds": INTERVAL,
+            "drift_check_timeout_seconds": CHECK_LIMIT / 2,
+            **drift,
+        }
     )
     with live_service(
         repo=repo.path,

@@ -101,6 +101,12 @@ class DriftChecker:
                 session = self.pipeline.runner.open(stack, tree, self.pipeline.binds_dir(stack))
                 found_drift = session.drift(lines.append, stoppable)["drifted"]
         except RunnerStopped as error:
+            if stoppable.timed_out:  # not ended by a deployment: say where it hung
+                said = " | ".join(lines[-3:]) or "no output"
+                reason = f"{error} (SLIPWAY_DRIFT_CHECK_TIMEOUT_SECONDS); last output: {said}"
+                check = records.finish(check.id, DriftResult.FAILED, error=reason)
+                logger.warning("%s", describe(check), extra={"stack": stack, "drift": "failed"})
+                return check
             check = records.finish(check.id, DriftResult.CANCELLED, error=str(error))
             logger.info("drift check %s of stack %s cancelled: %s", check.id, stack, error)
             return check

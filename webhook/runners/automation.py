@@ -47,6 +47,7 @@ class Stoppable:
     why: str | Callable[[], str]
     timeout: float
     reason: str = ""
+    timed_out: bool = False
     finished: threading.Event = field(default_factory=threading.Event)
 
     def watch(self, process: subprocess.Popen) -> None:
@@ -57,6 +58,7 @@ class Stoppable:
                 return
             if time.monotonic() >= deadline:
                 reason = f"stopped after {self.timeout:.0f} s"
+                self.timed_out = True
                 break
         else:
             reason = self.why() if callable(self.why) else self.why
