@@ -55,7 +55,17 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"the stack config is invalid ({len(problems)} problem(s)):\n{lines}")
+        text = f"the stack config is invalid ({len(problems)} problem(s)):\n{lines}"
+        if any("`pulumi " in p for p in problems):
+            text += f"\n{WRAPPER_NOTE}"
+        super().__init__(text)
+
+
+WRAPPER_NOTE = (
+    "Run the `pulumi ...` commands above as `scripts/pulumi.sh ...` from the checkout (e.g. "
+    "`scripts/pulumi.sh config rm slipway:KEY`): it adds the toolchain's CLI, the backend "
+    "and its passphrase that `make up` uses (add `--stack STACK`)."
+)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ set -euo pipefail
 stack="${1:-dev}"
 action="${2:-}"
 cd "$(dirname "$0")/.."
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
 
 fail() { printf 'error: %s\n  fix: %s\n' "$1" "$2" >&2; exit 1; }
 
@@ -22,18 +21,8 @@ command -v pulumi >/dev/null || fail "the Pulumi CLI is not on PATH" \
 [ -f "Pulumi.${stack}.yaml" ] || fail "Pulumi.${stack}.yaml does not exist: this stack has no config" \
   "copy Pulumi.dev.yaml to Pulumi.${stack}.yaml and edit it (docs/compose-support.md lists the keys)"
 
-# The file backend keeps secrets encrypted with a passphrase. Without one from the user, a
-# generated one is kept next to the state (mode 600), said once, and reused.
-state_dir="${PULUMI_BACKEND_URL#file://}"
-mkdir -p "$state_dir"
-if [ -z "${PULUMI_CONFIG_PASSPHRASE+x}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  passphrase_file="$state_dir/.passphrase"
-  if [ ! -s "$passphrase_file" ]; then
-    (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(24))' >"$passphrase_file")
-    echo "note: generated the passphrase of this backend's secrets in $passphrase_file (keep it)" >&2
-  fi
-  export PULUMI_CONFIG_PASSPHRASE_FILE="$passphrase_file"
-fi
+# The file backend keeps secrets encrypted with a passphrase (scripts/backend-env.sh).
+source scripts/backend-env.sh
 
 echo "backend: ${PULUMI_BACKEND_URL}   docker: ${DOCKER_HOST:-default socket}"
 PATH="$PWD/.venv/bin:$PATH"
