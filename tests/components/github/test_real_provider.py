@@ -151,7 +151,7 @@ def test_repository_secrets_and_in_place_updates_through_the_real_provider(tmp_p
         rotated = f"token-{uuid.uuid4().hex}"
         _cli(stack, "config", "set", "--secret", "--path", "slipway:repoSecrets.DEPLOY_TOKEN",
              rotated)  # fmt: skip
-        _cli(stack, "config", "set", "--path", "slipway:webhook.http.events[1]", "workflow_run")
+        _cli(stack, "config", "set", "--path", "slipway:webhook.events[1]", "workflow_run")
         assert _run(stack, "up")["changes"] == {"update": 2, "same": 10}
         assert state.plaintext("DEPLOY_TOKEN") == rotated
         assert state.plaintext("DEPLOY_URL") == side.secrets["DEPLOY_URL"]
