@@ -1,5 +1,5 @@
 """The service deploying the demo repository with drift checks every few seconds, and the
-waits the drift tests share (tests/orchestrator/test_drift_real.py, docs/drift.md)."""
+waits the drift tests share (tests/webhook/orchestrator/test_drift_real.py, docs/drift.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The idle CPU group of deployments (webhook/runners/cpu_group.py) on fake cgroup trees.
-The real kernel's side: tests/orchestrator/test_automation_runner.py checks that the CLI and
+The real kernel's side: tests/webhook/orchestrator/test_automation_runner.py checks that the CLI and
 its providers of a real `up` run in the group; the last test here, a program started through
 `command()`."""
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.orchestrator.test_release_watch import RUNNING
 from tests.support.real_stack import REPO_ROOT
+from tests.webhook.orchestrator.test_release_watch import RUNNING
 from webhook.orchestrator.engine_state import differences
 from webhook.orchestrator.fingerprint import FingerprintError, fingerprint
 
