@@ -198,8 +198,32 @@ def parse_config(
     return config
 
 
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+EXPANDED_KEYS = ("composeProject", "healthChecks")
+"""Keys whose text may hold `${NAME}` / `${NAME:-default}` (Pulumi.dev.yaml: DEMO_*)."""
+
+
+def expand_variables(text: str, environ: Mapping[str, str]) -> str:
+    """`${NAME}` and `${NAME:-default}` from `environ`, as Compose interpolates them (an
+    unset or empty NAME takes the default, else the empty string)."""
+    return _VARIABLE.sub(lambda m: environ.get(m[1]) or (m[2] or ""), text)
+
+
+def _expand(value: Any, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return expand_variables(value, environ)
+    if isinstance(value, list):
+        return [_expand(item, environ) for item in value]
+    if isinstance(value, dict):
+        return {key: _expand(item, environ) for key, item in value.items()}
+    return value
+
+
 def load_config(root: Path | None = None) -> StackConfig:
-    """The running stack's config from `pulumi.Config("slipway")`, validated."""
+    """The running stack's config from `pulumi.Config("slipway")`, validated; the values
+    of EXPANDED_KEYS with environment variables expanded."""
+    import os
+
     import pulumi
 
     config = pulumi.Config(NAMESPACE)
@@ -207,6 +231,8 @@ def load_config(root: Path | None = None) -> StackConfig:
     for key in _configured_keys():
         value = config.get(key)
         raw[key] = _decode(value)
+        if key in EXPANDED_KEYS:
+            raw[key] = _expand(raw[key], os.environ)
     secret_keys = frozenset(
         key for key in raw if pulumi.runtime.is_config_secret(config.full_key(key))
     )

@@ -14,12 +14,13 @@ locally for rollbacks, so a destroy leaves them).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from components.config import default_project
+from components.config import default_project, expand_variables
 from webhook.cutover.engine import PROJECT_LABEL, PROXY_LABEL, EngineError, docker
 
 
@@ -64,7 +65,8 @@ def stack_project(stack: str, work_dir: Path) -> str:
     """`slipway:composeProject` of `Pulumi.<stack>.yaml`, or its default."""
     path = work_dir / f"Pulumi.{stack}.yaml"
     config = (YAML(typ="safe").load(path.read_text()) or {}).get("config") or {}
-    return str(config.get("slipway:composeProject") or default_project(stack))
+    project = expand_variables(str(config.get("slipway:composeProject") or ""), os.environ)
+    return project or default_project(stack)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,8 +66,11 @@ def dev_copy(tmp_path: Path, with_venv: bool = True) -> tuple[Path, str, int]:
     (stack.work / f"Pulumi.{stack.stack}.yaml").unlink()
     text = (REPO_ROOT / "Pulumi.dev.yaml").read_text()
     for old, new in (
-        ("slipway:composeProject: slipway-dev\n", f"slipway:composeProject: {stack.project}\n"),
-        ("http://127.0.0.1:8080/", f"http://127.0.0.1:{stack.port}/"),
+        (
+            "slipway:composeProject: ${DEMO_PROJECT:-slipway-dev}\n",
+            f"slipway:composeProject: {stack.project}\n",
+        ),
+        ("http://127.0.0.1:${DEMO_WEB_PORT:-8080}/", f"http://127.0.0.1:{stack.port}/"),
     ):
         assert text.count(old) == 1, f"Pulumi.dev.yaml no longer has {old!r}: update this test"
         text = text.replace(old, new)
