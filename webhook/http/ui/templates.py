@@ -157,6 +157,17 @@ JS = """
       source.close();
       live.textContent = "finished";
       live.className = "done";
+      // The facts (ran for, rollback) and the state table as the server renders them now:
+      // the page shows the final deployment without a reload.
+      fetch(location.href, {credentials: "same-origin"})
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (text) {
+          var fresh = new DOMParser().parseFromString(text, "text/html");
+          ["facts", "history"].forEach(function (id) {
+            var shown = document.getElementById(id), now = fresh.getElementById(id);
+            if (shown && now) { shown.innerHTML = now.innerHTML; localTimes(shown); }
+          });
+        });
     });
   }
 })();
@@ -239,7 +250,7 @@ ROW = Template(
 DETAIL = Template(
     """<p><a href="/ui">← all deployments</a></p>
 <h1>Deployment #$id <span id="state" class="state s-$state">$state</span></h1>
-<dl class="facts">
+<dl class="facts" id="facts">
 <dt>stack</dt><dd>$stack</dd><dt>kind</dt><dd>$kind</dd>
 <dt>commit</dt><dd><code>$sha</code> $ref</dd>
 <dt>trigger</dt><dd>$trigger: $reason</dd>
@@ -247,7 +258,8 @@ DETAIL = Template(
 <dt>rollback</dt><dd>$rollback</dd></dl>
 $waiting$rollback_action
 <h2>States</h2>
-<table><thead><tr><th>state</th><th>at</th><th>note</th></tr></thead><tbody>$history</tbody>
+<table><thead><tr><th>state</th><th>at</th><th>note</th></tr></thead>
+<tbody id="history">$history</tbody>
 </table>
 <h2>Log <span id="live" class="$live_class">$live</span></h2>
 <div id="log" data-events="$events">$lines</div>"""

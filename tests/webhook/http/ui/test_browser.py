@@ -93,6 +93,28 @@ def test_a_running_jobs_log_grows_on_screen_without_a_reload(
     assert browser.evaluate("window.sameDocument") is True
 
 
+def test_the_page_of_a_job_that_ends_shows_its_final_facts_without_a_reload(
+    start_service: ServiceFactory, browser: Browser
+):
+    """The state badge changed at the end, but the state table and "ran for ... so far"
+    stayed as they were when the page was opened (issue 34): the page went stale."""
+    service = start_service()
+    store = service.store
+    job = store.create_deployment(
+        NewDeployment(DeploymentKind.DEPLOY, "dev", "d" * 40, "refs/heads/main", "push")
+    )
+    store.set_state(job.id, S.RUNNING, "deploying dddddddddddd")
+    browser.sign_in(service.url, TOKEN, f"/ui/deployments/{job.id}")
+    browser.evaluate("window.sameDocument = true")
+    assert "so far" in browser.text("dl.facts")
+    store.set_state(job.id, S.VERIFYING, "up finished; checking health")
+    store.set_state(job.id, S.SUCCEEDED, "dddddddddddd is healthy")
+    browser.wait_text("#live", "finished")
+    browser.wait_text("table", "dddddddddddd is healthy")
+    assert "so far" not in browser.text("dl.facts")
+    assert browser.evaluate("window.sameDocument") is True
+
+
 def test_the_rollback_button_queues_a_rollback_after_confirmation(
     start_service: ServiceFactory, browser: Browser
 ):
