@@ -64,7 +64,8 @@ class HttpSettings(Group):
     port: int = Field(default=8000, ge=0, le=65535, description="port `serve` listens on")
     log_level: str = Field(
         default="info",
-        description="debug, info, warning, error; debug also logs each refused signature's reason",
+        description="debug, info, warning, error; debug also logs each refused signature's "
+        "reason and each HTTP request the service makes (health probes, GitHub calls)",
     )
     public_url: str = Field(
         default="",
