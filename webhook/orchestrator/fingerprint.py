@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from components.compose.docker_compose import compose_config, find_compose_command
+from components.config import expand_variables
 
 FORMAT = "slipway-fingerprint/1"  # change it when what is hashed changes
 PROGRAM_PATHS = (
@@ -72,8 +73,10 @@ class Fingerprint:
         return [n for n in names if self.parts.get(n) != other.get(n)]
 
 
-def stack_files(tree: Path, stack: str) -> StackFiles:
-    """Read `Pulumi.<stack>.yaml` of the checkout (the stack's config, file backend)."""
+def stack_files(tree: Path, stack: str, env: Mapping[str, str] | None = None) -> StackFiles:
+    """Read `Pulumi.<stack>.yaml` of the checkout (the stack's config, file backend); its
+    `composeProject` with `${NAME:-default}` taken from `env` (the program's environment,
+    else this process's), as the program does (components/config.py)."""
     name = stack.rsplit("/", 1)[-1]
     path = tree / f"Pulumi.{name}.yaml"
     try:
@@ -87,7 +90,10 @@ def stack_files(tree: Path, stack: str) -> StackFiles:
         raise FingerprintError(f"{path.name}: composeFiles and profiles are not lists")
     return StackFiles(
         compose_files=tuple(str(f) for f in files),
-        project=str(config.get("slipway:composeProject") or f"slipway-{name}"),
+        project=expand_variables(
+            str(config.get("slipway:composeProject") or f"slipway-{name}"),
+            os.environ if env is None else env,
+        ),
         profiles=tuple(str(p) for p in profiles),
         role=str(config.get("slipway:role") or "app"),
         docker_host=str(config["slipway:dockerHost"]) if config.get("slipway:dockerHost") else None,
@@ -99,7 +105,7 @@ def fingerprint(tree: Path, stack: str, env: Mapping[str, str]) -> Fingerprint:
     """The fingerprint of the checkout `tree` deployed as `stack`, with the program's
     environment `env`. Raises FingerprintError when it cannot be known."""
     tree = tree.resolve()
-    files = stack_files(tree, stack)
+    files = stack_files(tree, stack, env)
     if files.role != "app" or not files.compose_files:
         raise FingerprintError(f"role {files.role} without Compose files: always a full up")
     try:

@@ -80,3 +80,18 @@ def test_the_engine_comparison_names_each_difference() -> None:
     ]
     restarted = replace(RUNNING, restart_count=1)
     assert differences(recorded, {RUNNING.name: restarted}) == ["container p-web-1 restarted since"]
+
+
+def test_the_project_expands_variables_as_the_program_does(tmp_path: Path) -> None:
+    """Pulumi.dev.yaml says `${DEMO_PROJECT:-slipway-dev}` (issue 34): the fingerprint and
+    the crash watch look for the containers the program made, under the expanded name."""
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  slipway:composeFiles: [a.yml]\n"
+        "  slipway:composeProject: ${DEMO_PROJECT:-slipway-dev}\n"
+    )
+    from webhook.orchestrator.fingerprint import stack_files
+
+    assert stack_files(tmp_path, "dev", {"DEMO_PROJECT": "slipway-alice"}).project == (
+        "slipway-alice"
+    )
+    assert stack_files(tmp_path, "dev", {}).project == "slipway-dev"
