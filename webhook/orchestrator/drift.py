@@ -16,6 +16,7 @@ whose delivery id starts with `reconcile:`. What is drift and what is not: docs/
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -164,13 +165,19 @@ class DriftChecker:
 
 
 def _reason(error: Exception, lines: list[str]) -> str:
-    """The error's last meaningful line (the CLI's are long), with the output's last error."""
+    """The first line of the error or the output that says what went wrong (the CLI's
+    last lines are summaries like `(9 errored)`), cut to 300 characters."""
+    noise = re.compile(
+        r"\d+ errored|update failed|error occurred|CommandError: code|^\W*error:?\W*$", re.I
+    )
+    candidates = [
+        line.strip()
+        for line in [*str(error).splitlines(), *lines]
+        if "error" in line.lower() and not noise.search(line)
+    ]
     text = str(error).strip()
-    said = [line for line in lines if "error" in line.lower()]
-    last = text.splitlines()[-1] if text else type(error).__name__
-    detail = said[-1].strip() if said else ""
-    message = f"{type(error).__name__}: {last}"
-    return f"{message} ({detail})" if detail and detail not in message else message
+    said = candidates[0] if candidates else (text.splitlines()[-1] if text else "no output")
+    return f"{type(error).__name__}: {said}"[:300]
 
 
 def _age_seconds(at: str) -> float:

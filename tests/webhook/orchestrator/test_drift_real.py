@@ -60,6 +60,7 @@ def reconciled(loop: DriftLoop) -> None:
     assert after.result == DriftResult.IN_SYNC, after.report
 
 
+@pytest.mark.timeout(1800)  # 20 checks on a loaded machine take longer than the default
 def test_untouched_stack_is_in_sync_check_after_check(loop: DriftLoop) -> None:
     deployed(loop)
     results = []

@@ -68,3 +68,16 @@ def test_the_page_says_drifted_since_with_each_field() -> None:
     at = "2026-01-02T03:05:00.000000Z"
     failed = DriftCheck(8, "dev", "a" * 40, DriftResult.FAILED, at, None, 0, [], error)
     assert drift_status("dev", failed, None, None).text.startswith("check failed: RunnerError")
+
+
+def test_a_failed_check_says_the_cause_not_the_summary() -> None:
+    from webhook.orchestrator.drift import _reason
+    from webhook.runners.base import RunnerError
+
+    error = RunnerError(
+        "CommandError: code: 1\n stdout: Previewing refresh\n  error:   sdk-v2/provider2.go:"
+        "571: failed to create Docker client: Cannot connect to the Docker daemon at "
+        "unix:///x.sock. Is the docker daemon running?\n  error: update failed\n"
+        " stderr: (9 errored)"
+    )
+    assert "Cannot connect to the Docker daemon" in _reason(error, [])
