@@ -1,5 +1,7 @@
 """What the Docker engine runs for one Compose project: each container's identity, image,
-config and state, read with three docker CLI calls (bounded by timeouts).
+config and state. Read through the Engine API on its unix socket (a few milliseconds, no
+process started), else with three docker CLI calls (an `ssh://` or `tcp://` host); both
+bounded by timeouts.
 
 Slipway does not set `com.docker.compose.config-hash` (components/compose_stack/
 compose_labels.py says why), so a container's config is proved by its id (a container's
@@ -18,10 +20,15 @@ import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+import httpx
 
 LABEL = "com.docker.compose"
 _TIMEOUT = 20
+_DEFAULT_SOCKET = "/var/run/docker.sock"
 
 
 class EngineError(RuntimeError):
@@ -49,17 +56,12 @@ class ContainerState:
 
 def read_project(project: str, docker_host: str | None = None) -> dict[str, ContainerState]:
     """The project's containers by name (one-off `run` containers left out)."""
-    env = {**os.environ, **({"DOCKER_HOST": docker_host} if docker_host else {})}
-    listed = _docker(
-        ["ps", "-a", "-q", "--no-trunc", "--filter", f"label={LABEL}.project={project}"], env
-    )
-    ids = listed.split()
-    if not ids:
-        return {}
-    inspected = json.loads(_docker(["container", "inspect", *ids], env, missing_ok=True) or "[]")
-    image_ids = sorted({str(c.get("Image", "")) for c in inspected} - {""})
-    images = json.loads(_docker(["image", "inspect", *image_ids], env, missing_ok=True) or "[]")
-    tags = {image["Id"]: tuple(sorted(image.get("RepoTags") or [])) for image in images}
+    host = docker_host or os.environ.get("DOCKER_HOST") or f"unix://{_DEFAULT_SOCKET}"
+    if host.startswith("unix://"):
+        inspected, images = _read_api(project, host.removeprefix("unix://"))
+    else:
+        inspected, images = _read_cli(project, {**os.environ, "DOCKER_HOST": host})
+    tags = {image["Id"]: own_tags(image.get("RepoTags") or [], project) for image in images}
     out = {}
     for item in inspected:
         labels = item["Config"].get("Labels") or {}
@@ -82,6 +84,12 @@ def read_project(project: str, docker_host: str | None = None) -> dict[str, Cont
         )
         out[container.name] = container
     return out
+
+
+def own_tags(tags: list[str], project: str) -> tuple[str, ...]:
+    """The tags that matter to `project`: all but other projects' build tags (`name:ctx-…`,
+    components/compose_stack/images.py), which come and go with those stacks."""
+    return tuple(sorted(t for t in tags if ":ctx-" not in t or t.startswith(f"{project}-")))
 
 
 def config_hash(inspected: Mapping[str, Any]) -> str:
@@ -146,6 +154,48 @@ def from_json(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, ContainerState]
         name: ContainerState(**{**value, "image_tags": tuple(value.get("image_tags") or ())})
         for name, value in raw.items()
     }
+
+
+def _read_api(project: str, socket: str) -> tuple[list[dict], list[dict]]:
+    """`docker inspect` of the project's containers and of their images, by the Engine API
+    on the unix socket `socket` (the CLI prints these same JSON documents)."""
+    if not Path(socket).exists():
+        raise EngineError(f"no Docker socket at {socket}")
+    filters = json.dumps({"label": [f"{LABEL}.project={project}"]})
+    transport = httpx.HTTPTransport(uds=socket)
+    try:
+        with httpx.Client(transport=transport, base_url="http://docker", timeout=_TIMEOUT) as api:
+            listed = _get(api, f"/containers/json?all=1&filters={quote(filters)}")
+            inspected = [_get(api, f"/containers/{c['Id']}/json", True) for c in listed]
+            inspected = [c for c in inspected if c]
+            image_ids = sorted({str(c.get("Image", "")) for c in inspected} - {""})
+            images = [_get(api, f"/images/{quote(i)}/json", True) for i in image_ids]
+    except httpx.HTTPError as error:
+        raise EngineError(f"Docker Engine API at {socket}: {error}") from error
+    return inspected, [i for i in images if i]
+
+
+def _get(api: httpx.Client, path: str, missing_ok: bool = False) -> Any:
+    answer = api.get(path)
+    if answer.status_code == 404 and missing_ok:  # removed meanwhile
+        return None
+    if answer.status_code != 200:
+        raise EngineError(f"Docker Engine API GET {path}: {answer.status_code} {answer.text[:200]}")
+    return answer.json()
+
+
+def _read_cli(project: str, env: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """The same as `_read_api`, with three docker CLI calls (any DOCKER_HOST)."""
+    listed = _docker(
+        ["ps", "-a", "-q", "--no-trunc", "--filter", f"label={LABEL}.project={project}"], env
+    )
+    ids = listed.split()
+    if not ids:
+        return [], []
+    inspected = json.loads(_docker(["container", "inspect", *ids], env, missing_ok=True) or "[]")
+    image_ids = sorted({str(c.get("Image", "")) for c in inspected} - {""})
+    images = json.loads(_docker(["image", "inspect", *image_ids], env, missing_ok=True) or "[]")
+    return inspected, images
 
 
 def _docker(args: list[str], env: dict[str, str], missing_ok: bool = False) -> str:

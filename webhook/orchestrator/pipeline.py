@@ -32,7 +32,7 @@ from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, guarded
 from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.reconcile import is_reconcile, reconcile_plan
-from webhook.orchestrator.release_watch import ReleaseWatch
+from webhook.orchestrator.release_watch import ReleaseWatch, restart_counts
 from webhook.orchestrator.unchanged import PathChoice, UnchangedCheck, record_healthy
 from webhook.retry_policy import RetryPolicy
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
@@ -278,7 +278,11 @@ class Pipeline:
         policy = self.settings.health_policy
         if choice.unchanged:
             policy = replace(policy, consecutive_passes=1)
-        watch = ReleaseWatch(*where).start() if where is not None else None
+        watch = None
+        if where is not None and choice.live is not None:  # the proof's read is the start
+            watch = ReleaseWatch(*where, restarts=restart_counts(choice.live))
+        elif where is not None:
+            watch = ReleaseWatch(*where).start()
         return check_health(
             targets, policy, journal.line, stop=cancel, watch=watch.problem if watch else None
         )

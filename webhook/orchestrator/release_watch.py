@@ -29,7 +29,7 @@ class ReleaseWatch:
             found = engine_state.read_project(self.project, self.docker_host)
         except engine_state.EngineError:
             found = {}
-        self.restarts = {c.id: c.restart_count for c in found.values()}
+        self.restarts = restart_counts(found)
         return self
 
     def problem(self) -> str | None:
@@ -43,6 +43,11 @@ class ReleaseWatch:
             if reason is not None:
                 return reason
         return None
+
+
+def restart_counts(containers: dict[str, engine_state.ContainerState]) -> dict[str, int]:
+    """Container id → restart count: what `ReleaseWatch` compares with."""
+    return {c.id: c.restart_count for c in containers.values()}
 
 
 def container_problem(

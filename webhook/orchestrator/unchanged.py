@@ -41,6 +41,7 @@ class PathChoice:
     fingerprint: Fingerprint | None = None
     outputs: dict[str, Any] | None = None  # the recorded outputs, on the unchanged path
     refresh: bool = False  # the engine differs from the record: `up --refresh` reads it first
+    live: dict[str, engine_state.ContainerState] | None = None  # what the proof read
 
     @property
     def unchanged(self) -> bool:
@@ -88,7 +89,7 @@ class UnchangedCheck:
             f"{current.digest[:12]} equal; the engine runs its {len(live)} containers as they "
             f"were when healthy: {engine_state.summary(live)}"
         )
-        return PathChoice(UNCHANGED, proof, current, json.loads(base.outputs))
+        return PathChoice(UNCHANGED, proof, current, json.loads(base.outputs), live=live)
 
     def _drift(self, stack: str, project: str) -> str | None:
         if self.drift is None:
