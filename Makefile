@@ -61,10 +61,14 @@ test: $(VENV_STAMP) lint tools chromium
 	bash scripts/with-toolchain.sh $(PY) -m pytest
 
 ## make check: the fast inner loop: lint, then every test that needs no Pulumi CLI, Docker
-## engine, browser or Node (markers in pyproject.toml); under 2 minutes on 2 cores.
+## engine, browser or Node (markers in pyproject.toml); under 2 minutes on 2 cores. It runs
+## them on CHECK_WORKERS pytest-xdist workers (each its own ports and tmp dirs) and bounds
+## each property-based and fuzz test to CHECK_EXAMPLES cases (`make test`: the full budget).
 FAST_TESTS := not pulumi_cli and not docker_engine and not browser and not node
+CHECK_WORKERS ?= 2
+CHECK_EXAMPLES ?= 20
 check: $(VENV_STAMP) lint
-	$(PY) -m pytest -q -m "$(FAST_TESTS)"
+	SLIPWAY_PROPERTY_EXAMPLES=$(CHECK_EXAMPLES) $(PY) -m pytest -q -n $(CHECK_WORKERS) -m "$(FAST_TESTS)"
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .

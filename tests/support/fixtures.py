@@ -15,6 +15,7 @@ import pytest
 from tests.support.app_repo import AppRepo, init_app_repo
 from tests.support.fake_github import TOKEN as GITHUB_TOKEN
 from tests.support.fake_github import FakeGitHub
+from tests.support.in_process import InProcessRunner
 from tests.support.local_process import LocalProcessRunner
 from tests.support.service import BRANCH, Service, ServiceFactory, running_service
 from webhook.queue import DeploymentQueue
@@ -78,8 +79,18 @@ def app_repo(tmp_path: Path) -> AppRepo:
 
 
 @pytest.fixture
-def local_runner(tmp_path: Path) -> Iterator[LocalProcessRunner]:
-    """The local process runner; every app it started is stopped afterwards."""
+def local_runner(tmp_path: Path) -> Iterator[InProcessRunner]:
+    """The local runner whose apps are threads of this process (tests/support/in_process.py):
+    the orchestrator's state machine in seconds. Every app it started is stopped afterwards."""
+    runner = InProcessRunner(tmp_path / "backend")
+    yield runner
+    runner.stop_all()
+
+
+@pytest.fixture
+def process_runner(tmp_path: Path) -> Iterator[LocalProcessRunner]:
+    """The local process runner: each commit's app a real process (tests/support/
+    local_process.py), for what needs one. Every app it started is stopped afterwards."""
     runner = LocalProcessRunner(tmp_path / "backend")
     yield runner
     runner.stop_all()

@@ -141,7 +141,7 @@ class LocalProcessSession:
             self.import_state({**state, "deployment": deployment})
             if previous:
                 on_output(f"  stopping app of {previous['outputs']['commit'][:12]}")
-                stop_process_group(previous["outputs"]["pid"])
+                self.runner.stop_app(previous["outputs"])
             try:
                 app_outputs = self._start_app(on_output)
             except RunnerError:
@@ -261,9 +261,14 @@ class LocalProcessRunner:
     def backend_lock_dir(self, stack: str) -> Path:
         return self.root / ".pulumi" / "locks" / "organization" / "slipway" / stack
 
+    def stop_app(self, outputs: Mapping[str, Any]) -> None:
+        """Stop the app a deployment started (its process group)."""
+        if "pid" in outputs:
+            stop_process_group(outputs["pid"])
+
     def stop_all(self) -> None:
         """Stop every app this runner started (test teardown)."""
         for state_file in (self.root / "stacks").glob("*/state.json"):
             resources = json.loads(state_file.read_text()).get("deployment", {}).get("resources")
             for resource in resources or []:
-                stop_process_group(resource["outputs"]["pid"])
+                self.stop_app(resource["outputs"])

@@ -1,4 +1,4 @@
-"""Stack runners: the Automation API adapter's own logic, and the local process runner."""
+"""Stack runners: the Automation API adapter's own logic, and the two local test runners."""
 
 from __future__ import annotations
 
@@ -83,22 +83,28 @@ def test_lock_dir_only_for_self_managed_backends():
     assert cloud.backend_lock_dir("dev") is None
 
 
-# -- the local process runner: really starts the commit's app
+# -- the local runners: the process one really starts the commit's app; the in-process one
+# serves what the app declares from a thread. Both must behave the same.
 
 
-def test_local_runner_up_serves_the_commit_and_replaces_the_previous_app(
-    app_repo, local_runner, tmp_path: Path
+@pytest.fixture(params=["process_runner", "local_runner"])
+def runner(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_runner_up_serves_the_commit_and_replaces_the_previous_app(
+    app_repo, runner, tmp_path: Path
 ):
     one, two = app_repo.commit_app("one"), app_repo.commit_app("two", health=500)
     mirror = GitMirror(str(app_repo.path), tmp_path / "state")
     lines: list[str] = []
     with mirror.worktree(one, "a") as tree:
-        outputs = local_runner.open("dev", tree).up("deploy one", lines.append)
+        outputs = runner.open("dev", tree).up("deploy one", lines.append)
     assert httpx.get(outputs["url"]).text == "one"
     assert outputs["healthChecks"][0]["url"].endswith("/health")
     assert "  app: READY" in lines
     with mirror.worktree(two, "b") as tree:
-        session = local_runner.open("dev", tree)
+        session = runner.open("dev", tree)
         outputs_two = session.up("deploy two", lines.append)
         assert session.preview("again", lines.append) == {"same": 1}
     assert httpx.get(outputs_two["url"]).text == "two"
@@ -108,29 +114,27 @@ def test_local_runner_up_serves_the_commit_and_replaces_the_previous_app(
     state = session.export_state()
     assert "pending_operations" not in state["deployment"]
     assert state["deployment"]["resources"][0]["outputs"]["commit"] == two
-    assert list(local_runner.backend_lock_dir("dev").glob("*.json")) == []
+    assert list(runner.backend_lock_dir("dev").glob("*.json")) == []
 
 
-def test_local_runner_up_fails_when_the_app_exits(app_repo, local_runner, tmp_path: Path):
+def test_runner_up_fails_when_the_app_exits(app_repo, runner, tmp_path: Path):
     sha = app_repo.commit_app("broken", crash=True)
     mirror = GitMirror(str(app_repo.path), tmp_path / "state")
     lines: list[str] = []
     with mirror.worktree(sha, "a") as tree, pytest.raises(RunnerError, match="exited with code 3"):
-        local_runner.open("dev", tree).up("deploy broken", lines.append)
+        runner.open("dev", tree).up("deploy broken", lines.append)
     assert "  app: cannot start: configuration broken" in lines
-    assert list(local_runner.backend_lock_dir("dev").glob("*.json")) == []
+    assert list(runner.backend_lock_dir("dev").glob("*.json")) == []
 
 
-def test_local_runner_reports_a_held_lock_like_the_diy_backend(
-    app_repo, local_runner, tmp_path: Path
-):
+def test_runner_reports_a_held_lock_like_the_diy_backend(app_repo, runner, tmp_path: Path):
     sha = app_repo.commit_app("one")
-    lock_dir = local_runner.backend_lock_dir("dev")
+    lock_dir = runner.backend_lock_dir("dev")
     lock_dir.mkdir(parents=True)
     (lock_dir / "x.json").write_text(
         json.dumps({"pid": 1, "username": "bob", "hostname": "ops", "timestamp": "t"})
     )
     mirror = GitMirror(str(app_repo.path), tmp_path / "state")
     with mirror.worktree(sha, "a") as tree, pytest.raises(StackLockedError) as caught:
-        local_runner.open("dev", tree).up("deploy", lambda _: None)
+        runner.open("dev", tree).up("deploy", lambda _: None)
     assert caught.value.holder == "bob@ops (pid 1)"
