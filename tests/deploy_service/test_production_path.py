@@ -300,6 +300,31 @@ def test_upgrading_the_service_during_a_deployment_loses_nothing(
     assert httpx.get(app.health_url, timeout=5).text.strip() in ("ok release=r4",)
 
 
+def engine_answers() -> bool:
+    return subprocess.run(["docker", "version"], capture_output=True, timeout=30).returncode == 0
+
+
+def restart_engine(env: dict[str, str]) -> None:
+    """Stop the project's engine and start it again; whatever happens, it runs afterwards
+    (the rest of the suite needs it)."""
+    engine = str(REPO_ROOT / "scripts" / "docker-engine.sh")
+    try:
+        stopped = run("bash", engine, "stop", env=env, timeout=120)
+        assert stopped.returncode == 0, stopped.stderr
+        deadline = time.monotonic() + 60
+        while engine_answers():
+            assert time.monotonic() < deadline, "the engine still answers after its stop"
+            time.sleep(0.5)
+    finally:
+        deadline = time.monotonic() + 120
+        while True:
+            started = run("bash", engine, "start", env=env, timeout=120)
+            if started.returncode == 0 and engine_answers():
+                break
+            assert time.monotonic() < deadline, f"the engine did not start:\n{started.stderr}"
+            time.sleep(2)
+
+
 def test_the_service_and_caddy_come_back_when_the_engine_restarts(
     trial: Trial, app: DemoRepo
 ) -> None:
@@ -309,11 +334,7 @@ def test_the_service_and_caddy_come_back_when_the_engine_restarts(
     running = start_slow_deployment(trial, app, "r5", 60)
     with trial.client() as api:
         before = api.get("/deployments", params={"limit": 100}).json()["items"]
-    engine = str(REPO_ROOT / "scripts" / "docker-engine.sh")
-    stopped = run("bash", engine, "stop", env=trial.env, timeout=120)
-    assert stopped.returncode == 0, stopped.stderr
-    started = run("bash", engine, "start", env=trial.env, timeout=120)
-    assert started.returncode == 0, started.stderr
+    restart_engine(trial.env)
     deadline = time.monotonic() + 180
     while True:
         try:
@@ -324,13 +345,17 @@ def test_the_service_and_caddy_come_back_when_the_engine_restarts(
             answer = error
         assert time.monotonic() < deadline, f"not back after the engine restarted: {answer!r}"
         time.sleep(1)
+    # The stopping engine ends the release's image build, so the deployment may still record
+    # its own failure before the service is stopped; if the service went first, it is
+    # `interrupted` and the start's recovery says so in /readyz.
     recovered = {item["deployment"]: item for item in answer.json()["recovered"]}
-    assert running["id"] in recovered, answer.text
-    assert "interrupted" in recovered[running["id"]]["recovery"]
+    ended = trial.wait(running["id"])
+    assert ended["state"] != "succeeded", trial.log(running["id"])
+    if ended["state"] == "interrupted":
+        assert running["id"] in recovered, answer.text
     with trial.client() as api:
         after = api.get("/deployments", params={"limit": 100}).json()["items"]
     assert {d["id"] for d in before} <= {d["id"] for d in after}
-    assert trial.wait(running["id"])["state"] in ("interrupted", "failed")
     assert docker("inspect", "-f", "{{.State.Health.Status}}", "slipway-caddy") != "unhealthy"
 
 
