@@ -1,6 +1,6 @@
 """Fixtures shared by several test folders (a pytest plugin, registered in tests/conftest.py):
 the running service, real GitHub payloads, the fake GitHub, a git repository of test apps
-and the local process runner."""
+and the local runners."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A running orchestrator on a temporary state dir, the local process runner and a real repo."""
+"""A running orchestrator on a temporary state dir, a local test runner and a real repo."""
 
 from __future__ import annotations
 

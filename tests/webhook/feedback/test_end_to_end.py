@@ -1,9 +1,10 @@
 """The whole path: signed deliveries → service → orchestrator → fake GitHub.
 
-Real parts: uvicorn on a loopback port, the orchestrator with the local process runner
-(each commit's app really starts), git worktrees of a real repository, SQLite, and the
-`pull_request`/`push` payloads of @octokit/webhooks-examples (adjusted to this repository's
-commits). GitHub is the loopback fake.
+Real parts: uvicorn on a loopback port, the orchestrator with the local runner (each
+commit's app served on loopback from a thread, tests/support/in_process.py), git worktrees
+of a real repository, SQLite, and the `pull_request`/`push` payloads of
+@octokit/webhooks-examples (adjusted to this repository's commits). GitHub is the loopback
+fake.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import pytest
 
 from tests.support.app_repo import AppRepo
 from tests.support.fake_github import REPO, TOKEN, FakeGitHub
+from tests.support.in_process import InProcessRunner
 from tests.support.live_service import API_TOKEN, LiveService, live_service
-from tests.support.local_process import LocalProcessRunner
 from tests.support.payloads import pull_request, push
 from webhook.feedback.comment import comment_marker
 from webhook.feedback.feedback import PREVIEW_CONTEXT
@@ -30,7 +31,7 @@ STACK = "dev"
 
 @pytest.fixture
 def service(
-    tmp_path: Path, app_repo: AppRepo, local_runner: LocalProcessRunner, fake_github: FakeGitHub
+    tmp_path: Path, app_repo: AppRepo, local_runner: InProcessRunner, fake_github: FakeGitHub
 ) -> Iterator[LiveService]:
     with live_service(
         repo=app_repo.path,

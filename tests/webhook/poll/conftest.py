@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.app_repo import AppRepo
-from tests.support.local_process import LocalProcessRunner
+from tests.support.in_process import InProcessRunner
 from tests.support.orchestrator import FAST
 from tests.support.polled import SECRET, TOKEN, PolledFactory, PolledService
 from tests.support.service import running_service
@@ -23,7 +23,8 @@ from webhook.store import Store
 @pytest.fixture
 def start_polled(tmp_path: Path, app_repo: AppRepo) -> Iterator[PolledFactory]:
     """Start the service on `app_repo` with the poll every `interval` seconds; with
-    `deploy=True` the real orchestrator deploys (local process runner), else a ListQueue."""
+    `deploy=True` the real orchestrator deploys (apps served in process, in_process.py), else a
+    ListQueue."""
     cleanup = ExitStack()
 
     def start(interval: float, *, deploy: bool = False, **overrides: Any) -> PolledService:
@@ -38,7 +39,7 @@ def start_polled(tmp_path: Path, app_repo: AppRepo) -> Iterator[PolledFactory]:
         )
         queue = None
         if deploy:
-            runner = LocalProcessRunner(tmp_path / "backend")
+            runner = InProcessRunner(tmp_path / "backend")
             cleanup.callback(runner.stop_all)
 
             def queue(settings: Settings, store: Store) -> DeploymentQueue:
