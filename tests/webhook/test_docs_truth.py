@@ -30,6 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.service import SECRET, TOKEN, ListQueue, Service, ServiceFactory
 from webhook.store import NewDeployment
+from webhook.store.drift import DriftRecords, DriftResult
 from webhook.store.states import DeploymentKind, DeploymentState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +62,8 @@ def scraped_samples(service: Service) -> dict[str, set[frozenset[str]]]:
     healthy = service.store.create_deployment(NewDeployment(DeploymentKind.DEPLOY, "dev", "b" * 7))
     for state in (S.RUNNING, S.VERIFYING, S.SUCCEEDED):
         service.store.set_state(healthy.id, state)
+    drift = DriftRecords(service.store)  # one drift check found (docs/drift.md)
+    drift.finish(drift.start("dev", "b" * 7).id, DriftResult.DRIFTED, [{"name": "web"}])
     deadline = time.monotonic() + 10
     while True:
         samples: dict[str, set[frozenset[str]]] = {}
