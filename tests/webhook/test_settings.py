@@ -192,6 +192,18 @@ EVERY_VARIABLE = {
     "SLIPWAY_DRAIN_SECONDS": ("0", "orchestrator.drain_seconds", 0.0),
     "SLIPWAY_DEPLOY_NICE": ("0", "orchestrator.deploy_nice", 0),
     "SLIPWAY_DEPLOY_CPU_IDLE": ("false", "orchestrator.deploy_cpu_idle", False),
+    "SLIPWAY_DRIFT_INTERVAL_SECONDS": ("60", "orchestrator.drift_interval_seconds", 60.0),
+    "SLIPWAY_DRIFT_CHECK_TIMEOUT_SECONDS": (
+        "30",
+        "orchestrator.drift_check_timeout_seconds",
+        30.0,
+    ),
+    "SLIPWAY_DRIFT_AUTO_RECONCILE": ("true", "orchestrator.drift_auto_reconcile", True),
+    "SLIPWAY_DRIFT_RECONCILE_COOLDOWN_SECONDS": (
+        "120",
+        "orchestrator.drift_reconcile_cooldown_seconds",
+        120.0,
+    ),
 }
 
 
