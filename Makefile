@@ -62,13 +62,16 @@ test: $(VENV_STAMP) lint tools chromium
 
 ## make check: the fast inner loop: lint, then every test that needs no Pulumi CLI, Docker
 ## engine, browser or Node (markers in pyproject.toml); under 2 minutes on 2 cores. It runs
-## them on CHECK_WORKERS pytest-xdist workers (each its own ports and tmp dirs) and bounds
-## each property-based and fuzz test to CHECK_EXAMPLES cases (`make test`: the full budget).
+## them on CHECK_WORKERS pytest-xdist workers (each its own ports and tmp dirs; three on two
+## cores, because many of these tests wait on a socket or a subprocess; an idle worker
+## takes a queued test from a busy one) and bounds each property-based and fuzz test to
+## CHECK_EXAMPLES cases (`make test`: the full budget). No fast test is left out.
 FAST_TESTS := not pulumi_cli and not docker_engine and not browser and not node
-CHECK_WORKERS ?= 2
+CHECK_WORKERS ?= 3
 CHECK_EXAMPLES ?= 20
 check: $(VENV_STAMP) lint
-	SLIPWAY_PROPERTY_EXAMPLES=$(CHECK_EXAMPLES) $(PY) -m pytest -q -n $(CHECK_WORKERS) -m "$(FAST_TESTS)"
+	SLIPWAY_PROPERTY_EXAMPLES=$(CHECK_EXAMPLES) $(PY) -m pytest -q -m "$(FAST_TESTS)" \
+		-n $(CHECK_WORKERS) --dist worksteal
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .

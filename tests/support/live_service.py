@@ -63,6 +63,9 @@ class LiveService:
         assert self.feedback.drain(timeout=WAIT_LIMIT), "feedback still busy after the wait limit"
 
 
+GITHUB_RETRY = RetryPolicy(backoff_first=0.05)  # the feedback client's retries: quick waits
+
+
 @contextmanager
 def live_service(
     *,
@@ -74,6 +77,7 @@ def live_service(
     repository: str,
     stack: str = "dev",
     config: OrchestratorSettings = FAST,
+    github_retry: RetryPolicy = GITHUB_RETRY,
 ) -> Iterator[LiveService]:
     settings = Settings(
         webhook_secret=SECRET,
@@ -86,9 +90,7 @@ def live_service(
         # test's commit and its delivery would queue the push first and answer it `duplicate`.
         poll_interval_seconds=0,
     )
-    client = GitHubClient(
-        token, base_url=github_url, policy=RetryPolicy(backoff_first=0.05), sleep=time.sleep
-    )
+    client = GitHubClient(token, base_url=github_url, policy=github_retry, sleep=time.sleep)
     built: dict[str, Any] = {}
 
     def orchestrate(settings: Settings, store: Store) -> Orchestrator:

@@ -24,6 +24,7 @@ from tests.support.live_service import API_TOKEN, LiveService, live_service
 from tests.support.payloads import pull_request, push
 from webhook.feedback.comment import comment_marker
 from webhook.feedback.feedback import PREVIEW_CONTEXT
+from webhook.retry_policy import RetryPolicy
 from webhook.store.states import DeploymentKind, DeploymentState
 
 STACK = "dev"
@@ -41,6 +42,7 @@ def service(
         token=TOKEN,
         repository=REPO,
         stack=STACK,
+        github_retry=RetryPolicy(backoff_first=0.005),  # an outage's retries: 0.08 s a call
     ) as running:
         yield running
 
