@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +64,8 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 def _operations(url: str) -> list[Any]:
     """Every operation of the service's OpenAPI document (served by the service itself)."""
+    import schemathesis  # here, not at the top: every xdist worker collects this module
+
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     return [result.ok() for result in schema.get_all_operations()]
 
