@@ -225,6 +225,9 @@ up() {
   serve_repository
   bash "$here/vps-lab.sh" start >&2
   eval "$(bash "$here/vps-lab.sh" env)"
+  # A trial folder left by a trial on another backend holds that backend's salt.
+  pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\"" \
+    || rm -f "$project_dir/Pulumi.$stack.yaml"
   in_project pulumi stack select --create "$stack" >/dev/null
   write_config
   say "pulumi up -s $stack over $DOCKER_HOST"

@@ -118,6 +118,9 @@ def trial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trial]:
     env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{backend}"}
     env.pop("PULUMI_CONFIG_PASSPHRASE", None)
     env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+    # A clean slate: whatever an earlier trial on this machine left (its containers,
+    # store, lab, folder) would collide with this one.
+    run("bash", str(CONTROL), "down", env=env)
     up = run("bash", str(CONTROL), "up", env=env)
     try:
         assert up.returncode == 0, f"control.sh up failed:\n{up.stdout}\n{up.stderr[-6000:]}"
