@@ -312,12 +312,14 @@ def restart_engine(env: dict[str, str]) -> None:
     (the rest of the suite needs it)."""
     engine = str(REPO_ROOT / "scripts" / "docker-engine.sh")
     try:
-        stopped = run("bash", engine, "stop", env=env, timeout=120)
-        assert stopped.returncode == 0, stopped.stderr
-        deadline = time.monotonic() + 60
+        stopped = run("bash", engine, "stop", env=env, timeout=240)
+        # Wait for the stop to end even when the script gave up: a start while the old
+        # daemon still answers would start nothing, and the engine would then be gone.
+        deadline = time.monotonic() + 240
         while engine_answers():
-            assert time.monotonic() < deadline, "the engine still answers after its stop"
+            assert time.monotonic() < deadline, f"the engine still answers:\n{stopped.stderr}"
             time.sleep(0.5)
+        assert stopped.returncode == 0, stopped.stderr
     finally:
         deadline = time.monotonic() + 120
         while True:
