@@ -68,7 +68,7 @@ test: $(VENV_STAMP) lint tools chromium
 ## CHECK_EXAMPLES cases (`make test`: the full budget). No fast test is left out.
 FAST_TESTS := not pulumi_cli and not docker_engine and not browser and not node
 CHECK_WORKERS ?= 3
-CHECK_EXAMPLES ?= 20
+CHECK_EXAMPLES ?= 10
 check: $(VENV_STAMP) lint
 	SLIPWAY_PROPERTY_EXAMPLES=$(CHECK_EXAMPLES) $(PY) -m pytest -q -m "$(FAST_TESTS)" \
 		-n $(CHECK_WORKERS) --dist worksteal
