@@ -5,7 +5,10 @@ Content-Length is over its route's limit is answered 413 at once, before its bod
 body sent without a length (chunked) is counted while it streams and ends in `BodyTooLarge`
 (answered 413 by the hook itself, or by the app's handler) as soon as it passes the limit.
 Every 413, and every answer given before the body was read to its end (a 401 or 429 that
-never looked at it), closes the connection, so an unread body is not drained.
+never looked at it), closes the connection, so an unread body is not drained. The one
+exception: a declared body over the limit but at most DRAIN_BYTES is read and discarded
+first. A reverse proxy still sending it would otherwise see the connection close mid-request
+and answer 502 instead of passing the 413 on (Caddy does); nothing of it is kept.
 
 The limits (docs/webhook.md, "Limits"):
 - `POST /hooks/github`: SLIPWAY_MAX_BODY_BYTES (GitHub's payloads reach a few hundred KiB);
@@ -53,6 +56,28 @@ def too_large_message(limit: int) -> str:
     if limit == 0:
         return "this route takes no request body"
     return f"request body larger than {limit} bytes (or a bad Content-Length)"
+
+
+# Over-limit bodies up to this size are read to their end (and dropped) before the 413.
+DRAIN_BYTES = 4 * 1024 * 1024
+
+
+def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The Content-Length the request declares, when it is a plain number."""
+    for name, value in headers:
+        if name == b"content-length":
+            digits = value.strip()
+            if digits.isdigit() and len(digits) <= MAX_LENGTH_DIGITS:
+                return int(digits)
+    return None
+
+
+async def drain(receive: Any) -> None:
+    """Read the request body to its end, keeping nothing."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def send_too_large(send: Any, limit: int) -> None:
@@ -106,6 +131,9 @@ class BodyLimit:
             return
         limit = body_limit(scope["method"], scope["path"], self.hook_limit)
         if declared_too_large(scope["headers"], limit):
+            length = declared_length(scope["headers"])
+            if length is not None and length <= DRAIN_BYTES:
+                await drain(receive)
             await send_too_large(send, limit)
             return
         size = 0
