@@ -38,13 +38,15 @@ app_stack="${SLIPWAY_TRIAL_APP_STACK:-trial}"
 app_port="${SLIPWAY_TRIAL_APP_PORT:-18080}"   # the demo app's web port on this machine
 git_port="${SLIPWAY_TRIAL_GIT_PORT:-9418}"
 store_port="${SLIPWAY_TRIAL_STORE_PORT:-9556}"
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
 
 say() { printf '%s\n' "control: $*" >&2; }
 die() { printf '%s\n' "control: error: $*" >&2; exit 1; }
 
 command -v pulumi >/dev/null || die "the Pulumi CLI is not on PATH. Fix: run 'make control-up' (it builds the toolchain), not this script directly."
 [ -x .venv/bin/python ] || die "the project virtualenv (.venv) is missing. Fix: run 'make control-up'."
+# The control stack's backend and passphrase: make up's file backend unless the caller set one.
+# shellcheck source=scripts/backend-env.sh
+source scripts/backend-env.sh
 
 # The local engine (for preparing images) and its socket, before DOCKER_HOST turns to ssh.
 local_docker_host=$(bash "$here/docker-engine.sh" env) \
@@ -63,17 +65,6 @@ in_project() {  # in_project COMMAND...: run it in the trial's project folder
   mkdir -p "$project_dir"
   cp Pulumi.yaml "$project_dir/"
   (cd "$project_dir" && "$@")
-}
-
-passphrase() {  # the file backend's passphrase, shared with scripts/up.sh
-  local state_dir="${PULUMI_BACKEND_URL#file://}"
-  if [ "$state_dir" != "$PULUMI_BACKEND_URL" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE+x}" ] \
-      && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-    mkdir -p "$state_dir"
-    [ -s "$state_dir/.passphrase" ] \
-      || (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(24))' >"$state_dir/.passphrase")
-    export PULUMI_CONFIG_PASSPHRASE_FILE="$state_dir/.passphrase"
-  fi
 }
 
 secret_file() {  # secret_file NAME: a generated secret kept in the trial folder (mode 600)
@@ -218,7 +209,6 @@ print_env() {  # the engineer's side of the shared app stack
 
 up() {
   mkdir -p "$trial"
-  passphrase
   ports_free
   store start
   seed_app_repository
@@ -250,7 +240,6 @@ destroy_app_stack() {  # what the service deployed, while its backend is still t
 }
 
 down() {
-  passphrase
   destroy_app_stack
   if [ -d "$trial" ] && pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; then
     bash "$here/vps-lab.sh" start >&2

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -98,23 +99,36 @@ class Loop:
 
 
 @contextmanager
-def demo_loop(tmp_path: Path, github: FakeGitHub, examples: Path) -> Iterator[Loop]:
-    """The service deploying a fresh demo repository; its stack destroyed afterwards."""
-    suffix = uuid.uuid4().hex[:8]
-    repo = DemoRepo.create(tmp_path / "repo", f"e{suffix}", f"slipway-e{suffix}", free_port())
+def serving(
+    repo: Any,
+    tmp_path: Path,
+    github: FakeGitHub,
+    examples: Path,
+    config: OrchestratorSettings = REAL,
+    loop_class: type[Loop] = Loop,
+) -> Iterator[Loop]:
+    """The service deploying `repo` with the real runner on a file backend under `tmp_path`
+    (the loop; its stack and containers are the caller's to clean up)."""
     env = pulumi_env(tmp_path / "backend")
-    runner = AutomationRunner(env_vars=env)
     with live_service(
         repo=repo.path,
         state_dir=tmp_path / "state",
-        runner=runner,
+        runner=AutomationRunner(env_vars=env),
         github_url=github.url,
         token=TOKEN,
         repository=REPO,
         stack=repo.stack,
-        config=REAL,
+        config=config,
     ) as service:
-        loop = Loop(repo, service, {**os.environ, **env}, github, examples)
+        yield loop_class(repo, service, {**os.environ, **env}, github, examples)
+
+
+@contextmanager
+def demo_loop(tmp_path: Path, github: FakeGitHub, examples: Path) -> Iterator[Loop]:
+    """The service deploying a fresh demo repository; its stack destroyed afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    repo = DemoRepo.create(tmp_path / "repo", f"e{suffix}", f"slipway-e{suffix}", free_port())
+    with serving(repo, tmp_path, github, examples) as loop:
         try:
             yield loop
         finally:
@@ -136,19 +150,8 @@ def routed_loop(
     """The service deploying a routed repository (or `repo_class`) with the settings `watch`."""
     suffix = uuid.uuid4().hex[:8]
     repo = repo_class.create(tmp_path / "repo", f"c{suffix}", f"slipway-c{suffix}", free_port())
-    env = pulumi_env(tmp_path / "backend")
     settings = OrchestratorSettings(**{**REAL.model_dump(), **watch})
-    with live_service(
-        repo=repo.path,
-        state_dir=tmp_path / "state",
-        runner=AutomationRunner(env_vars=env),
-        github_url=github.url,
-        token=TOKEN,
-        repository=REPO,
-        stack=repo.stack,
-        config=settings,
-    ) as service:
-        loop = Loop(repo, service, {**os.environ, **env}, github, examples)
+    with serving(repo, tmp_path, github, examples, settings) as loop:
         try:
             yield loop
         finally:

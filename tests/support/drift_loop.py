@@ -3,7 +3,6 @@ waits the drift tests share (tests/webhook/orchestrator/test_drift_real.py, docs
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 import uuid
@@ -14,12 +13,11 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.demo_repo import DemoRepo
-from tests.support.deploy_loop import REAL, Loop
-from tests.support.fake_github import REPO, TOKEN, FakeGitHub
-from tests.support.live_service import API_TOKEN, live_service
-from tests.support.real_stack import free_port, pulumi_env, remove_project_containers
+from tests.support.deploy_loop import REAL, Loop, serving
+from tests.support.fake_github import FakeGitHub
+from tests.support.live_service import API_TOKEN
+from tests.support.real_stack import free_port, remove_project_containers
 from webhook.orchestrator import OrchestratorSettings
-from webhook.runners.automation import AutomationRunner
 from webhook.store import Deployment
 from webhook.store.drift import DriftCheck, DriftRecords, DriftResult
 
@@ -89,7 +87,6 @@ def drift_loop(
     `drift` says); its stack destroyed afterwards."""
     suffix = uuid.uuid4().hex[:8]
     repo = DemoRepo.create(tmp_path / "repo", f"d{suffix}", f"slipway-d{suffix}", free_port())
-    env = pulumi_env(tmp_path / "backend")
     settings = OrchestratorSettings(
         **{
             **REAL.model_dump(),
@@ -98,17 +95,7 @@ def drift_loop(
             **drift,
         }
     )
-    with live_service(
-        repo=repo.path,
-        state_dir=tmp_path / "state",
-        runner=AutomationRunner(env_vars=env),
-        github_url=github.url,
-        token=TOKEN,
-        repository=REPO,
-        stack=repo.stack,
-        config=settings,
-    ) as service:
-        loop = DriftLoop(repo, service, {**os.environ, **env}, github, examples)
+    with serving(repo, tmp_path, github, examples, settings, DriftLoop) as loop:
         try:
             yield loop
         finally:

@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,3 +127,18 @@ def remove_project_containers(project: str) -> None:
     ids = listed.stdout.split()
     if ids:
         subprocess.run(["docker", "rm", "-fv", *ids], capture_output=True, timeout=60, check=False)
+
+
+@contextmanager
+def project_network(prefix: str) -> Iterator[str]:
+    """A fresh Compose-style project name with its `<name>_default` network on the engine;
+    its containers and the network are removed afterwards."""
+    name = f"slipway-{prefix}{uuid.uuid4().hex[:8]}"
+    subprocess.run(["docker", "network", "create", f"{name}_default"], capture_output=True,
+                   timeout=60, check=True)  # fmt: skip
+    try:
+        yield name
+    finally:
+        remove_project_containers(name)
+        subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
+                       timeout=60, check=False)  # fmt: skip

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import socket
 import stat
-import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.real_stack import free_port, remove_project_containers
+from tests.support.real_stack import free_port, project_network
 from webhook.cutover import engine
 from webhook.cutover.caddy import CaddyAdmin, RouteSpec, render
 from webhook.cutover.route_files import RoutesFolder
@@ -27,14 +25,8 @@ pytestmark = [pytest.mark.docker_engine]
 
 @pytest.fixture
 def project() -> Iterator[str]:
-    name = f"slipway-a{uuid.uuid4().hex[:8]}"
-    engine.docker("network", "create", f"{name}_default")
-    try:
+    with project_network("a") as name:
         yield name
-    finally:
-        remove_project_containers(name)
-        subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
-                       timeout=60, check=False)  # fmt: skip
 
 
 def _accepts(host: str, port: int) -> bool:

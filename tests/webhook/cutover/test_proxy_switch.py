@@ -3,15 +3,13 @@ web server, a keep-alive client on loopback. No Pulumi: this is the switch alone
 
 from __future__ import annotations
 
-import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.real_stack import free_port, remove_project_containers
+from tests.support.real_stack import free_port, project_network
 from webhook.cutover import engine
 from webhook.cutover.caddy import RELEASE_HEADER, CaddyAdmin, Release, RouteSpec
 from webhook.cutover.proxy_routes import ProxyRoutes
@@ -23,14 +21,8 @@ ROUTES = (RouteSpec("web", 8080),)
 
 @pytest.fixture
 def project() -> Iterator[str]:
-    name = f"slipway-p{uuid.uuid4().hex[:8]}"
-    engine.docker("network", "create", f"{name}_default")
-    try:
+    with project_network("p") as name:
         yield name
-    finally:
-        remove_project_containers(name)
-        subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
-                       timeout=60, check=False)  # fmt: skip
 
 
 def start_release(project: str, release: str) -> Release:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.real_stack import free_port, remove_project_containers
+from tests.support.real_stack import free_port, project_network
 from webhook.cutover import engine
 from webhook.cutover.steps import Cutover, CutoverPolicy
 from webhook.health import HealthPolicy
@@ -30,14 +29,8 @@ WAIT = 60  # seconds: bound of each wait, never reached by a passing test
 
 @pytest.fixture
 def project() -> Iterator[str]:
-    name = f"slipway-h{uuid.uuid4().hex[:8]}"
-    engine.docker("network", "create", f"{name}_default")
-    try:
+    with project_network("h") as name:
         yield name
-    finally:
-        remove_project_containers(name)
-        subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
-                       timeout=60, check=False)  # fmt: skip
 
 
 def _start(project: str, release: str) -> str:

@@ -7,14 +7,12 @@ stack's network, so the destroy timed out. The teardown `make down` runs first r
 
 from __future__ import annotations
 
-import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.real_stack import free_port, remove_project_containers
+from tests.support.real_stack import free_port, project_network
 from webhook.cutover import engine, teardown
 from webhook.cutover.route_files import RoutesFolder
 
@@ -23,14 +21,8 @@ pytestmark = [pytest.mark.docker_engine]
 
 @pytest.fixture
 def project() -> Iterator[str]:
-    name = f"slipway-d{uuid.uuid4().hex[:8]}"
-    engine.docker("network", "create", f"{name}_default")
-    try:
+    with project_network("d") as name:
         yield name
-    finally:
-        remove_project_containers(name)
-        subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
-                       timeout=60, check=False)  # fmt: skip
 
 
 def test_teardown_removes_the_proxy_and_every_release_and_frees_the_network(
