@@ -33,7 +33,7 @@ class CaddySite:
     """One HTTPS site in front of the webhook service."""
 
     host: str  # the public DNS name, e.g. deploy.example.com
-    upstream: str  # the service as the proxy reaches it, e.g. slipway-webhook:8000
+    upstream: str  # the service as the proxy reaches it, e.g. 172.30.77.1:8000
     acme_email: str | None = None  # account for Let's Encrypt expiry notices
     max_body: str = "2MB"  # above the service's own limit, so the service answers 413
     tls: str = "auto"  # TLS_MODES: "auto" (ACME) or "internal" (Caddy's local CA)
