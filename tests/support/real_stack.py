@@ -142,3 +142,13 @@ def project_network(prefix: str) -> Iterator[str]:
         remove_project_containers(name)
         subprocess.run(["docker", "network", "rm", f"{name}_default"], capture_output=True,
                        timeout=60, check=False)  # fmt: skip
+
+
+def repository_stack_config(name: str) -> str:
+    """The checkout's Pulumi.<name>.yaml without its `encryptionsalt`: `make up` writes the
+    salt of its own backend's passphrase there, which a stack on another backend cannot use
+    ("incorrect passphrase")."""
+    text = (REPO_ROOT / f"Pulumi.{name}.yaml").read_text()
+    return "".join(
+        line for line in text.splitlines(keepends=True) if not line.startswith("encryptionsalt:")
+    )

@@ -27,6 +27,7 @@ from tests.support.real_stack import (
     make_real_stack,
     pulumi_env,
     remove_project_containers,
+    repository_stack_config,
 )
 
 SERVICES = ("db", "web", "worker")
@@ -64,7 +65,7 @@ def dev_copy(tmp_path: Path, with_venv: bool = True) -> tuple[Path, str, int]:
     """A copy of the project whose `dev` stack is the repository's, made unique (see above)."""
     stack = make_real_stack(tmp_path)
     (stack.work / f"Pulumi.{stack.stack}.yaml").unlink()
-    text = (REPO_ROOT / "Pulumi.dev.yaml").read_text()
+    text = repository_stack_config("dev")
     for old, new in (
         (
             "slipway:composeProject: ${DEMO_PROJECT:-slipway-dev}\n",

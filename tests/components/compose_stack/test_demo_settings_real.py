@@ -8,7 +8,6 @@ README.md and docs/toolchain.md).
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import httpx
@@ -16,11 +15,11 @@ import pytest
 
 from components.config import expand_variables
 from tests.support.real_stack import (
-    REPO_ROOT,
     docker_inspect,
     free_port,
     make_real_stack,
     remove_project_containers,
+    repository_stack_config,
 )
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
@@ -36,7 +35,7 @@ def test_variables_expand_as_compose_does() -> None:
 
 def test_the_dev_stack_takes_its_project_and_port_from_the_environment(tmp_path) -> None:
     stack = make_real_stack(tmp_path)
-    shutil.copy(REPO_ROOT / "Pulumi.dev.yaml", stack.work / f"Pulumi.{stack.stack}.yaml")
+    (stack.work / f"Pulumi.{stack.stack}.yaml").write_text(repository_stack_config("dev"))
     project, port = f"slipway-u{uuid.uuid4().hex[:8]}", free_port()
     stack.env.update(DEMO_PROJECT=project, DEMO_WEB_PORT=str(port))
     try:
