@@ -44,12 +44,16 @@ def context_digest(context: Path, dockerfile: Path | None = None) -> str:
     for root, dirs, files in os.walk(context):
         dirs[:] = sorted(d for d in dirs if d not in _IGNORED_DIRS)
         for name in sorted(f for f in files if f not in _IGNORED_FILES):
-            path = Path(root, name)
-            relative = path.relative_to(context).as_posix()
-            mode = path.lstat().st_mode & 0o777
-            digest.update(f"{relative}\0{mode:o}\0".encode())
-            digest.update(os.readlink(path).encode() if path.is_symlink() else path.read_bytes())
+            add_file(digest, context, Path(root, name).relative_to(context).as_posix())
     return digest.hexdigest()
+
+
+def add_file(digest: Any, context: Path, relative: str) -> None:
+    """Hash one file of a build context: its posix path, mode and content (a link's target)."""
+    path = context / relative
+    mode = path.lstat().st_mode & 0o777
+    digest.update(f"{relative}\0{mode:o}\0".encode())
+    digest.update(os.readlink(path).encode() if path.is_symlink() else path.read_bytes())
 
 
 def build_arguments(build: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from components.compose_stack.images import add_file
+
 
 class ImageContextError(ValueError):
     """The build context cannot be hashed; the message names the fix."""
@@ -89,10 +91,7 @@ def context_digest(
     for name, value in sorted((build_args or {}).items()):
         digest.update(f"arg\0{name}\0{value}\0".encode())
     for relative in sorted(_files(context, ignore)):
-        path = context / relative
-        mode = path.lstat().st_mode & 0o777
-        digest.update(f"{relative}\0{mode:o}\0".encode())
-        digest.update(os.readlink(path).encode() if path.is_symlink() else path.read_bytes())
+        add_file(digest, context, relative)
     return digest.hexdigest()
 
 
