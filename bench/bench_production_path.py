@@ -7,10 +7,11 @@ repository's Dockerfile. This bench re-applies it with a hook rate limit that le
 client send thousands of deliveries. The direct side is `python -m webhook serve` with the
 same secret, branch and repository. Every request is a distinct signed push to `main` (the
 service refuses a body it has seen before as a replay, so wrk cycles through pre-signed
-bodies that differ in one field) with its own X-GitHub-Delivery; each 202 is a deployment
-record committed to SQLite before the answer, and the bench counts them afterwards. Both
-sides then try to deploy the push's commit, which the repository does not have: each
-burst ends in one quick failed deployment, the same work on both sides.
+bodies that differ in one field: bench/signed_load.py) with its own X-GitHub-Delivery;
+each 202 is a deployment record committed to SQLite before the answer, and the bench
+counts them afterwards. Both sides then try to deploy the push's commit, which the
+repository does not have: each burst ends in one quick failed deployment, the same work on
+both sides.
 
     make control-up     # once
     scripts/with-toolchain.sh .venv/bin/python bench/bench_production_path.py [--no-write]
@@ -22,7 +23,6 @@ Needs `wrk` (Debian: apt-get install wrk). Results go to docs/performance.md bet
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sqlite3
@@ -33,97 +33,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_webhook import EXAMPLES, WRK_SUMMARY, Result, to_result, wait_until_up
 from bench.performance_doc import write_section
+from bench.signed_load import Result, signed_run, to_result, wait_until_up
 from tests.support.local_process import free_loopback_port
-from webhook.http.signature import sign
 
 REPO = Path(__file__).resolve().parent.parent
 TRIAL = Path(os.environ.get("SLIPWAY_CACHE_DIR", Path.home() / ".cache/slipway")) / "control-trial"
 RATE_LIMIT = "100000000/minute"
 CONNECTIONS = 16
 COUNT_SQL = "SELECT count(*) FROM deliveries WHERE id LIKE ? AND status = 'processed'"
-
-
-BODIES = 40_000  # more than one 10 s run sends; each thread takes every second one
-LUA = (
-    r"""
-local bodies, signatures, n, i = {}, {}, 0, 0
-function init(args)
-  run_id, tid = args[1], tonumber(args[3])
-  local k = 0
-  for line in io.lines(args[2]) do
-    if k % 2 == tid then
-      local tab = line:find("\t")
-      n = n + 1
-      signatures[n], bodies[n] = line:sub(1, tab - 1), line:sub(tab + 1)
-    end
-    k = k + 1
-  end
-end
-function request()
-  i = i % n + 1
-  wrk.headers["X-GitHub-Delivery"] = run_id .. "-" .. tid .. "-" .. i .. "-" .. math.random(1e9)
-  wrk.headers["X-Hub-Signature-256"] = signatures[i]
-  return wrk.format("POST", nil, nil, bodies[i])
-end
-"""
-    + WRK_SUMMARY
-)
-
-
-def signed_bodies(path: Path, secret: str, run: str) -> None:
-    """`signature<TAB>body` lines: the octokit push example aimed at `main`, each with its
-    own `head_commit.message` (a body seen before would be refused as a replay)."""
-    events = json.loads(EXAMPLES.read_text())
-    example = next(e for e in events if e["name"] == "push")["examples"][0]
-    example.update(ref="refs/heads/main", deleted=False)
-    example["head_commit"] = dict(example.get("head_commit") or {})
-    with path.open("w") as out:
-        for number in range(BODIES):
-            example["head_commit"]["message"] = f"bench {run} {number}"
-            body = json.dumps(example, separators=(",", ":")).encode()
-            out.write(f"{sign(secret.encode(), body)}\t{body.decode()}\n")
-
-
-def run_wrk(url: str, bodies: Path, seconds: int, run_id: str, work: Path) -> dict[str, int]:
-    script = work / "signed.lua"
-    script.write_text(
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        'wrk.headers["X-GitHub-Event"] = "push"\n' + LUA
-    )
-    stats = []
-    # Two wrk processes of one thread each: a thread knows its own half of the bodies.
-    processes = [
-        subprocess.Popen(
-            [
-                "wrk",
-                "-t1",
-                f"-c{CONNECTIONS // 2}",
-                f"-d{seconds}s",
-                "--timeout",
-                "5s",
-                "-s",
-                str(script),
-                url,
-                "--",
-                run_id,
-                str(bodies),
-                str(tid),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for tid in (0, 1)
-    ]
-    for process in processes:
-        output, _ = process.communicate(timeout=seconds + 120)
-        stats.append(json.loads(next(ln for ln in output.splitlines() if ln.startswith("{"))))
-    merged = {key: sum(s[key] for s in stats) for key in stats[0]}
-    merged["duration_us"] = max(s["duration_us"] for s in stats)
-    for key in ("p50_us", "p90_us", "p99_us", "max_us"):  # the worse of the two halves
-        merged[key] = max(s[key] for s in stats)
-    return merged
 
 
 def apply_trial() -> None:
@@ -172,10 +90,8 @@ def start_direct(workdir: Path, port: int, secret: str) -> subprocess.Popen[byte
 
 def one_run(name: str, url: str, seconds: int, work: Path, secret: str) -> Result:
     run_id = f"{name}-{time.time_ns()}"
-    bodies = work / f"{run_id}.bodies"
-    signed_bodies(bodies, secret, run_id)
-    result = to_result(name, CONNECTIONS, run_wrk(url, bodies, seconds, run_id, work))
-    bodies.unlink()
+    stats = signed_run(url, work, secret, "main", CONNECTIONS, seconds, run_id, 202)
+    result = to_result(name, CONNECTIONS, stats)
     time.sleep(1)  # requests in flight when wrk stopped
     if name == "container":
         result.recorded = recorded_in_container(run_id)

@@ -1,13 +1,17 @@
-"""Benchmark: signed GitHub push deliveries per second, Slipway vs adnanh/webhook, with wrk.
+"""Benchmark: signed GitHub push deliveries accepted per second, Slipway vs adnanh/webhook,
+with wrk.
 
-Every request carries its own X-GitHub-Delivery id (a counter in wrk's Lua script) and a
-valid X-Hub-Signature-256 for the body (the signature covers the body only, so one signed
-push body serves every request). Slipway runs as `python -m webhook serve` (uvicorn, one
-process) with a fresh state directory; after each run the bench counts the deliveries in
-its SQLite file and checks every answered 202 was durably recorded. adnanh/webhook runs a
-hook with a `payload-hmac-sha256` rule and `/bin/true` as its command.
+Every request is a distinct signed push body with its own X-GitHub-Delivery (Slipway
+refuses a body it has seen before as a replay): wrk cycles through a pool of pre-signed
+bodies (bench/signed_load.py, shared with bench/bench_production_path.py). Only answers
+with the accepting status count: 202 from Slipway, 200 from the peer (its rule mismatch
+answers 401). Slipway runs as `python -m webhook serve` (uvicorn, one process) with a fresh
+state directory; after each run the bench counts the deliveries in its SQLite file and
+checks every answered 202 was durably recorded. adnanh/webhook runs a hook with a
+`payload-hmac-sha256` rule and `/bin/true` as its command. Servers alternate per round,
+each round with fresh servers; each table row is the run with the median throughput.
 
-    .venv/bin/python bench/bench_webhook.py [--duration 10] [--connections 16 64]
+    .venv/bin/python bench/bench_webhook.py [--duration 10] [--connections 16 64] [--rounds 5]
 
 Needs `wrk` and `webhook` (Debian: `apt-get install -y wrk webhook`). Results go to
 docs/performance.md between `<!-- bench:webhook -->` markers. Targets 127.0.0.1 only.
@@ -25,132 +29,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from bench.performance_doc import PERFORMANCE, write_section
+from bench.signed_load import REPO, Result, signed_run, to_result, wait_until_up
 from tests.support.local_process import free_loopback_port
-from webhook.http.signature import sign
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "tools/node_modules/@octokit/webhooks-examples/api.github.com/index.json"
 SECRET = "bench-secret-0123456789abcdef"
-BRANCH = "master"  # the branch of the octokit push example, so each delivery is a deploy
-
-WRK_SUMMARY = r"""
-function done(summary, latency, requests)
-  io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"status_errors":%d,"connect_errors":%d,'
-    .. '"read_errors":%d,"write_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,'
-    .. '"p99_us":%d,"max_us":%d}\n',
-    summary.requests, summary.duration, summary.errors.status, summary.errors.connect,
-    summary.errors.read, summary.errors.write, summary.errors.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
-"""
-
-LUA = (
-    r"""
-local counter = 0
-local threads = {}
-local next_id = 0
-function setup(thread)
-  thread:set("tid", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
-function init(args)
-  run_id = args[1]
-end
-function request()
-  counter = counter + 1
-  wrk.headers["X-GitHub-Delivery"] = run_id .. "-" .. tid .. "-" .. counter
-  return wrk.format(nil, nil, nil, nil)
-end
-"""
-    + WRK_SUMMARY
-)
-
-
-@dataclass
-class Result:
-    server: str
-    connections: int
-    requests: int
-    errors: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    recorded: int | None = None
-
-
-def push_body() -> bytes:
-    if not EXAMPLES.is_file():
-        sys.exit(f"{EXAMPLES} missing: run `make tools` (npm ci in tools/) first")
-    events = json.loads(EXAMPLES.read_text())
-    pushes = next(e for e in events if e["name"] == "push")["examples"]
-    example = next(p for p in pushes if p["ref"] == f"refs/heads/{BRANCH}")
-    return json.dumps(example).encode()
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"server exited early with code {process.returncode}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    sys.exit(f"server at {url} did not come up within 30 s")
-
-
-def run_wrk(
-    url: str,
-    body_file: Path,
-    signature: str,
-    connections: int,
-    seconds: int,
-    run_id: str,
-    workdir: Path,
-) -> dict[str, int]:
-    script = workdir / "signed.lua"
-    script.write_text(
-        LUA.replace(
-            "local counter = 0",
-            "local counter = 0\n"
-            f'wrk.method = "POST"\n'
-            f'wrk.body = io.open("{body_file}", "rb"):read("*a")\n'
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            'wrk.headers["X-GitHub-Event"] = "push"\n'
-            f'wrk.headers["X-Hub-Signature-256"] = "{signature}"',
-            1,
-        )
-    )
-    command = [
-        "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-        "-s", str(script), url, "--", run_id,
-    ]  # fmt: skip
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next(line for line in output.splitlines() if line.startswith("{"))
-    return json.loads(line)
-
-
-def to_result(server: str, connections: int, stats: dict[str, int]) -> Result:
-    errors = sum(stats[k] for k in ("status_errors", "read_errors", "write_errors", "timeouts"))
-    seconds = stats["duration_us"] / 1e6
-    return Result(
-        server=server,
-        connections=connections,
-        requests=stats["requests"],
-        errors=errors,
-        rps=(stats["requests"] - stats["status_errors"]) / seconds,
-        p50_ms=stats["p50_us"] / 1000,
-        p99_ms=stats["p99_us"] / 1000,
-    )
+BRANCH = "master"  # each delivery is a push to the deployed branch: a deploy
+EXPECTED = {"slipway": 202, "webhook": 200}  # the answer that means "accepted"
 
 
 def count_recorded(database: Path, run_id: str) -> int:
@@ -188,6 +75,7 @@ def start_peer(workdir: Path, port: int) -> subprocess.Popen[bytes]:
             "execute-command": "/bin/true",
             "command-working-directory": str(workdir),
             "response-message": "ok",
+            "trigger-rule-mismatch-http-response-code": 401,
             "trigger-rule": {
                 "match": {
                     "type": "payload-hmac-sha256",
@@ -207,9 +95,7 @@ def start_peer(workdir: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-def bench_server(
-    name: str, workdir: Path, body_file: Path, signature: str, connections: list[int], seconds: int
-) -> list[Result]:
+def bench_server(name: str, workdir: Path, connections: list[int], seconds: int) -> list[Result]:
     port = free_loopback_port()
     starter = start_slipway if name == "slipway" else start_peer
     process = starter(workdir, port)
@@ -218,10 +104,13 @@ def bench_server(
     results = []
     try:
         url = f"{base}/hooks/github"
-        run_wrk(url, body_file, signature, 4, 2, f"warmup-{name}", workdir)
+        load = (url, workdir, SECRET, BRANCH)
+        signed_run(*load, 4, 2, f"warmup-{name}", EXPECTED[name])
         for count in connections:
             run_id = f"{name}-c{count}-{time.time_ns()}"
-            stats = run_wrk(url, body_file, signature, count, seconds, run_id, workdir)
+            stats = signed_run(*load, count, seconds, run_id, EXPECTED[name])
+            if stats["reused"]:
+                sys.exit(f"{name}: the pool of signed bodies ran out ({stats['reused']} reused)")
             result = to_result(name, count, stats)
             if name == "slipway":
                 time.sleep(0.5)  # let requests still in flight when wrk stopped finish
@@ -325,7 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; median kept")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; median kept")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     missing = [tool for tool in ("wrk", "webhook") if shutil.which(tool) is None]
@@ -334,23 +223,17 @@ def main() -> None:
             f"missing {', '.join(missing)}: install with "
             "`apt-get update && apt-get install -y wrk webhook` (Debian/Ubuntu)"
         )
-    body = push_body()
-    signature = sign(SECRET.encode(), body)
     rounds: list[list[Result]] = []
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="slipway-bench-") as tmp:
         workdir = Path(tmp)
-        body_file = workdir / "push.json"
-        body_file.write_bytes(body)
         for number in range(args.rounds):
             results: list[Result] = []
             for name in ("webhook", "slipway"):
                 print(f"== round {number + 1}: {name}")
                 server_dir = workdir / f"{name}-{number}"
                 server_dir.mkdir()
-                results += bench_server(
-                    name, server_dir, body_file, signature, args.connections, args.duration
-                )
+                results += bench_server(name, server_dir, args.connections, args.duration)
             rounds.append(results)
     load = (load_before, os.getloadavg()[0])
     all_recorded = all(
