@@ -104,7 +104,9 @@ def _placement(placement: Mapping[str, Any]) -> dict:
     out: dict[str, Any] = {}
     if placement.get("constraints"):
         out["constraints"] = list(placement["constraints"])
-    prefs = [f"spread={p['spread']}" for p in placement.get("preferences") or [] if p.get("spread")]
+    # The provider's `prefs` is the spread descriptor itself (`node.labels.zone`): a
+    # `spread=` prefix would make Swarm spread over a label of that name, found on no node.
+    prefs = [p["spread"] for p in placement.get("preferences") or [] if p.get("spread")]
     if prefs:
         out["prefs"] = prefs
     if placement.get("max_replicas_per_node") is not None:

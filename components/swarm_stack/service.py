@@ -124,8 +124,8 @@ def _container(name, spec, project, volumes, problems, warnings) -> dict[str, An
         out["hosts"] = [host_entry(e) for e in entries]
     dns = {"dns": "nameservers", "dns_search": "searches", "dns_opt": "options"}
     dns_config = {t: list(spec[k]) for k, t in dns.items() if spec.get(k)}
-    if dns_config:
-        out["dns_config"] = dns_config
+    if dns_config:  # the provider requires nameservers; none keeps the node's resolvers
+        out["dns_config"] = {"nameservers": [], **dns_config}
     if spec.get("healthcheck"):
         out["healthcheck"] = _healthcheck(spec["healthcheck"])
     mounts = [m for v in spec.get("volumes") or [] if (m := _mount(name, v, volumes, problems))]

@@ -57,7 +57,7 @@ def test_deploy_section_becomes_the_swarm_service() -> None:
     assert task["resources"] == {"limits": {"nano_cpus": 500_000_000, "memory_bytes": 67108864}}
     assert task["placement"] == {
         "constraints": ["node.role == worker"],
-        "prefs": ["spread=node.id"],
+        "prefs": ["node.id"],  # the descriptor, as docker stack deploy sends it
     }
     assert task["restart_policy"] == {"condition": "on-failure", "max_attempts": 3}
     assert task["container_spec"]["healthcheck"] == {"tests": ["CMD", "true"], "interval": "1s",
@@ -132,3 +132,14 @@ def test_converged_only_when_every_wanted_task_runs_the_declared_image() -> None
     assert found.failed and found.detail == "service p_api: Swarm rolled it back (task died)"
     rolling = {**service, "UpdateStatus": {"State": "rollback_started"}}
     assert not verdict("p_api", "api:2", rolling, both).failed  # waits for the rollback to end
+
+
+def test_dns_search_alone_keeps_the_nodes_resolvers() -> None:
+    """The provider refuses a DNS config without nameservers; docker stack deploy sends
+    `dns_search` alone, so the translation sends an empty list (the node's resolvers)."""
+    container = (
+        _plan({"a": {"image": "a:1", "dns_search": ["example.test"]}})
+        .service("a")
+        .args["task_spec"]["container_spec"]
+    )
+    assert container["dns_config"] == {"nameservers": [], "searches": ["example.test"]}
