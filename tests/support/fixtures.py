@@ -39,7 +39,7 @@ def start_service(tmp_path: Path) -> Iterator[ServiceFactory]:
 
 @pytest.fixture
 def service(start_service: ServiceFactory) -> Service:
-    """A running service with default test settings and a ListQueue."""
+    """A running service with default test settings and a FakeQueue."""
     return start_service()
 
 

@@ -1,5 +1,5 @@
 """The real webhook service (FastAPI app, SQLite store, uvicorn on a loopback port) with a
-queue that plays deployments out by a script, so that each final state can be reached.
+`FakeQueue` that plays deployments out by a script, so that each final state can be reached.
 
 The script is chosen by the commit SHA's first hex digit (see OUTCOMES); rollbacks succeed.
 Every state change goes through `Store.set_state`, so the transition rules are the real ones.
@@ -7,12 +7,12 @@ Every state change goes through `Store.set_state`, so the transition rules are t
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
+from tests.support.queue_double import FakeQueue
 from tests.support.service import Service, running_service
 from webhook.settings import Settings
 from webhook.store import Store
@@ -35,45 +35,15 @@ GOOD_SHA = "a" * 40
 BAD_SHA = "b" * 40
 
 
-class ScriptedQueue:
-    """A DeploymentQueue (webhook.queue) whose worker plays each deployment's script."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="scripted-queue", daemon=True)
-        self.busy = 0
-        self.lock = threading.Lock()
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def submit(self, deployment_id: int) -> None:
-        with self.lock:
-            self.busy += 1
-        self.pending.put(deployment_id)
-
-    def depth(self) -> int:
-        with self.lock:
-            return self.busy
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.pending.put(None)
-        self.thread.join(timeout)
-
-    def _run(self) -> None:
-        while (deployment_id := self.pending.get()) is not None:
-            deployment = self.store.get_deployment(deployment_id)
-            script = (
-                OUTCOMES["a"]
-                if deployment.kind == DeploymentKind.ROLLBACK
-                else OUTCOMES[deployment.sha[0]]
-            )
-            for states in script:
-                self.store.append_log(deployment_id, *(f"scripted step: {s}" for s in states))
-                self.store.set_states(deployment_id, [(s, "scripted", None) for s in states])
-            with self.lock:
-                self.busy -= 1
+def play_script(store: Store, deployment_id: int) -> None:
+    """Move one deployment through its script (OUTCOMES), as a queue worker would."""
+    deployment = store.get_deployment(deployment_id)
+    script = (
+        OUTCOMES["a"] if deployment.kind == DeploymentKind.ROLLBACK else OUTCOMES[deployment.sha[0]]
+    )
+    for states in script:
+        store.append_log(deployment_id, *(f"scripted step: {s}" for s in states))
+        store.set_states(deployment_id, [(s, "scripted", None) for s in states])
 
 
 RealService = Service  # url, store (and settings, queue, a client)
@@ -87,7 +57,7 @@ def real_service(state_dir: Path, **settings: object) -> Iterator[Service]:
     with running_service(
         state_dir,
         settings=config,
-        queue=lambda _, store: ScriptedQueue(store),
+        queue=lambda _, store: FakeQueue(partial(play_script, store)),
         startup_limit=STARTUP_LIMIT,
     ) as service:
         yield service

@@ -2,7 +2,8 @@
 
 - `running_service`: the service as `python -m webhook serve` builds it (settings, store,
   `create_app`) under real uvicorn on a free loopback port, with the queue the test chooses
-  (a `ListQueue`, a scripted queue, the orchestrator); yields a `Service`.
+  (a `FakeQueue`, tests/support/queue_double.py, or the orchestrator); yields a
+  `Service`.
 - `ServeProcess`: `python -m webhook serve` itself as a child process, for what only a real
   process shows (kill -9, the CLI's own start-up, a proxy in front of it).
 - `serve_on_loopback`: the uvicorn part of `running_service`, for any other ASGI app.
@@ -20,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,10 @@ import httpx
 import uvicorn
 
 from tests.support.local_process import free_loopback_port
+from tests.support.queue_double import FakeQueue
 from webhook.http.app import create_app
 from webhook.http.signature import sign
-from webhook.queue import DeploymentQueue, QueueUnavailable
+from webhook.queue import DeploymentQueue
 from webhook.settings import Settings
 from webhook.store import Store
 
@@ -39,29 +41,6 @@ SECRET = "test-secret-0123456789abcdef"
 TOKEN = "test-api-token-abcdef"
 BRANCH = "master"  # the branch of the octokit push examples
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@dataclass
-class ListQueue:
-    """A queue that remembers what it was given (and can be told to refuse)."""
-
-    submitted: list[int] = field(default_factory=list)
-    refuse: bool = False
-    started: bool = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def submit(self, deployment_id: int) -> None:
-        if self.refuse:
-            raise QueueUnavailable("refusing on purpose (test)")
-        self.submitted.append(deployment_id)
-
-    def depth(self) -> int:
-        return len(self.submitted)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.started = False
 
 
 def signed_delivery(
@@ -151,7 +130,7 @@ def running_service(
 ) -> Iterator[Service]:
     """The service on 127.0.0.1 until the block ends: `settings` (default: `make_settings`
     with `overrides`), a store in its state directory, and `queue` (a queue, a factory
-    given the settings and the store, default a `ListQueue`). Afterwards: the client is
+    given the settings and the store, default a `FakeQueue`). Afterwards: the client is
     closed, uvicorn stopped (the app stops its queue), `on_stop` called, the store closed."""
     settings = settings or make_settings(state_dir, **overrides)
     store = Store.open(settings.database_path)
@@ -160,7 +139,7 @@ def running_service(
         if on_stop is not None:
             cleanup.callback(on_stop)
         if queue is None:
-            queue = ListQueue()
+            queue = FakeQueue()
         elif callable(queue) and not hasattr(queue, "submit"):
             queue = queue(settings, store)
         app = create_app(settings, store, queue)

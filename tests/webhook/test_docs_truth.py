@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.service import SECRET, TOKEN, ListQueue, Service, ServiceFactory
+from tests.support.queue_double import FakeQueue
+from tests.support.service import SECRET, TOKEN, Service, ServiceFactory
 from webhook.store import NewDeployment
 from webhook.store.drift import DriftRecords, DriftResult
 from webhook.store.states import DeploymentKind, DeploymentState
@@ -137,7 +138,7 @@ def hook_answers(start_service: ServiceFactory, push: dict[str, Any]) -> set[int
     answers.add(small.deliver("ping", {"zen": "a longer body than ten bytes"}).status_code)
     limited = start_service(hook_rate_limit="1/minute")
     answers |= {limited.deliver("ping", {}).status_code for _ in range(2)}
-    refusing = start_service(queue=ListQueue(refuse=True))
+    refusing = start_service(queue=FakeQueue(refuse=True))
     answers.add(refusing.deliver("push", push).status_code)
     return answers
 

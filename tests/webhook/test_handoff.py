@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.clocks import run_coroutine
-from tests.support.service import ListQueue, ServiceFactory
+from tests.support.queue_double import FakeQueue
+from tests.support.service import ServiceFactory
 from webhook.dedupe import MISSED_REASON
 from webhook.queue import hand_off
 from webhook.store import DeliveryStatus, Store
@@ -20,7 +21,7 @@ REF = "refs/heads/main"
 def test_a_refused_api_deploy_answers_503_and_its_key_can_be_used_again(
     start_service: ServiceFactory,
 ) -> None:
-    queue = ListQueue(refuse=True)
+    queue = FakeQueue(refuse=True)
     service = start_service(queue=queue)
     key = {"Idempotency-Key": "ci-run-1"}
     refused = service.api("POST", "/deployments", json={"sha": SHA}, headers=key)
@@ -40,7 +41,7 @@ def test_a_refused_api_deploy_answers_503_and_its_key_can_be_used_again(
 def test_a_commit_the_poll_could_not_hand_off_is_queued_at_the_next_check(
     tmp_path: Path,
 ) -> None:
-    queue = ListQueue(refuse=True)
+    queue = FakeQueue(refuse=True)
     with Store.open(tmp_path / "db") as store:
 
         async def check():  # what the poll does after `git ls-remote`

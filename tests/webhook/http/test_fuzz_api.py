@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.queue_double import FakeQueue
 from tests.support.service import (
     SECRET,
     TOKEN,
-    ListQueue,
     make_settings,
     serve_on_loopback,
     signed_delivery,
@@ -47,7 +47,7 @@ def fuzz_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = make_settings(state, api_rate_limit="100000/minute", hook_rate_limit="100000/minute")
     store = Store.open(config.database_path)
     try:
-        with serve_on_loopback(create_app(config, store, ListQueue())) as url:
+        with serve_on_loopback(create_app(config, store, FakeQueue())) as url:
             yield url
     finally:
         store.close()

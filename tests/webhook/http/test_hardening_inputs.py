@@ -160,7 +160,7 @@ def test_malformed_session_cookie_is_signed_out_not_500(service: Service, cookie
 @pytest.mark.parametrize("last_id", ["\xb2", "9" * 5000, "9" * 25, "-1", "1e3"])
 def test_malformed_last_event_id_is_ignored(service: Service, last_id: str) -> None:
     deployment = service.api("POST", "/deployments", json={"sha": "a" * 40}).json()["id"]
-    # the deployment stays queued (ListQueue runs nothing): the stream stays open
+    # the deployment stays queued (a FakeQueue runs nothing): the stream stays open
     with service.client.stream(
         "GET",
         f"/ui/deployments/{deployment}/events",

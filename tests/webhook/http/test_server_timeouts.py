@@ -19,7 +19,8 @@ import httpx
 import uvicorn
 
 from tests.support.local_process import free_loopback_port
-from tests.support.service import AUTH, ListQueue, ServeProcess, make_settings
+from tests.support.queue_double import FakeQueue
+from tests.support.service import AUTH, ServeProcess, make_settings
 from webhook.http.app import create_app
 from webhook.http.server import HEADER_TIMEOUT_SECONDS, GuardedHttpProtocol, server_config
 from webhook.store import Store
@@ -101,7 +102,7 @@ def guarded_service(tmp_path: Path, **overrides: object) -> Iterator[int]:
     settings = make_settings(tmp_path / "state")
     store = Store.open(settings.database_path)
     port = free_loopback_port()
-    config = server_config(create_app(settings, store, ListQueue()), "127.0.0.1", port)
+    config = server_config(create_app(settings, store, FakeQueue()), "127.0.0.1", port)
     config.http = Quick  # type: ignore[assignment]
     for name, value in overrides.items():
         setattr(config, name, value)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.support.service import BRANCH, ListQueue, Service, ServiceFactory
+from tests.support.queue_double import FakeQueue
+from tests.support.service import BRANCH, Service, ServiceFactory
 from webhook.store import DeliveryStatus
 from webhook.store.states import DeploymentKind, DeploymentState
 
@@ -169,7 +170,7 @@ def test_duplicate_delivery_triggers_nothing(
 def test_refused_handoff_answers_503_and_redelivery_is_processed(
     start_service: ServiceFactory, push_example: dict[str, Any]
 ) -> None:
-    queue = ListQueue(refuse=True)
+    queue = FakeQueue(refuse=True)
     service = start_service(queue=queue)
     refused = service.deliver("push", push_example, delivery="retry-me")
     assert refused.status_code == 503

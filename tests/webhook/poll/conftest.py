@@ -24,7 +24,7 @@ from webhook.store import Store
 def start_polled(tmp_path: Path, app_repo: AppRepo) -> Iterator[PolledFactory]:
     """Start the service on `app_repo` with the poll every `interval` seconds; with
     `deploy=True` the real orchestrator deploys (apps served in process, in_process.py), else a
-    ListQueue."""
+    FakeQueue."""
     cleanup = ExitStack()
 
     def start(interval: float, *, deploy: bool = False, **overrides: Any) -> PolledService:

@@ -7,12 +7,11 @@ deployment, on the list and on its own page; a deployment past `queued` shows no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 
+from tests.support.queue_double import FakeQueue
 from tests.support.seed import seed_history
-from tests.support.service import TOKEN, ListQueue, ServiceFactory
+from tests.support.service import TOKEN, ServiceFactory
 from webhook.http.readiness import COMMANDS
 from webhook.store import NewDeployment
 from webhook.store.states import DeploymentKind
@@ -20,16 +19,8 @@ from webhook.store.states import DeploymentKind
 PULUMI = COMMANDS["pulumi"]
 
 
-@dataclass
-class NoPulumiQueue(ListQueue):
-    """A queue whose worker cannot deploy: `pulumi` is missing, as /readyz reports it."""
-
-    def problems(self):
-        return [PULUMI]
-
-
 def test_a_queued_deployment_shows_why_it_waits(start_service: ServiceFactory) -> None:
-    service = start_service(queue=NoPulumiQueue())
+    service = start_service(queue=FakeQueue(problems=[PULUMI]))  # `pulumi` is missing
     [finished] = seed_history(service.store, 1)
     queued = service.store.create_deployment(
         NewDeployment(DeploymentKind.DEPLOY, "dev", "a" * 40, "refs/heads/main", "test")
