@@ -44,13 +44,17 @@ def build_swarm(config: StackConfig, provider: docker.Provider) -> None:
     from components.swarm_stack.reader import load_swarm_plan
 
     plan = load_swarm_plan(
-        config.compose_files, project=config.compose_project, profiles=config.profiles
+        config.compose_files,
+        project=config.compose_project,
+        profiles=config.profiles,
+        registry=config.registry,
     )
     stack = SwarmStack(
         plan.project,
         plan,
         config.docker_host,
         opts=pulumi.ResourceOptions(providers={"docker": provider}),
+        registry=config.registry,  # `build:` images: built, pushed, deployed by digest
     )
     pulumi.export("services", stack.services)
     pulumi.export("converged", stack.converged)  # each service's converge wait (swarm.md)

@@ -43,6 +43,7 @@ KEYS = (
     "webhookSecret",
     "role",
     "target",
+    "registry",  # swarm: where built images are pushed and every node pulls (swarm.md)
     "release",  # set per deployment by the service: names routed containers (cutover.md)
     *CONTROL_KEYS,  # control stack only: the deploy service (components/deploy_service)
 )
@@ -109,6 +110,7 @@ class StackConfig:
     service_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     release: str | None = None  # this deployment's release name (docs/cutover.md)
     target: str = "compose"  # `swarm`: Swarm services through the manager at docker_host
+    registry: str | None = None  # swarm: `[http://]host[:port]` built images are pushed to
 
     @property
     def remote_docker_host(self) -> bool:
@@ -192,6 +194,7 @@ def parse_config(
         service_secrets=service_secrets,
         release=check.string("release"),
         target=target,
+        registry=check.registry(target),
     )
     if problems:
         raise ConfigError(problems)
@@ -335,6 +338,22 @@ class _Checker:
                 f"{value!r} is not a Docker endpoint: use e.g. ssh://deploy@vps.example.com, "
                 "tcp://host:2376 or unix:///var/run/docker.sock "
                 "(or remove it for the local socket)",
+            )
+        return value
+
+    def registry(self, target: str) -> str | None:
+        """`slipway:registry`: a registry address (`https://` is assumed without a scheme)."""
+        value = self.string("registry")
+        if value is None:
+            return None
+        parsed = urlparse(value if "://" in value else f"https://{value}")
+        if target != "swarm":
+            self._fail("registry", "is only used with `slipway:target: swarm`; remove it")
+        elif parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path.strip("/"):
+            self._fail(
+                "registry",
+                f"{value!r} is not a registry address: use host[:port] (HTTPS) or "
+                "http://host:port (plain HTTP, an insecure registry of every node)",
             )
         return value
 

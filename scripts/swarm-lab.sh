@@ -9,6 +9,9 @@
 #   scripts/swarm-lab.sh stop         undo exactly what `start` made (never anything else)
 #   scripts/swarm-lab.sh status       exit 0 when all 3 nodes are Ready, 3 when not running
 #
+# Every node takes plain-HTTP registries on the lab's subnet (--insecure-registry 10.N.0.0/24):
+# scripts/registry.sh serves one on the bridge's address for `build:` services (swarm.md).
+#
 # How it works and its traps: ../shared/swarm-lab.md; use, failures and recovery:
 # docs/swarm.md. Everything lives under $SLIPWAY_SWARM_LAB_DIR (default
 # $SLIPWAY_CACHE_DIR/swarm-lab/<name>); the project's engine is only read (`docker save`),
@@ -101,7 +104,8 @@ start_engine() {
   # and dockerd then fails with "Devices cgroup isn't mounted" (../shared/swarm-lab.md).
   nohup nsenter --net="/var/run/netns/$(ns "$i")" unshare --uts sh -c \
     "hostname $(ns "$i") && exec dockerd --data-root $d/root --exec-root $d/exec \
-       -H $(sock "$i") --pidfile $d/dockerd.pid --userland-proxy=false" \
+       -H $(sock "$i") --pidfile $d/dockerd.pid --userland-proxy=false \
+       --insecure-registry $subnet_prefix.0/24" \
     >"$d/dockerd.log" 2>&1 &
 }
 

@@ -5,6 +5,9 @@
 #                                docker and github providers
 #   scripts/toolchain.sh bindir  print the folder that holds them (builds nothing)
 #   scripts/toolchain.sh env     print the exports that put them to use (eval "$(...)")
+#   scripts/toolchain.sh registry      build (or reuse) the registry server of the Swarm
+#                                      tests (scripts/registry.sh); `build` builds it too
+#   scripts/toolchain.sh registry-bin  print its path (builds nothing)
 #
 # Everything is built from Go modules at the versions in toolchain/*/go.mod (go.sum checks
 # them); the cache folder is keyed by a hash of those files and of the Go version, so later
@@ -25,7 +28,7 @@ die() { printf '%s\n' "toolchain: error: $*" >&2; exit 1; }
 
 toolchain_key() {
   { go version 2>/dev/null || echo "no go"; echo "$PULUMI_VERSION $DOCKER_SDK_VERSION $GITHUB_SDK_VERSION";
-    find toolchain -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 \
+    find toolchain -path toolchain/registry -prune -o -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 \
       | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16
 }
 
@@ -40,6 +43,21 @@ bindir() { echo "$key_dir/bin"; }
 providerdir() { echo "$key_dir/providers"; }
 
 pulumi_home() { echo "$key_dir/home"; }
+
+# The registry server (distribution's `registry`, toolchain/registry/go.mod) has a key of its
+# own: adding or bumping it never invalidates the Pulumi toolchain's cache.
+registry_bin() {
+  local key
+  key=$({ go version 2>/dev/null || echo "no go"; sha256sum toolchain/registry/go.mod toolchain/registry/go.sum; } \
+    | sha256sum | cut -c1-16)
+  echo "$cache_root/toolchain/registry-$key/registry"
+}
+
+build_registry() {
+  command -v go >/dev/null || die "Go is not installed: the registry is built from Go modules. Fix: install Go 1.26+ and run 'make tools' again."
+  local out; out=$(registry_bin); mkdir -p "$(dirname "$out")"
+  go_build "$out" toolchain/registry github.com/distribution/distribution/v3/cmd/registry ""
+}
 
 print_env() {
   local dir; dir=$(bindir)
@@ -123,6 +141,7 @@ build() {
   [ "$("$dir/pulumi" version)" = "v$PULUMI_VERSION" ] || die "pulumi version is not v$PULUMI_VERSION"
   install_plugin docker "$DOCKER_SDK_VERSION"
   install_plugin github "$GITHUB_SDK_VERSION"
+  build_registry
   say "ready in $(( $(date +%s) - total_started )) s: pulumi v$PULUMI_VERSION (+ python language host), docker provider $DOCKER_SDK_VERSION, github provider $GITHUB_SDK_VERSION"
 }
 
@@ -130,5 +149,7 @@ case "${1:-build}" in
   build) build ;;
   bindir) bindir ;;
   env) print_env ;;
-  *) die "unknown command '$1' (use: build, bindir, env)" ;;
+  registry) build_registry ;;
+  registry-bin) registry_bin ;;
+  *) die "unknown command '$1' (use: build, bindir, env, registry, registry-bin)" ;;
 esac

@@ -8,7 +8,7 @@ import base64
 import pulumi
 import pulumi_docker as docker
 
-from components.swarm_stack import converge
+from components.swarm_stack import converge, images
 from components.swarm_stack.plan import FileUse, SwarmPlan, SwarmService
 from components.swarm_stack.service import STACK_LABEL
 
@@ -32,6 +32,7 @@ class SwarmStack(pulumi.ComponentResource):
         plan: SwarmPlan,
         docker_host: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        registry: str | None = None,
     ) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in plan.warnings:
@@ -41,12 +42,15 @@ class SwarmStack(pulumi.ComponentResource):
         self._networks = {n.key: self._network(n) for n in plan.networks}
         self._secrets = {f.key: self._secret(f) for f in plan.secrets}
         self._configs = {f.key: self._config(f) for f in plan.configs}
+        self._registry = registry  # `build:` images are pushed there (images.py)
+        self._images: dict[str, pulumi.Input[str]] = {}
         declared = [self._service(s) for s in plan.services]
         self.services = pulumi.Output.all(*[d.name for d in declared]).apply(
             lambda names: {s.name: n for s, n in zip(plan.services, names, strict=True)}
         )
         waits = [
-            self._converged(s, d, docker_host) for s, d in zip(plan.services, declared, strict=True)
+            self._converged(d, self._images[s.name], docker_host)
+            for s, d in zip(plan.services, declared, strict=True)
         ]
         self.converged = pulumi.Output.all(*waits).apply(
             lambda details: dict(zip([s.name for s in plan.services], details, strict=True))
@@ -97,6 +101,11 @@ class SwarmStack(pulumi.ComponentResource):
             container["configs"] = [
                 self._use(u, self._configs[u.key], "config") for u in service.configs
             ]
+        if service.build is not None and self._registry is not None:
+            container["image"] = images.pushed_image(
+                self, f"{self._name}-{service.name}", service.build, self._registry
+            )
+        self._images[service.name] = container["image"]
         task["container_spec"] = container
         if service.networks:
             task["networks_advanceds"] = [
@@ -113,18 +122,17 @@ class SwarmStack(pulumi.ComponentResource):
 
     @staticmethod
     def _converged(
-        service: SwarmService, declared: docker.Service, docker_host: str | None
+        declared: docker.Service, image: pulumi.Input[str], docker_host: str | None
     ) -> pulumi.Output[str]:
         """After the service's create or update (never in a preview): its converge wait."""
-        image = service.args["task_spec"]["container_spec"]["image"]
 
         def wait(values: list):
             if pulumi.runtime.is_dry_run() or _under_mocks():
                 return "not checked (preview)"
             # In a thread: a blocking wait would stall every other registration of the program.
-            return asyncio.to_thread(converge.wait_converged, values[0], image, docker_host)
+            return asyncio.to_thread(converge.wait_converged, values[0], values[2], docker_host)
 
-        return pulumi.Output.all(declared.name, declared.id).apply(wait)
+        return pulumi.Output.all(declared.name, declared.id, image).apply(wait)
 
     @staticmethod
     def _use(use: FileUse, resource, kind: str) -> dict:

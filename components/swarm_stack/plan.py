@@ -41,6 +41,14 @@ class FileUse:
     mode: int = 0o444
 
 
+@dataclass(frozen=True)
+class SwarmBuild:
+    """A service's `build:`, pushed to the stack's registry (images.py)."""
+
+    repository: str  # `<registry host>/<name>`, without a tag
+    args: dict[str, Any]  # the build settings, as components/compose_stack plans them
+
+
 @dataclass
 class SwarmService:
     name: str  # Compose service name
@@ -49,6 +57,7 @@ class SwarmService:
     networks: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (key, aliases)
     secrets: list[FileUse] = field(default_factory=list)
     configs: list[FileUse] = field(default_factory=list)
+    build: SwarmBuild | None = None  # built and pushed; the image is then its digest
 
 
 @dataclass

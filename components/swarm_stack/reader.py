@@ -13,7 +13,11 @@ from components.swarm_stack.translate import SwarmFacts, translate_swarm
 
 
 def load_swarm_plan(
-    files: Sequence[Path], *, project: str, profiles: Sequence[str] = ()
+    files: Sequence[Path],
+    *,
+    project: str,
+    profiles: Sequence[str] = (),
+    registry: str | None = None,
 ) -> SwarmPlan:
     """Resolve `files` with `docker compose config` and translate them into a SwarmPlan.
 
@@ -22,6 +26,6 @@ def load_swarm_plan(
     paths = [Path(f).resolve() for f in files]
     model = compose_config(paths, project_name=project, profiles=tuple(profiles))
     facts = SwarmFacts(read_file=lambda path: Path(path).read_bytes(), environ=dict(os.environ))
-    plan = translate_swarm(model, project, facts)
+    plan = translate_swarm(model, project, facts, registry)
     plan.warnings[:0] = extends_warnings(paths)
     return plan

@@ -12,6 +12,7 @@ from typing import Any
 from components.compose_stack.values import host_entry
 from components.swarm_stack import rules
 from components.swarm_stack.deploy import deploy_args
+from components.swarm_stack.images import service_image
 from components.swarm_stack.plan import FileUse, SwarmService
 
 STACK_LABEL = "com.docker.stack.namespace"  # what `docker stack ls/ps/services` read
@@ -24,19 +25,16 @@ def swarm_service(
     volumes: Mapping[str, Mapping[str, Any]],
     problems: list[str],
     warnings: list[str],
+    registry: str | None = None,
 ) -> SwarmService:
-    """The Swarm service `<project>_<name>` for the Compose service `spec`."""
-    _check_keys(name, spec, problems, warnings)
-    image = spec.get("image")
-    if not image:
-        problems.append(
-            f"service `{name}`: no `image`: Swarm nodes pull images, they cannot build one; "
-            "build and push it to a registry every node reaches, then set `image:` (docs/swarm.md)"
-        )
+    """The Swarm service `<project>_<name>` for the Compose service `spec`; a `build:` is
+    pushed to `registry` (`slipway:registry`) and deployed by digest (images.py)."""
+    _check_keys(name, spec, problems, warnings, registry)
+    image, build = service_image(name, spec, project, registry, problems, warnings)
     args = deploy_args(name, spec, problems)
     task = args.pop("task_spec")
     container = _container(name, spec, project, volumes, problems, warnings)
-    container["image"] = image or ""
+    container["image"] = image
     task["container_spec"] = container
     if spec.get("logging"):
         logging = spec["logging"]
@@ -59,12 +57,13 @@ def swarm_service(
         networks=networks,
         secrets=[_file_use(u, "/run/secrets/") for u in spec.get("secrets") or []],
         configs=[_file_use(u, "/") for u in spec.get("configs") or []],
+        build=build,
     )
 
 
-def _check_keys(name: str, spec: Mapping[str, Any], problems: list[str], warnings: list[str]):
+def _check_keys(name: str, spec: Mapping[str, Any], problems, warnings, registry: str | None):
     ignored = sorted(k for k in spec if k in rules.IGNORED and k != "build")
-    if "build" in spec and spec.get("image"):
+    if "build" in spec and spec.get("image") and not registry:
         ignored.insert(0, "build")  # as docker stack deploy: the image is used, not built
     if ignored:
         warnings.append(

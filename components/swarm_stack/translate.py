@@ -26,8 +26,11 @@ class SwarmFacts:
     environ: Mapping[str, str] = field(default_factory=dict)
 
 
-def translate_swarm(model: Mapping[str, Any], project: str, facts: SwarmFacts) -> SwarmPlan:
-    """The SwarmPlan of `project`; raises ComposeTranslationError listing every problem."""
+def translate_swarm(
+    model: Mapping[str, Any], project: str, facts: SwarmFacts, registry: str | None = None
+) -> SwarmPlan:
+    """The SwarmPlan of `project`; raises ComposeTranslationError listing every problem.
+    `registry` (`slipway:registry`): where `build:` images are pushed."""
     problems: list[str] = []
     warnings: list[str] = []
     top = unescape(model)
@@ -49,7 +52,7 @@ def translate_swarm(model: Mapping[str, Any], project: str, facts: SwarmFacts) -
     ]
     volumes = top.get("volumes") or {}
     services = [
-        swarm_service(name, spec or {}, project, volumes, problems, warnings)
+        swarm_service(name, spec or {}, project, volumes, problems, warnings, registry)
         for name, spec in (top.get("services") or {}).items()
     ]
     if problems:
