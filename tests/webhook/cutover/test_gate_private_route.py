@@ -9,52 +9,47 @@ health path: users must never reach it, and `live` must stay on r1.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.real_stack import free_port
-from tests.webhook.cutover.test_switch_by_hand import _cutover, _routing, project  # noqa: F401
+from tests.support.real_stack import free_port, project_network
+from tests.support.routed_release import quick_cutover, routing, start_release
 from webhook.cutover import engine
 from webhook.health import HealthPolicy
 
 pytestmark = [pytest.mark.docker_engine]
 
 
-def _start(stack: str, release: str, healthz: bool) -> str:
-    name = f"{stack}-web-{release}-1"
-    page = f"mkdir /www && echo release={release} > /www/index.html"
-    if healthz:
-        page += " && echo ok > /www/healthz"
-    engine.docker(
-        "run", "-d", "--name", name, "--network", f"{stack}_default", "--init",
-        "--label", f"{engine.PROJECT_LABEL}={stack}",
-        "--label", f"{engine.RELEASE_LABEL}={release}",
-        "--health-cmd", "true", "--health-interval", "1s",
-        engine.BASE_IMAGE, "sh", "-c", f"{page} && exec httpd -f -p 8080 -h /www",
-    )  # fmt: skip
-    return name
+HEALTHY_IN_DOCKER = ["--init", "--health-cmd", "true", "--health-interval", "1s"]
+
+
+@pytest.fixture
+def project() -> Iterator[str]:
+    with project_network("h") as name:
+        yield name
 
 
 def _routed(stack: str, listen: str, release: str, container: str) -> dict:
-    routing = _routing(stack, listen, release, container)
-    routing["services"][0]["health"] = "/healthz"
-    return routing
+    routed = routing(stack, listen, release, container)
+    routed["services"][0]["health"] = "/healthz"
+    return routed
 
 
 def test_a_candidate_healthy_in_docker_but_failing_its_route_never_gets_users(
-    project: str,  # noqa: F811
+    project: str,
     tmp_path: Path,
 ) -> None:
     listen = f"127.0.0.1:{free_port()}"
-    r1 = _start(project, "r1", healthz=True)
-    first = _cutover(tmp_path, 0).run(
+    r1 = start_release(project, "r1", options=HEALTHY_IN_DOCKER, healthz=True)
+    first = quick_cutover(tmp_path, 0).run(
         _routed(project, listen, "r1", r1), [], print, threading.Event()
     )
     assert first.healthy, first.summary
-    r2 = _start(project, "r2", healthz=False)
-    cutover = _cutover(tmp_path, 0)
+    r2 = start_release(project, "r2", options=HEALTHY_IN_DOCKER)
+    cutover = quick_cutover(tmp_path, 0)
     cutover.policy = type(cutover.policy)(
         gate=HealthPolicy(interval_seconds=0.2, consecutive_passes=1, deadline_seconds=3),
         watch_seconds=0, drain_seconds=0.2,

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.real_stack import free_port, project_network
+from tests.support.routed_release import start_release as run_release
 from webhook.cutover import engine
 from webhook.cutover.caddy import RELEASE_HEADER, CaddyAdmin, Release, RouteSpec
 from webhook.cutover.proxy_routes import ProxyRoutes
@@ -27,15 +28,7 @@ def project() -> Iterator[str]:
 
 def start_release(project: str, release: str) -> Release:
     """One busybox httpd answering `release=<release>`, labelled like a routed container."""
-    name = f"{project}-web-{release}-1"
-    page = f"mkdir /www && echo release={release} > /www/index.html"
-    script = f"{page} && exec httpd -f -p 8080 -h /www"
-    engine.docker(
-        "run", "-d", "--name", name, "--network", f"{project}_default",
-        "--label", f"{engine.PROJECT_LABEL}={project}",
-        "--label", f"{engine.RELEASE_LABEL}={release}",
-        engine.BASE_IMAGE, "sh", "-c", script,
-    )  # fmt: skip
+    name = run_release(project, release)
     return Release(release, {"web": [engine.address(name, [f"{project}_default"])]})
 
 

@@ -19,12 +19,10 @@ import httpx
 import pytest
 
 from tests.support.real_stack import free_port, project_network
+from tests.support.routed_release import WAIT, quick_cutover, routing, start_release
 from webhook.cutover import engine
-from webhook.cutover.steps import Cutover, CutoverPolicy
-from webhook.health import HealthPolicy
 
 pytestmark = [pytest.mark.docker_engine]
-WAIT = 60  # seconds: bound of each wait, never reached by a passing test
 
 
 @pytest.fixture
@@ -33,47 +31,20 @@ def project() -> Iterator[str]:
         yield name
 
 
-def _start(project: str, release: str) -> str:
-    name = f"{project}-web-{release}-1"
-    page = f"mkdir /www && echo release={release} > /www/index.html"
-    engine.docker(
-        "run", "-d", "--name", name, "--network", f"{project}_default", "--init",
-        "--label", f"{engine.PROJECT_LABEL}={project}",
-        "--label", f"{engine.RELEASE_LABEL}={release}",
-        engine.BASE_IMAGE, "sh", "-c", f"{page} && exec httpd -f -p 8080 -h /www",
-    )  # fmt: skip
-    return name
-
-
-def _routing(project: str, listen: str, release: str, container: str) -> dict:
-    service = {"service": "web", "containers": [container], "network": f"{project}_default",
-               "port": 8080, "path": "/", "health": "/"}  # fmt: skip
-    return {"project": project, "listen": listen, "release": release, "services": [service]}
-
-
-def _cutover(tmp_path: Path, watch_seconds: float) -> Cutover:
-    gate = HealthPolicy(interval_seconds=0.2, consecutive_passes=1, deadline_seconds=WAIT)
-    policy = CutoverPolicy(
-        gate=gate, watch_seconds=watch_seconds, watch_failures=2,
-        watch_interval_seconds=0.2, drain_seconds=0.2,
-    )  # fmt: skip
-    return Cutover(policy, tmp_path / "binds")
-
-
 def test_a_switch_back_by_hand_in_the_window_is_kept(project: str, tmp_path: Path) -> None:
     listen = f"127.0.0.1:{free_port()}"
-    r1 = _start(project, "r1")
-    first = _cutover(tmp_path, 0).run(
-        _routing(project, listen, "r1", r1), [], print, threading.Event()
+    r1 = start_release(project, "r1", options=["--init"])
+    first = quick_cutover(tmp_path, 0).run(
+        routing(project, listen, "r1", r1), [], print, threading.Event()
     )
     assert first.healthy, first.summary
-    r2 = _start(project, "r2")
+    r2 = start_release(project, "r2", options=["--init"])
     lines: list[str] = []
     reports = []
     runner = threading.Thread(
         target=lambda: reports.append(
-            _cutover(tmp_path, WAIT).run(
-                _routing(project, listen, "r2", r2), [], lines.append, threading.Event()
+            quick_cutover(tmp_path, WAIT).run(
+                routing(project, listen, "r2", r2), [], lines.append, threading.Event()
             )
         )
     )
