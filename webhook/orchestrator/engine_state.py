@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 import httpx
 
+from webhook.orchestrator.http_clients import engine_client
+
 LABEL = "com.docker.compose"
 _TIMEOUT = 20
 _DEFAULT_SOCKET = "/var/run/docker.sock"
@@ -162,14 +164,13 @@ def _read_api(project: str, socket: str) -> tuple[list[dict], list[dict]]:
     if not Path(socket).exists():
         raise EngineError(f"no Docker socket at {socket}")
     filters = json.dumps({"label": [f"{LABEL}.project={project}"]})
-    transport = httpx.HTTPTransport(uds=socket)
+    api = engine_client(socket, _TIMEOUT)  # one per socket: no client set-up per read
     try:
-        with httpx.Client(transport=transport, base_url="http://docker", timeout=_TIMEOUT) as api:
-            listed = _get(api, f"/containers/json?all=1&filters={quote(filters)}")
-            inspected = [_get(api, f"/containers/{c['Id']}/json", True) for c in listed]
-            inspected = [c for c in inspected if c]
-            image_ids = sorted({str(c.get("Image", "")) for c in inspected} - {""})
-            images = [_get(api, f"/images/{quote(i)}/json", True) for i in image_ids]
+        listed = _get(api, f"/containers/json?all=1&filters={quote(filters)}")
+        inspected = [_get(api, f"/containers/{c['Id']}/json", True) for c in listed]
+        inspected = [c for c in inspected if c]
+        image_ids = sorted({str(c.get("Image", "")) for c in inspected} - {""})
+        images = [_get(api, f"/images/{quote(i)}/json", True) for i in image_ids]
     except httpx.HTTPError as error:
         raise EngineError(f"Docker Engine API at {socket}: {error}") from error
     return inspected, [i for i in images if i]

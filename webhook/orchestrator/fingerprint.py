@@ -1,8 +1,9 @@
 """The fingerprint of a commit's rendered stack: equal fingerprints declare the same stack.
 
 It is what `up` would be given, without running Pulumi: Docker Compose's own resolved model
-(`docker compose config`, interpolated with the environment the program gets), the content
-of every checkout path that model names (build contexts, Dockerfiles, bind sources, config
+(`docker compose config`, interpolated with the environment the program gets, reused while
+what Compose reads is unchanged: webhook/orchestrator/render_cache.py), the content of
+every checkout path that model names (build contexts, Dockerfiles, bind sources, config
 and secret files), the program (`Pulumi.yaml`, `__main__.py`, `components/`, the
 requirements), the stack config file, and the versions of what turns them into resources
 (the Pulumi CLI, the Python SDKs and providers, Docker Compose, the service's runner code).
@@ -27,6 +28,7 @@ import yaml
 
 from components.compose.docker_compose import compose_config, find_compose_command
 from components.config import expand_variables
+from webhook.orchestrator.render_cache import cached_model
 
 FORMAT = "slipway-fingerprint/1"  # change it when what is hashed changes
 PROGRAM_PATHS = (
@@ -108,14 +110,16 @@ def fingerprint(tree: Path, stack: str, env: Mapping[str, str]) -> Fingerprint:
     files = stack_files(tree, stack, env)
     if files.role != "app" or not files.compose_files:
         raise FingerprintError(f"role {files.role} without Compose files: always a full up")
+    paths = [tree / f for f in files.compose_files]
     try:
-        model = compose_config(
-            [tree / f for f in files.compose_files],
-            project_name=files.project,
-            profiles=files.profiles,
-            env=env,
-            timeout=_TIMEOUT,
-        )
+        model = cached_model(
+            paths, project=files.project, profiles=files.profiles, env=env,
+            command=find_compose_command(),
+            render=lambda: compose_config(
+                paths, project_name=files.project, profiles=files.profiles, env=env,
+                timeout=_TIMEOUT,
+            ),
+        )  # fmt: skip
     except Exception as error:  # rejected files: the full `up` reports them properly
         raise FingerprintError(f"docker compose config failed: {error}") from error
     parts = {

@@ -28,6 +28,7 @@ from webhook.health import HealthConfigError, HealthReport, check_health, parse_
 from webhook.orchestrator.checkout import CheckoutError, GitMirror
 from webhook.orchestrator.config import HEALTHY_SHA_TAG, OrchestratorSettings
 from webhook.orchestrator.fingerprint import FingerprintError, stack_files
+from webhook.orchestrator.http_clients import health_client
 from webhook.orchestrator.journal import Journal
 from webhook.orchestrator.observer import DeploymentObserver, guarded
 from webhook.orchestrator.preflight import Preflight
@@ -283,9 +284,11 @@ class Pipeline:
             watch = ReleaseWatch(*where, restarts=restart_counts(choice.live))
         elif where is not None:
             watch = ReleaseWatch(*where).start()
-        return check_health(
-            targets, policy, journal.line, stop=cancel, watch=watch.problem if watch else None
-        )
+        with health_client() as client:
+            return check_health(
+                targets, policy, journal.line, client=client, stop=cancel,
+                watch=watch.problem if watch else None,
+            )  # fmt: skip
 
     def _up(
         self,
