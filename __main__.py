@@ -42,6 +42,8 @@ def build_swarm(config: StackConfig, provider: docker.Provider) -> None:
     `converged` (an `up` fails when a service does not converge in time)."""
     from components.swarm_stack.component import SwarmStack
     from components.swarm_stack.reader import load_swarm_plan
+    from components.swarm_stack.routed import routing_output as swarm_routing
+    from components.swarm_stack.routed import with_release as swarm_with_release
 
     plan = load_swarm_plan(
         config.compose_files,
@@ -49,6 +51,7 @@ def build_swarm(config: StackConfig, provider: docker.Provider) -> None:
         profiles=config.profiles,
         registry=config.registry,
     )
+    plan = swarm_with_release(plan, config.release or release_in_checkout(Path.cwd()))
     stack = SwarmStack(
         plan.project,
         plan,
@@ -58,6 +61,9 @@ def build_swarm(config: StackConfig, provider: docker.Provider) -> None:
     )
     pulumi.export("services", stack.services)
     pulumi.export("converged", stack.converged)  # each service's converge wait (swarm.md)
+    routing = swarm_routing(plan, config.docker_host)
+    if routing is not None:  # read by the service's cutover (webhook/cutover/swarm_engine.py)
+        pulumi.export("routing", routing)
 
 
 def refuse_deploy_service(plan: StackPlan) -> None:

@@ -8,6 +8,8 @@
 #   scripts/swarm-lab.sh load IMG...  copy images from the project's engine into every node
 #   scripts/swarm-lab.sh stop         undo exactly what `start` made (never anything else)
 #   scripts/swarm-lab.sh status       exit 0 when all 3 nodes are Ready, 3 when not running
+#   scripts/swarm-lab.sh node-stop N  stop node N's dockerd (a node lost; the Swarm sees it Down)
+#   scripts/swarm-lab.sh node-start N start it again and wait until the manager sees it Ready
 #
 # Every node takes plain-HTTP registries on the lab's subnet (--insecure-registry 10.N.0.0/24):
 # scripts/registry.sh serves one on the bridge's address for `build:` services (swarm.md).
@@ -214,11 +216,30 @@ status() {
   say "running: ${#nodes[@]} nodes Ready"
 }
 
+node_number() {
+  case "${1:-}" in 1|2|3) ;; *) die "name a node: 1, 2 or 3 (1 is the manager)";; esac
+  [ -f "$lab/env" ] || die "no lab '$name' runs: run '$0 start'"
+}
+
+node_start() {  # the engine keeps its Swarm state on disk: it rejoins by itself
+  local i=$1 _
+  start_engine "$i"
+  wait_engine "$i"
+  for _ in $(seq 1 120); do
+    [ "$(node 1 node inspect "$(ns "$i")" --format '{{.Status.State}}' 2>/dev/null)" = ready ] && {
+      say "node $i Ready again"; return; }
+    sleep 0.5
+  done
+  die "node $i runs but the manager does not see it Ready after 60 s (log: $lab/n$i/dockerd.log)"
+}
+
 case "${1:-}" in
   start) start ;;
+  node-stop) node_number "${2:-}"; stop_engine "$2"; say "dockerd of node $2 stopped" ;;
+  node-start) node_number "${2:-}"; node_start "$2" ;;
   env) [ -f "$lab/env" ] || die "no lab '$name' runs: run '$0 start'"; cat "$lab/env" ;;
   load) shift; [ $# -gt 0 ] || die "name the images to load"; load_images "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) die "unknown command '${1:-}' (use: start, env, load IMAGE..., stop, status)" ;;
+  *) die "unknown command '${1:-}' (use: start, env, load IMAGE..., stop, status, node-stop N, node-start N)" ;;
 esac

@@ -8,7 +8,7 @@ import base64
 import pulumi
 import pulumi_docker as docker
 
-from components.swarm_stack import converge, images
+from components.swarm_stack import converge, images, routed
 from components.swarm_stack.plan import FileUse, SwarmPlan, SwarmService
 from components.swarm_stack.service import STACK_LABEL
 
@@ -38,6 +38,7 @@ class SwarmStack(pulumi.ComponentResource):
         for warning in plan.warnings:
             pulumi.log.warn(warning, resource=self)
         self._name = name
+        self._plan = plan
         self._labels = [{"label": STACK_LABEL, "value": plan.project}]
         self._networks = {n.key: self._network(n) for n in plan.networks}
         self._secrets = {f.key: self._secret(f) for f in plan.secrets}
@@ -48,8 +49,10 @@ class SwarmStack(pulumi.ComponentResource):
         self.services = pulumi.Output.all(*[d.name for d in declared]).apply(
             lambda names: {s.name: n for s, n in zip(plan.services, names, strict=True)}
         )
-        waits = [
-            self._converged(d, self._images[s.name], docker_host)
+        waits = [  # a routed release is gated by the service's cutover instead (routed.py)
+            pulumi.Output.from_input("gated by the cutover")
+            if routed.is_release(plan, s)
+            else self._converged(d, self._images[s.name], docker_host)
             for s, d in zip(plan.services, declared, strict=True)
         ]
         self.converged = pulumi.Output.all(*waits).apply(
@@ -112,12 +115,13 @@ class SwarmStack(pulumi.ComponentResource):
                 {"id": self._networks[key], "aliases": list(aliases)}
                 for key, aliases in service.networks
             ]
+        release = routed.is_release(self._plan, service)  # kept running until the cutover
         return docker.Service(
-            f"{self._name}-{service.name}",
+            f"{self._name}-{service.name}" + (f"-{self._plan.routing.release}" if release else ""),
             name=service.service_name,
             task_spec=task,
             **args,
-            opts=self._child(),
+            opts=self._child(retain_on_delete=release),
         )
 
     @staticmethod

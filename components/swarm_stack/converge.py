@@ -4,8 +4,9 @@ The docker provider's own converge wait refuses global services and cannot tell 
 service Swarm rolled back by itself from one that updated, so `up` waits here instead:
 converged means no update in progress, every task Swarm wants running is running (a task
 with a healthcheck runs only once healthy) and runs the declared image. Swarm's own
-rollback or a paused update fails at once, naming the service and Swarm's reason.
-`verdict` is pure; `wait_converged` asks the manager through the docker CLI.
+rollback or a paused update fails at once, naming the service and Swarm's reason, and so
+does an update that waits for a task on a node that is down (Swarm would wait for ever).
+`verdict` and `stalled` are pure; `wait_converged` asks the manager through the docker CLI.
 """
 
 from __future__ import annotations
@@ -67,6 +68,33 @@ def verdict(
     return Verdict(False, False, f"{detail}" + (f"; a task failed: {last}" if last else ""))
 
 
+_ENDED = {"complete", "shutdown", "failed", "rejected", "orphaned", "remove"}
+
+
+def stalled(
+    name: str, service: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]],
+    down: Mapping[str, str],
+) -> str | None:  # fmt: skip
+    """Why the update of `service` can never end: it made a task on a node that is now down
+    (`down`: node id → hostname), and Swarm's updater waits for that task to run, which it
+    never does until the node returns. None when it is not stalled."""
+    status = service.get("UpdateStatus") or {}
+    if status.get("State") not in ("updating", "rollback_started"):
+        return None
+    started = str(status.get("StartedAt") or "")[:19]  # to the second: RFC 3339, UTC
+    for task in tasks:
+        node = task.get("NodeID")
+        state = (task.get("Status") or {}).get("State")
+        made_by_update = str(task.get("CreatedAt") or "")[:19] >= started
+        if node in down and made_by_update and state not in _ENDED:
+            return (
+                f"service {name}: its update waits for task {str(task.get('ID'))[:12]} "
+                f"on node {down[node]}, which is down (its engine stopped or is "
+                "unreachable); Swarm would wait until the node returns"
+            )
+    return None
+
+
 def _plain(image: str) -> str:
     return image.split("@", 1)[0]
 
@@ -89,12 +117,22 @@ def wait_converged(
             ids = _docker(["service", "ps", "-q", "--no-trunc", name], env).split()
             tasks = _inspect(["inspect", *ids], env, many=True) if ids else []
             seen = verdict(name, image, service[0], tasks)
+            stuck = stalled(name, service[0], tasks, _down_nodes(env)) if not seen.done else None
+            if stuck:
+                raise ConvergeError(stuck)
             if seen.failed:
                 raise ConvergeError(seen.detail)
             if seen.done:
                 return seen.detail
         time.sleep(_POLL_SECONDS)
     raise ConvergeError(f"{seen.detail}: not converged within {deadline:.0f} s")
+
+
+def _down_nodes(env: Mapping[str, str]) -> dict[str, str]:
+    """Nodes the manager sees down: id → hostname."""
+    listed = _docker(["node", "ls", "--format", "{{.ID}} {{.Hostname}} {{.Status}}"], env)
+    rows = [line.split() for line in listed.splitlines()]
+    return {row[0]: row[1] for row in rows if len(row) == 3 and row[2] == "Down"}
 
 
 def _docker(args: list[str], env: Mapping[str, str]) -> str:

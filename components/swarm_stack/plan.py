@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.compose_stack.routes import Routing
+
 
 @dataclass(frozen=True)
 class SwarmNetwork:
@@ -68,6 +70,11 @@ class SwarmPlan:
     configs: list[SwarmFile]
     services: list[SwarmService]
     warnings: list[str] = field(default_factory=list)
+    routing: Routing | None = None  # x-slipway: routed services (routed.py)
 
     def service(self, name: str) -> SwarmService:
         return next(s for s in self.services if s.name == name)
+
+    def routed_services(self) -> list[SwarmService]:
+        routes = self.routing.routes if self.routing else {}
+        return [s for s in self.services if s.name in routes]

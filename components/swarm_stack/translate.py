@@ -13,6 +13,7 @@ from typing import Any
 
 from components.compose_stack.report import ComposeTranslationError
 from components.compose_stack.values import unescape
+from components.swarm_stack import routed
 from components.swarm_stack.plan import SwarmFile, SwarmNetwork, SwarmPlan
 from components.swarm_stack.rules import TOP_LEVEL_KEYS
 from components.swarm_stack.service import STACK_LABEL, swarm_service
@@ -36,11 +37,6 @@ def translate_swarm(
     top = unescape(model)
     for key in sorted(k for k in top if k not in TOP_LEVEL_KEYS and not k.startswith("x-")):
         problems.append(f"top-level `{key}` is not supported on Swarm by Slipway")
-    if "x-slipway" in top:
-        problems.append(
-            "`x-slipway` (routed services behind Slipway's proxy) is not supported on Swarm "
-            "yet: remove it, or deploy this stack with `slipway:target: compose`"
-        )
     networks = [
         _network(k, v or {}, project, problems) for k, v in (top.get("networks") or {}).items()
     ]
@@ -55,9 +51,12 @@ def translate_swarm(
         swarm_service(name, spec or {}, project, volumes, problems, warnings, registry)
         for name, spec in (top.get("services") or {}).items()
     ]
+    routing = routed.parse(top, top.get("services") or {}, problems)
     if problems:
         raise ComposeTranslationError(problems)
-    return SwarmPlan(project, networks, secrets, configs, services, warnings)
+    plan = SwarmPlan(project, networks, secrets, configs, services, warnings, routing)
+    routed.attach_proxy(plan)
+    return plan
 
 
 def _network(key: str, spec: Mapping[str, Any], project: str, problems: list[str]) -> SwarmNetwork:

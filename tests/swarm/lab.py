@@ -66,6 +66,16 @@ class SwarmLab:
         done = self.script("load", *images)
         assert done.returncode == 0, done.stderr
 
+    def stop_node(self, number: int) -> None:
+        """Stop node `number`'s dockerd (1 is the manager): a node lost, as the Swarm sees it."""
+        done = self.script("node-stop", str(number))
+        assert done.returncode == 0, done.stderr
+
+    def start_node(self, number: int) -> None:
+        """Start node `number`'s dockerd again; returns once the manager sees it Ready."""
+        done = self.script("node-start", str(number))
+        assert done.returncode == 0, done.stderr
+
     def node_of_tasks(self, service: str) -> dict[str, str]:
         """Running task name → the hostname of the node it runs on."""
         done = self.docker(

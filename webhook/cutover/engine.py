@@ -14,7 +14,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +41,29 @@ class EngineError(RuntimeError):
     """A docker command failed; the message has its output."""
 
 
+# The engine of the calls below: the service's own (DOCKER_HOST), or, inside `on_host`, a
+# Swarm manager's (webhook/cutover/swarm_engine.py).
+_HOST: ContextVar[str | None] = ContextVar("cutover_docker_host", default=None)
+
+
+@contextmanager
+def on_host(host: str | None) -> Iterator[None]:
+    """Send this thread's docker calls to `host` (None: the service's engine) meanwhile."""
+    token = _HOST.set(host)
+    try:
+        yield
+    finally:
+        _HOST.reset(token)
+
+
 def docker(*args: str, timeout: float = 60) -> str:
     """`docker ARGS`: its stdout, or EngineError with stderr."""
+    host = _HOST.get()
     try:
         done = subprocess.run(
-            command(["docker", *args]), capture_output=True, text=True, timeout=timeout, check=False
-        )
+            command(["docker", *(["-H", host] if host else []), *args]),
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as error:
         raise EngineError(f"docker {args[0]}: {error}") from error
     if done.returncode != 0:
@@ -111,10 +130,11 @@ def ensure_proxy(
     networks: Sequence[str],
     routes_dir: Path,
     log: Callable[[str], None],
+    private_host: str = "127.0.0.1",
 ) -> Proxy:
     """The project's proxy, running, published on `listen`, reading its routes from
     `routes_dir` (bound at ROUTES_DIR), its admin API on a socket in `admin_folder` (bound
-    at ADMIN_DIR), and attached to `networks`."""
+    at ADMIN_DIR), and attached to `networks`; its private route on `private_host`."""
     name = f"{project}-proxy"
     admin = admin_folder(routes_dir)
     admin.mkdir(mode=0o700, exist_ok=True)
@@ -125,7 +145,7 @@ def ensure_proxy(
         docker("rm", "-f", name)
         found = None
     if found is None:
-        _run_proxy(name, project, listen, routes_dir)
+        _run_proxy(name, project, listen, routes_dir, private_host)
         log(f"proxy: started {name} on {listen}, routes in {routes_dir}")
         found = _inspect(name)
     elif found["State"]["Status"] != "running":
@@ -139,17 +159,17 @@ def ensure_proxy(
     return Proxy(
         name,
         admin_url=f"unix:{admin / ADMIN_SOCKET}",
-        private_url=f"http://{_published(name, PRIVATE_PORT)}",
+        private_url=f"http://{_published(name, PRIVATE_PORT, private_host)}",
     )
 
 
-def _run_proxy(name: str, project: str, listen: str, routes_dir: Path) -> None:
+def _run_proxy(name: str, project: str, listen: str, routes_dir: Path, private: str) -> None:
     host, _, port = listen.rpartition(":")
     try:
         docker(
             "run", "-d", "--name", name, "--restart", "unless-stopped",
             "--label", f"{PROXY_LABEL}={project}", "--label", f"{LISTEN_LABEL}={listen}",
-            "-p", f"{host}:{port}:{PUBLIC_PORT}", "-p", f"127.0.0.1::{PRIVATE_PORT}",
+            "-p", f"{host}:{port}:{PUBLIC_PORT}", "-p", f"{private}::{PRIVATE_PORT}",
             "--mount", f"type=bind,source={routes_dir},target={ROUTES_DIR},readonly",
             "--mount", f"type=bind,source={admin_folder(routes_dir)},target={ADMIN_DIR}",
             proxy_image(),
@@ -182,9 +202,9 @@ def _moved(found: dict, listen: str, routes_dir: Path) -> str | None:
     return None
 
 
-def _published(name: str, port: int) -> str:
+def _published(name: str, port: int, host: str) -> str:
     lines = docker("port", name, f"{port}/tcp").splitlines()
-    return next(line for line in lines if line.startswith("127.0.0.1:"))
+    return next(line for line in lines if line.startswith(f"{host}:"))
 
 
 def _inspect(name: str) -> dict | None:
@@ -214,6 +234,11 @@ def address(name: str, networks: Sequence[str]) -> str:
         if ip:
             return ip
     raise EngineError(f"container {name} has no address on {', '.join(networks)}")
+
+
+def addresses(name: str, networks: Sequence[str]) -> list[str]:
+    """The addresses the proxy dials for one routed unit: here one container's."""
+    return [address(name, networks)]
 
 
 def image_id(name: str) -> str:

@@ -116,12 +116,23 @@ def watch_targets(routing: RoutingOutput, targets: Sequence[HealthTarget]) -> li
     )
 
 
+def backend_for(raw_routing: Mapping[str, Any]) -> Any:
+    """Where the routed units run: containers of the service's engine (engine.py), or
+    Swarm services on the stack's manager (swarm_engine.py, target `swarm`)."""
+    if raw_routing.get("target") == "swarm":
+        from webhook.cutover.swarm_engine import SwarmEngine
+
+        return SwarmEngine(raw_routing.get("dockerHost"))
+    return engine
+
+
 @dataclass
 class Cutover:
     policy: CutoverPolicy
     binds_root: Path  # the proxy's routes folder is `proxy-<project>` in it
     clock: Callable[[], float] = time.monotonic
     grace: float = field(init=False)
+    backend: Any = engine  # set by `run` from the routing output (backend_for)
 
     def __post_init__(self) -> None:
         self.grace = max(self.policy.drain_seconds, 1.0)
@@ -149,6 +160,7 @@ class Cutover:
     ) -> CutoverReport:
         """Steps 1-5; a proxy or engine failure is an unhealthy report with the reason."""
         try:
+            self.backend = backend_for(raw_routing)
             return self._run(RoutingOutput.parse(raw_routing), targets, log, cancel)
         except (engine.EngineError, RuntimeError, httpx.HTTPError, ValueError, KeyError) as error:
             return CutoverReport(False, f"cutover failed: {type(error).__name__}: {error}")
@@ -163,7 +175,7 @@ class Cutover:
         candidate = routing.release
         folder = RoutesFolder(self.binds_root / f"proxy-{routing.project}")
         folder.create()  # before the proxy binds it: Docker would make it, owned by root
-        proxy = engine.ensure_proxy(
+        proxy = self.backend.ensure_proxy(
             routing.project, routing.listen, routing.networks, folder.root, log
         )
         routes = ProxyRoutes(folder, CaddyAdmin(proxy.admin_url), routing.routes, self.grace)
@@ -178,7 +190,11 @@ class Cutover:
             upstreams = Release(
                 candidate.name,
                 {
-                    service: [engine.address(name, routing.networks) for name in names]
+                    service: [
+                        found
+                        for name in names
+                        for found in self.backend.addresses(name, routing.networks)
+                    ]
                     for service, names in candidate.containers.items()
                 },
             )
@@ -237,7 +253,7 @@ class Cutover:
         """Wait until every container runs and passes its healthcheck (if it has one)."""
         deadline = self.clock() + self.policy.gate.deadline_seconds
         while True:
-            states = [engine.container_state(name) for name in names]
+            states = [self.backend.container_state(name) for name in names]
             for state in states:
                 if state.status in ("exited", "dead", "missing"):
                     return f"container {state.name} is {state.status} (exit {state.exit_code})"
@@ -311,9 +327,9 @@ class Cutover:
 
     def _retire(self, project: str, live: Release, log: Log) -> None:
         keep = set(live.all_containers)
-        stale = sorted(n for n in engine.release_containers(project) if n not in keep)
+        stale = sorted(n for n in self.backend.release_containers(project) if n not in keep)
         if stale:
-            engine.remove(stale)
+            self.backend.remove(stale)
             log(
                 f"cutover: stopped and removed the earlier releases' containers: {', '.join(stale)}"
             )

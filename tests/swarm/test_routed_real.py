@@ -1,0 +1,81 @@
+"""Zero downtime on Swarm: a routed service (`x-slipway`) behind Slipway's proxy on the
+lab's manager, deployed by the real service, at 200 requests/s through the proxy.
+
+Each release is a Swarm service of its own beside the live one; the proxy dials its tasks
+on the overlay network only once they are healthy and pass the health paths through the
+private route, then switches in one rename. A healthy update fails no request; a candidate
+failing its healthcheck answers none and the deployment is rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bench.loadgen import Load
+from tests.support.deploy_loop import REAL, serving
+from tests.swarm.app_repo import APP, COMPOSE, SwarmRepo, build_release
+from tests.swarm.lab import http_text
+from webhook.cutover.swarm_engine import SwarmEngine
+from webhook.orchestrator import OrchestratorSettings
+from webhook.store.states import DeploymentState as S
+
+pytestmark = [
+    pytest.mark.pulumi_cli,
+    pytest.mark.docker_engine,
+    pytest.mark.slow,
+    pytest.mark.timeout(1200),
+]
+PORT = 18190
+SETTINGS = OrchestratorSettings(**{**REAL.model_dump(), "watch_seconds": 3, "drain_seconds": 1})
+
+
+def _releases(load: Load) -> tuple[Counter, list[str]]:
+    """Answers per release, and every request that got no 200 (what and when)."""
+    answered = Counter(s.release for s in load.samples if s.status == 200)
+    failed = [f"{s.sent:.2f} {s.status} {s.release}" for s in load.samples if s.status != 200]
+    return answered, failed
+
+
+def test_routed_updates_through_the_proxy_drop_nothing(
+    swarm_lab, tmp_path: Path, fake_github, octokit_examples_dir
+) -> None:
+    build_release(swarm_lab, "r1")
+    build_release(swarm_lab, "r2")
+    build_release(swarm_lab, "r3", healthy=False)
+    suffix = uuid.uuid4().hex[:8]
+    repo = SwarmRepo.create(tmp_path / "repo", f"w{suffix}", f"slipway-w{suffix}", PORT, swarm_lab)
+    listen = f"{swarm_lab.addrs[0]}:{PORT}"
+    (repo.path / COMPOSE).write_text(
+        (APP / "routed.yml").read_text().replace("MANAGER:18190", listen)
+    )
+    url = f"http://{listen}/cgi-bin/healthz"
+    swarm = SwarmEngine(swarm_lab.manager)
+    with serving(repo, tmp_path, fake_github, octokit_examples_dir, SETTINGS) as loop:
+        first = loop.wait(loop.push(repo.release("r1")))
+        assert first.state == S.SUCCEEDED, "\n".join(loop.log(first.id)[-40:])
+        assert http_text(url) == "ok release=r1"
+
+        with Load(url, rate=200) as healthy:
+            second = loop.wait(loop.push(repo.release("r2")))
+        log = "\n".join(loop.log(second.id))
+        assert second.state == S.SUCCEEDED, log[-6000:]
+        answered, failed = _releases(healthy)
+        assert failed == [], f"{len(failed)} failed of {len(healthy.samples)}: {failed[:20]}"
+        assert set(answered) == {"r1", "r2"}, answered
+        # The old release's service is gone; only the new one is routed and running.
+        assert list(swarm.release_containers(repo.project).values()) == [f"d{second.id}"]
+
+        with Load(url, rate=200) as bad:
+            third = loop.wait(loop.push(repo.release("r3")))
+        log = "\n".join(loop.log(third.id))
+        assert third.state == S.ROLLED_BACK, log[-6000:]
+        assert f"candidate d{third.id} never received user traffic" in log, log[-6000:]
+        answered, failed = _releases(bad)
+        assert failed == [], f"{len(failed)} failed of {len(bad.samples)}: {failed[:20]}"
+        assert set(answered) == {"r2"}, answered  # the bad candidate answered nothing
+        assert http_text(url) == "ok release=r2"
+        print(f"healthy: {len(healthy.samples)} requests; bad: {len(bad.samples)} requests")
