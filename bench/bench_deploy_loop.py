@@ -22,63 +22,29 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-
-from bench.performance_doc import write_section
+from bench.demo_loop import (
+    EXAMPLES,
+    HEALTH,
+    answers,
+    compose_command,
+    every_run,
+    publish,
+    slipway_on,
+    wait_for,
+)
 from tests.e2e.demo_repo import DemoRepo, git
-from tests.support.fake_github import FakeGitHub
-from tests.support.live_service import live_service
-from tests.support.orchestrator import FAST
 from tests.support.payloads import push
-from tests.support.real_stack import REPO_ROOT, free_port, pulumi_env, remove_project_containers
-from webhook.runners.automation import AutomationRunner
+from tests.support.real_stack import REPO_ROOT, free_port
 from webhook.store.states import DeploymentState as S
 
 ROUNDS = 3
-HEALTH = FAST.model_copy(
-    update={
-        "health_interval_seconds": 0.5,
-        "health_consecutive_passes": 2,
-        "health_deadline_seconds": 10.0,
-    }
-)
-COMPOSE = str(Path(sys.executable).parent / "docker-compose")
-EXAMPLES = (
-    REPO_ROOT / "tools" / "node_modules" / "@octokit" / "webhooks-examples" / "api.github.com"
-)
-LIMIT = 300.0
-
-
-def wait_for(check, limit: float = LIMIT, step: float = 0.02):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(step)
-    raise SystemExit("a bounded wait ran out: the deploy loop is stuck")
-
-
-def answers(url: str, text: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).text.strip() == text
-    except httpx.HTTPError:
-        return False
 
 
 def slipway_rounds(tmp: Path) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"start": [], "restore": [], "noop": []}
     suffix = uuid.uuid4().hex[:8]
     repo = DemoRepo.create(tmp / "repo", f"b{suffix}", f"slipway-b{suffix}", free_port())
-    env = pulumi_env(tmp / "backend")
-    with (
-        FakeGitHub("ghs_bench") as github,
-        live_service(
-            repo=repo.path, state_dir=tmp / "state", runner=AutomationRunner(env_vars=env),
-            github_url=github.url, token="ghs_bench", repository="Codertocat/Hello-World",
-            stack=repo.stack, config=HEALTH,
-        ) as service,
-    ):  # fmt: skip
+    with slipway_on(tmp, repo, HEALTH) as (service, env):
         store = service.store
 
         def deliver(sha: str) -> tuple[int, float]:
@@ -95,32 +61,25 @@ def slipway_rounds(tmp: Path) -> dict[str, list[float]]:
                 )
             )
 
-        try:
-            for n in range(ROUNDS):
-                good = repo.healthy(f"good{n}")
-                deployment_id, accepted = deliver(good)
-                wait_for(
-                    lambda i=deployment_id: any("up starting" in x.line for x in store.read_log(i))
-                )
-                times["start"].append(time.perf_counter() - accepted)
-                assert final(deployment_id).state == S.SUCCEEDED
+        for n in range(ROUNDS):
+            good = repo.healthy(f"good{n}")
+            deployment_id, accepted = deliver(good)
+            wait_for(
+                lambda i=deployment_id: any("up starting" in x.line for x in store.read_log(i))
+            )
+            times["start"].append(time.perf_counter() - accepted)
+            assert final(deployment_id).state == S.SUCCEEDED
 
-                bad = repo.unhealthy(f"bad{n}")
-                deployment_id, _ = deliver(bad)
-                wait_for(lambda n=n: answers(repo.health_url, f"broken release=bad{n}"), step=0.05)
-                broken_at = time.perf_counter()  # the bad release answers users from here
-                wait_for(lambda n=n: answers(repo.health_url, f"ok release=good{n}"), step=0.05)
-                times["restore"].append(time.perf_counter() - broken_at)
-                assert final(deployment_id).state == S.ROLLED_BACK
+            bad = repo.unhealthy(f"bad{n}")
+            deployment_id, _ = deliver(bad)
+            wait_for(lambda n=n: answers(repo.health_url, f"broken release=bad{n}"), step=0.05)
+            broken_at = time.perf_counter()  # the bad release answers users from here
+            wait_for(lambda n=n: answers(repo.health_url, f"ok release=good{n}"), step=0.05)
+            times["restore"].append(time.perf_counter() - broken_at)
+            assert final(deployment_id).state == S.ROLLED_BACK
 
-                stack_up(repo, env)  # the checkout's commit, so that the next `up` is a no-op
-                times["noop"].append(stack_up(repo, env))
-        finally:
-            subprocess.run(
-                ["pulumi", "destroy", "--yes", "--skip-preview", "--stack", repo.stack],
-                cwd=repo.path, env={**os.environ, **env}, capture_output=True, timeout=600,
-            )  # fmt: skip
-            remove_project_containers(repo.project)
+            stack_up(repo, env)  # the checkout's commit, so that the next `up` is a no-op
+            times["noop"].append(stack_up(repo, env))
     return times
 
 
@@ -140,7 +99,7 @@ def compose_rounds(tmp: Path) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"restore": [], "noop": []}
     suffix = uuid.uuid4().hex[:8]
     repo = DemoRepo.create(tmp / "compose-repo", f"c{suffix}", f"compose-c{suffix}", free_port())
-    compose = [COMPOSE, "-p", repo.project, "-f", str(repo.path / "stacks/demo/compose.yml")]
+    compose = compose_command(repo)
     env = {**os.environ, "COMPOSE_BAKE": "false"}
     try:
         for n in range(ROUNDS):
@@ -168,11 +127,11 @@ def compose_rounds(tmp: Path) -> dict[str, list[float]]:
 
 def report(ours: dict[str, list[float]], peer: dict[str, list[float]]) -> str:
     med = statistics.median
-    runs = "; ".join(
-        f"{who} {k}: {' / '.join(f'{t:.2f}' for t in v)}"
+    runs = {
+        f"{who} {k}": v
         for who, data in (("Slipway", ours), ("compose", peer))
         for k, v in data.items()
-    )
+    }
     return "\n".join(
         [
             "## The deploy loop on the real parts",
@@ -197,7 +156,7 @@ def report(ours: dict[str, list[float]], peer: dict[str, list[float]]) -> str:
             "default) before the rollback `up` starts. Health-gated cutover removes this "
             "window for routed services (docs/cutover.md).",
             "",
-            f"Every run: {runs}.",
+            every_run(runs),
         ]
     )
 
@@ -206,9 +165,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours = slipway_rounds(Path(tmp))
         peer = compose_rounds(Path(tmp))
-    text = report(ours, peer)
-    write_section("deploy-loop", text)
-    print(text)
+    publish("deploy-loop", report(ours, peer))
 
 
 if __name__ == "__main__":

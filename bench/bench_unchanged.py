@@ -9,8 +9,8 @@
   --build` of the bad release, noticing the exited container (polled), checking out the
   good commit and `docker compose up -d --build --wait` again. Median of 3 rounds.
 
-Run with the toolchain's environment: `scripts/with-toolchain.sh .venv/bin/python
-bench/bench_unchanged.py` (`make bench` does).
+`make bench` runs it with the toolchain's environment, as does
+`scripts/with-toolchain.sh .venv/bin/python bench/bench_unchanged.py`.
 """
 
 from __future__ import annotations
@@ -27,24 +27,16 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_deploy_loop import COMPOSE, EXAMPLES, HEALTH, answers, wait_for
-from bench.performance_doc import write_section
+from bench import demo_loop as loop
 from tests.e2e.demo_repo import DemoRepo, git
-from tests.support.fake_github import FakeGitHub
-from tests.support.live_service import API_TOKEN, LiveService, live_service
+from tests.support.live_service import API_TOKEN, LiveService
 from tests.support.payloads import push
-from tests.support.real_stack import (
-    docker_inspect,
-    free_port,
-    pulumi_env,
-    remove_project_containers,
-)
-from webhook.runners.automation import AutomationRunner
+from tests.support.real_stack import docker_inspect, free_port
 from webhook.store.states import DeploymentState as S
 
 # The deploy worker at Compose's priority: with the production default (its processes in
 # an idle CPU group, nice 10) a machine loaded by other jobs measures those jobs.
-SETTINGS = HEALTH.model_copy(update={"deploy_cpu_idle": False, "deploy_nice": 0})
+SETTINGS = loop.HEALTH.model_copy(update={"deploy_cpu_idle": False, "deploy_nice": 0})
 NOOP_ROUNDS = 5
 CRASH_ROUNDS = 3
 FINAL = (S.SUCCEEDED, S.FAILED, S.ROLLED_BACK, S.ROLLBACK_FAILED)
@@ -66,18 +58,18 @@ class Slipway:
 
     def final(self, deployment_id: int):
         store = self.service.store
-        return wait_for(
+        return loop.wait_for(
             lambda: (d := store.get_deployment(deployment_id)).state in FINAL and d, step=0.01
         )
 
     def idle(self) -> float:
         """Wait until the stack's worker has finished every job; when it had."""
-        wait_for(lambda: self.service.orchestrator.depth() == 0, step=0.01)
+        loop.wait_for(lambda: self.service.orchestrator.depth() == 0, step=0.01)
         return time.perf_counter()
 
     def pushed(self, sha: str) -> tuple[float, object]:
         """Seconds from the push (on an idle worker) to the deployment's final state."""
-        payload = push(EXAMPLES, sha)  # GitHub's part, not timed
+        payload = push(loop.EXAMPLES, sha)  # GitHub's part, not timed
         begin = self.idle()
         answer = self.service.deliver("push", payload)
         assert answer.status_code == 202, answer.text
@@ -104,14 +96,10 @@ class Slipway:
         return self.service.store.applies_of(deployment.id)[0].path
 
 
-def compose_command(repo: DemoRepo) -> list[str]:
-    return [COMPOSE, "-p", repo.project, "-f", str(repo.path / "stacks/demo/compose.yml")]
-
-
 def compose(repo: DemoRepo, *args: str) -> float:
     env = {**os.environ, "COMPOSE_BAKE": "false"}
     begin = time.perf_counter()
-    subprocess.run([*compose_command(repo), *args], env=env, check=True, capture_output=True)
+    subprocess.run([*loop.compose_command(repo), *args], env=env, check=True, capture_output=True)
     return time.perf_counter() - begin
 
 
@@ -121,15 +109,7 @@ def measure(tmp: Path) -> dict[str, list[float]]:
     suffix = uuid.uuid4().hex[:8]
     repo = DemoRepo.create(tmp / "repo", f"u{suffix}", f"slipway-u{suffix}", free_port())
     peer = DemoRepo.create(tmp / "peer", f"p{suffix}", f"compose-p{suffix}", free_port())
-    env = pulumi_env(tmp / "backend")
-    with (
-        FakeGitHub("ghs_bench") as github,
-        live_service(
-            repo=repo.path, state_dir=tmp / "state", runner=AutomationRunner(env_vars=env),
-            github_url=github.url, token="ghs_bench", repository="Codertocat/Hello-World",
-            stack=repo.stack, config=SETTINGS,
-        ) as service,
-    ):  # fmt: skip
+    with loop.slipway_on(tmp, repo, SETTINGS) as (service, _):
         ours = Slipway(service, repo)
         try:
             _, first = ours.pushed(repo.healthy("good"))
@@ -151,16 +131,11 @@ def measure(tmp: Path) -> dict[str, list[float]]:
                 assert done.state == S.SUCCEEDED, done
                 took, done = ours.pushed(repo.crashing(f"bad{n}"))
                 assert done.state == S.ROLLED_BACK, done
-                assert answers(repo.health_url, f"ok release=good{n}")
+                assert loop.answers(repo.health_url, f"ok release=good{n}")
                 times["crash"].append(took)
                 times["compose_crash"].append(by_hand_crash(peer, n))
         finally:
-            subprocess.run(
-                ["pulumi", "destroy", "--yes", "--skip-preview", "--stack", repo.stack],
-                cwd=repo.path, env={**os.environ, **env}, capture_output=True, timeout=600,
-            )  # fmt: skip
-            remove_project_containers(repo.project)
-            subprocess.run([*compose_command(peer), "down", "-v"], capture_output=True)
+            subprocess.run([*loop.compose_command(peer), "down", "-v"], capture_output=True)
     return times
 
 
@@ -172,10 +147,10 @@ def by_hand_crash(peer: DemoRepo, n: int) -> float:
     web = f"{peer.project}-web-1"
     begin = time.perf_counter()
     compose(peer, "up", "-d", "--build")
-    wait_for(lambda: docker_inspect("{{.State.Status}}", web) == "exited", step=0.05)
+    loop.wait_for(lambda: docker_inspect("{{.State.Status}}", web) == "exited", step=0.05)
     git(peer.path, "checkout", "-q", good, "--", "stacks")
     compose(peer, "up", "-d", "--build", "--wait")
-    wait_for(lambda: answers(peer.health_url, f"ok release=good{n}"), step=0.05)
+    loop.wait_for(lambda: loop.answers(peer.health_url, f"ok release=good{n}"), step=0.05)
     took = time.perf_counter() - begin
     git(peer.path, "checkout", "-q", "main", "--", "stacks")
     return took
@@ -183,7 +158,6 @@ def by_hand_crash(peer: DemoRepo, n: int) -> float:
 
 def report(times: dict[str, list[float]]) -> str:
     med = {k: statistics.median(v) for k, v in times.items()}
-    runs = "; ".join(f"{k}: {' / '.join(f'{t:.2f}' for t in v)}" for k, v in times.items())
     return "\n".join(
         [
             "## Unchanged deploys and crashing releases (`bench/bench_unchanged.py`)",
@@ -220,7 +194,7 @@ def report(times: dict[str, list[float]]) -> str:
             "the build and `up` of the bad release, the crash ending the health wait "
             "(webhook/orchestrator/release_watch.py) and the rollback `up`.",
             "",
-            f"Every run: {runs}.",
+            loop.every_run(times),
         ]
     )
 
@@ -228,9 +202,7 @@ def report(times: dict[str, list[float]]) -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         times = measure(Path(tmp))
-    text = report(times)
-    write_section("unchanged", text)
-    print(text)
+    loop.publish("unchanged", report(times))
 
 
 if __name__ == "__main__":
