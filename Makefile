@@ -9,7 +9,7 @@ NODE_STAMP := tools/node_modules/.installed
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 STACK ?= dev
 
-.PHONY: venv lock tools toolchain engine chromium test check lint up down control-up control-down serve bench clean
+.PHONY: venv lock tools toolchain engine chromium test check lint up down swarm-lab swarm-lab-stop control-up control-down serve bench clean
 
 # .venv is made anew from the dev lock (runtime + test tools, every file checked by hash)
 # whenever the lock changes, so it holds exactly what the lock says and nothing else, plus
@@ -78,12 +78,33 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check .
 
 ## make up: the main job: deploy the $(STACK) stack with the Pulumi CLI.
-up: $(VENV_STAMP) toolchain engine
-	@bash scripts/with-toolchain.sh bash scripts/up.sh $(STACK)
+## make up TARGET=swarm: the demo on a local 3-node lab Swarm instead (root): starts the lab
+## (scripts/swarm-lab.sh) and its registry (scripts/registry.sh), then deploys the `swarm`
+## stack (Pulumi.swarm.yaml) through the lab's manager. docs/swarm.md says more.
+TARGET ?= compose
+ifeq ($(TARGET),swarm)
+UP_DEPS := swarm-lab
+UP := bash -c 'eval "$$(bash scripts/swarm-lab.sh env)" && exec bash scripts/up.sh swarm "$$@"' up
+else ifeq ($(TARGET),compose)
+UP := bash scripts/up.sh $(STACK)
+else
+$(error TARGET=$(TARGET): use TARGET=compose (one engine, the default) or TARGET=swarm (the lab Swarm))
+endif
+up: $(VENV_STAMP) toolchain engine $(UP_DEPS)
+	@bash scripts/with-toolchain.sh $(UP)
 
-## make down: destroy the $(STACK) stack (its containers, networks and volumes).
-down: $(VENV_STAMP) toolchain engine
-	@bash scripts/with-toolchain.sh bash scripts/up.sh $(STACK) --destroy
+## make down: destroy the $(STACK) stack (its containers, networks and volumes); with
+## TARGET=swarm the lab's `swarm` stack (`make swarm-lab-stop` then removes lab and registry).
+down: $(VENV_STAMP) toolchain engine $(UP_DEPS)
+	@bash scripts/with-toolchain.sh $(UP) --destroy
+
+swarm-lab: engine
+	@bash scripts/swarm-lab.sh start
+	@bash scripts/registry.sh start
+
+swarm-lab-stop:
+	@bash scripts/registry.sh stop
+	@bash scripts/swarm-lab.sh stop
 
 ## make control-up: docs/install.md's production path on this machine (a loopback "VPS" over
 ## ssh, the control stack, the service container behind Caddy with a local CA); ends with
