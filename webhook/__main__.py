@@ -99,6 +99,9 @@ def _provide_dev_values() -> None:
 
     try:
         values, lines = provide()
+    except UnknownSettingError as error:  # read before `load_settings`: refused the same way
+        typer.echo(f"the service cannot start: {error}", err=True)
+        raise typer.Exit(2) from None
     except OSError as error:
         message = unusable("for the development values", error)
         typer.echo(f"the service cannot start: {message}", err=True)

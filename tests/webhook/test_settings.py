@@ -101,6 +101,25 @@ def test_serve_refuses_a_misspelled_variable_naming_the_closest(tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("dev", [(), ("--dev",)], ids=["serve", "make serve"])
+def test_a_misspelled_variable_is_said_once_on_one_line(
+    tmp_path: Path, dev: tuple[str, ...]
+) -> None:
+    result = run_cli(
+        tmp_path,
+        "serve",
+        *dev,
+        SLIPWAY_WEBHOOK_SECRET="x" * 32,
+        SLIPWAY_STATE_DIR=str(tmp_path / "state"),
+        SLIPWAY_DEPOLY_NICE="5",
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "the service cannot start: SLIPWAY_DEPOLY_NICE is not a setting; did you mean "
+        "SLIPWAY_DEPLOY_NICE? (docs/settings.md lists them)"
+    ], result.stderr
+
+
 def test_serve_refuses_a_short_api_token(tmp_path: Path) -> None:
     result = run_cli(
         tmp_path, "serve", SLIPWAY_WEBHOOK_SECRET="x" * 32, SLIPWAY_API_TOKEN="tiny-token"

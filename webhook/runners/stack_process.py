@@ -31,6 +31,7 @@ from pulumi import automation as auto
 from pulumi.automation import events as auto_events
 
 from webhook.health import HealthPolicy, check_health, parse_health_checks
+from webhook.runners import program_refusal
 from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
 from webhook.runners.drift_report import drifted_resources, public, replacement_fields
 from webhook.runners.failure_line import failure_line
@@ -107,6 +108,8 @@ class Reply:
     def error(self, kind: str, message: str, holder: str | None = None) -> None:
         if self.protocol == "json":
             self._send({"error": {"kind": kind, "message": message, "holder": holder}})
+        elif (refused := program_refusal.refusal()) is not None:  # in the diagnostics above
+            print(f"error: {program_refusal.pointer(refused)}", file=sys.stderr)
         else:
             print(f"error: {failure_line(message) or kind}", file=sys.stderr)
 
@@ -242,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     work_dir = args.work_dir.resolve()
     reply = Reply(args.protocol)
     keep_raw_events()
+    program_refusal.install()
     os.chdir(work_dir)  # the program reads its Compose files relative to the checkout
     sys.path.insert(0, str(work_dir))  # ... and imports `components` from it
     try:
