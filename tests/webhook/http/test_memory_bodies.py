@@ -16,29 +16,13 @@ from pathlib import Path
 import httpx
 
 from tests.support.local_process import free_loopback_port
+from tests.support.routes import ROUTES
 from tests.support.service import TOKEN, ServeProcess
 
 PEAK_RSS_BOUND = 150 * 1024 * 1024  # docs/webhook.md, "Limits"
 BODY = 128 * 1024 * 1024
 CONCURRENT = 20
 PIECE = 1024 * 1024
-ROUTES = [
-    ("POST", "/hooks/github"),
-    ("POST", "/ui/login"),
-    ("POST", "/ui/logout"),
-    ("GET", "/ui"),
-    ("GET", "/ui/login"),
-    ("GET", "/ui/deployments/1"),
-    ("GET", "/ui/deployments/1/events"),
-    ("POST", "/deployments"),
-    ("GET", "/deployments"),
-    ("GET", "/deployments/1"),
-    ("GET", "/deployments/1/log"),
-    ("POST", "/deployments/1/rollback"),
-    ("GET", "/healthz"),
-    ("GET", "/readyz"),
-    ("GET", "/metrics"),
-]
 
 
 def _kib(pid: int, field: str) -> int:
