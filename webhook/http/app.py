@@ -15,7 +15,12 @@ from webhook.http.api import deployments, health
 from webhook.http.drift_api import stacks
 from webhook.http.headers import DefaultHeaders
 from webhook.http.hooks import GitHubHook
-from webhook.http.limits import BodyLimit, BodyTooLarge, too_large_message
+from webhook.http.limits import (
+    BodyLimit,
+    BodyTooLarge,
+    refused_as_declared,
+    too_large_message,
+)
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.ui import install as install_ui
 from webhook.http.unwritable import answer_unwritable
@@ -56,23 +61,27 @@ class SlipwayApp(FastAPI):
     """FastAPI, except that `POST /hooks/github` goes straight to its ASGI endpoint,
     skipping the middleware stack and the router: it is the one hot path. Every request,
     the hook's too, passes the body limit first (webhook/http/limits.py), and every answer
-    gets the default headers (webhook/http/headers.py)."""
+    gets the default headers (webhook/http/headers.py). The hook does both without their
+    wrappers: the declared length is checked here, the body counted while the hook reads
+    it, and the hook's answers carry the default headers themselves."""
 
     hook: GitHubHook
     body_limit: DefaultHeaders
+    hook_limit: int
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.body_limit(scope, receive, send)
-
-    async def _dispatch(self, scope: Any, receive: Any, send: Any) -> None:
         if (
             scope["type"] == "http"
             and scope["path"] == GitHubHook.ROUTE
             and scope["method"] == "POST"
         ):
-            await self.hook(scope, receive, send)
+            if not await refused_as_declared(scope, receive, send, self.hook_limit):
+                await self.hook(scope, receive, send)
         else:
-            await super().__call__(scope, receive, send)
+            await self.body_limit(scope, receive, send)
+
+    async def _dispatch(self, scope: Any, receive: Any, send: Any) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def _body_too_large(request: Request, error: Exception) -> JSONResponse:
@@ -138,6 +147,7 @@ def create_app(
         settings, store, queue, metrics, RateLimiter(settings.http.hook_limit, "hook")
     )
     app.hook = hook
+    app.hook_limit = settings.http.max_body_bytes
     app.body_limit = DefaultHeaders(BodyLimit(app._dispatch, settings.http.max_body_bytes))
     app.add_exception_handler(BodyTooLarge, _body_too_large)
     app.add_exception_handler(sqlite3.Error, answer_unwritable)  # full or read-only disk: 503

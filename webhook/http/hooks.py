@@ -18,6 +18,7 @@ import orjson
 
 from webhook.http.callers import client_address
 from webhook.http.events import MalformedPayload, route_event
+from webhook.http.headers import DEFAULTS
 from webhook.http.limits import MAX_LENGTH_DIGITS, BodyTooLarge
 from webhook.http.ratelimit import RateLimiter
 from webhook.http.signature import signature_problem
@@ -125,6 +126,7 @@ class GitHubHook:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             *answer.headers,
+            *DEFAULTS,  # what DefaultHeaders adds to every other answer
         ]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from webhook.http.headers import DEFAULTS
+
 SMALL_BODY_BYTES = 8 * 1024
 """Login/logout forms and the deploy API's JSON: a token, a sha, a ref and a 500-character
 reason fit with room to spare (even with every character escaped)."""
@@ -91,6 +93,7 @@ async def send_too_large(send: Any, limit: int) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *DEFAULTS,
             ],
         }
     )
@@ -118,6 +121,18 @@ def has_body(headers: list[tuple[bytes, bytes]]) -> bool:
     )
 
 
+async def refused_as_declared(scope: Any, receive: Any, send: Any, limit: int) -> bool:
+    """Answer 413 (after draining a body of at most DRAIN_BYTES) when the request declares
+    more than `limit` bytes; True when it did."""
+    if not declared_too_large(scope["headers"], limit):
+        return False
+    length = declared_length(scope["headers"])
+    if length is not None and length <= DRAIN_BYTES:
+        await drain(receive)
+    await send_too_large(send, limit)
+    return True
+
+
 class BodyLimit:
     """ASGI middleware: the body limit of every route (see the module docstring)."""
 
@@ -130,11 +145,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = body_limit(scope["method"], scope["path"], self.hook_limit)
-        if declared_too_large(scope["headers"], limit):
-            length = declared_length(scope["headers"])
-            if length is not None and length <= DRAIN_BYTES:
-                await drain(receive)
-            await send_too_large(send, limit)
+        if await refused_as_declared(scope, receive, send, limit):
             return
         size = 0
         unread = has_body(scope["headers"])

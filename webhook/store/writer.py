@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -109,6 +109,49 @@ class Writer(threading.Thread):
         return results
 
 
+class _OffLoop(threading.Thread):
+    """One helper thread for the LoopWriter's blocking calls (the COMMIT, a busy lock):
+    a call is queued with the loop's future and answered through call_soon_threadsafe.
+    Cheaper per call than run_in_executor (no work item, no concurrent Future to chain)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="slipway-store-commit", daemon=True)
+        self._calls: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+
+    def call(self, loop: asyncio.AbstractEventLoop, fn: Callable[..., T], *args: Any) -> Any:
+        """`fn(*args)` on this thread; an awaitable of its result on `loop`."""
+        if self.ident is None:  # started on first use (from the loop's thread)
+            self.start()
+        future = loop.create_future()
+        self._calls.put((loop, future, fn, args))
+        return future
+
+    def stop(self) -> None:
+        if self.is_alive():
+            self._calls.put(None)
+            self.join()
+
+    def run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            loop, future, fn, args = item
+            try:
+                outcome, value = _resolve, fn(*args)
+            except BaseException as error:  # handed to the awaiting caller
+                outcome, value = _fail, error
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(outcome, future, value)
+
+
+def _resolve(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
 class LoopWriter:
     """Group commit for callers on the event loop. Their statements run on the loop thread
     itself (handing each statement to another thread costs a GIL hand-off per statement);
@@ -120,7 +163,7 @@ class LoopWriter:
         self._writer = writer
         self._pending: list[tuple[WriteOp[Any], asyncio.Future[Any]]] = []
         self._flushing = False
-        self._helper = ThreadPoolExecutor(1, thread_name_prefix="slipway-store-commit")
+        self._helper = _OffLoop()
         self._flush_task: asyncio.Task[None] | None = None
 
     async def write(self, op: WriteOp[T]) -> T:
@@ -135,7 +178,7 @@ class LoopWriter:
 
     def close(self) -> None:
         """Stop the commit helper thread."""
-        self._helper.shutdown(wait=True)
+        self._helper.stop()
 
     async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
@@ -151,7 +194,7 @@ class LoopWriter:
     ) -> None:
         writer, conn = self._writer, self._writer.conn
         if not writer.lock.acquire(blocking=False):
-            await loop.run_in_executor(self._helper, writer.lock.acquire)
+            await self._helper.call(loop, writer.lock.acquire)
         try:
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -163,7 +206,7 @@ class LoopWriter:
             else:
                 failed = None
                 try:
-                    await loop.run_in_executor(self._helper, conn.execute, "COMMIT")
+                    await self._helper.call(loop, conn.execute, "COMMIT")
                 except Exception as error:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
