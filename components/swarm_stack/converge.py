@@ -22,7 +22,8 @@ from typing import Any
 DEADLINE_SECONDS = 180.0  # per service and `up`: a deployment never waits longer
 _POLL_SECONDS = 1.0
 _TIMEOUT = 30
-_FAILED_STATES = {
+# UpdateStatus.State → what it means (webhook/orchestrator/up_failure.py reads it too)
+FAILED_STATES = {
     "paused": "Swarm paused its update",
     "rollback_paused": "Swarm paused its rollback",
     "rollback_completed": "Swarm rolled it back",
@@ -47,9 +48,9 @@ def verdict(
     runs `image` everywhere Swarm wants it to run."""
     status = service.get("UpdateStatus") or {}
     state = status.get("State") or ""
-    if state in _FAILED_STATES:
+    if state in FAILED_STATES:
         why = status.get("Message") or "no reason given"
-        return Verdict(False, True, f"service {name}: {_FAILED_STATES[state]} ({why})")
+        return Verdict(False, True, f"service {name}: {FAILED_STATES[state]} ({why})")
     wanted = [t for t in tasks if t.get("DesiredState") == "running"]
     running = [t for t in wanted if (t.get("Status") or {}).get("State") == "running"]
     current = [t for t in running if _task_image(t) == _plain(image)]

@@ -35,6 +35,7 @@ from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.reconcile import is_reconcile, reconcile_plan
 from webhook.orchestrator.release_watch import ReleaseWatch, restart_counts
 from webhook.orchestrator.unchanged import PathChoice, UnchangedCheck, record_healthy
+from webhook.orchestrator.up_failure import up_failure_note
 from webhook.retry_policy import RetryPolicy
 from webhook.runners.base import RunnerError, StackLockedError, StackRunner, StackSession
 from webhook.store import Deployment, Store
@@ -114,7 +115,7 @@ class Pipeline:
             journal.state(S.FAILED, f"checkout failed, the stack was not touched: {error}")
             return
         except StackChangeError as error:
-            healthy, detail = False, f"up failed: {error}"
+            healthy, detail = False, up_failure_note(error)
         if healthy:
             return
         if by_hand:
