@@ -172,8 +172,9 @@ def _finish(session: Session, deployment: Deployment, wait: bool) -> int:
     if final.state == SUCCEEDED:
         session.out.line(f"deployment {final.id} succeeded")
         return EXIT_OK
+    why = f" after: {final.failure.splitlines()[0][:500]}" if final.failure else ""
     session.out.error(
-        f"deployment {final.id} ended {final.state!r}, not 'succeeded': its log is at "
+        f"deployment {final.id} ended {final.state!r}, not 'succeeded'{why}; its log is at "
         f"GET /deployments/{final.id}/log on the service"
     )
     return EXIT_NOT_SUCCEEDED

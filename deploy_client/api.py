@@ -35,6 +35,7 @@ class Deployment:
     state: str
     sha: str = ""
     kind: str = ""
+    failure: str = ""  # the note of its `failed` state (what went wrong), from its history
 
 
 def parse_deployment(body: Any) -> Deployment:
@@ -51,7 +52,18 @@ def parse_deployment(body: Any) -> Deployment:
         state=str(body.get("state", "")),
         sha=str(body.get("sha", "")),
         kind=str(body.get("kind", "")),
+        failure=_failure(body.get("history")),
     )
+
+
+def _failure(history: Any) -> str:
+    """The last `failed` note of a `GET /deployments/{id}` history ("" when none)."""
+    notes = [
+        str(change.get("note") or "")
+        for change in (history if isinstance(history, list) else [])
+        if isinstance(change, dict) and change.get("state") == "failed"
+    ]
+    return notes[-1] if notes else ""
 
 
 def check_base_url(url: str) -> str:
