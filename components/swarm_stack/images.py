@@ -75,10 +75,14 @@ def pushed_image(parent, resource_name: str, build: SwarmBuild, registry: str):
     dockerfile = Path(build.args["dockerfile"]) if build.args.get("dockerfile") else None
     digest = engine_images.context_digest(Path(build.args["context"]), dockerfile)
     name = engine_images.tagged_name(build.repository, digest)
+    # The legacy builder builds through the provider's own client, on the manager; buildx
+    # would pick its builder from the Docker CLI context of the machine running Pulumi
+    # (DOCKER_HOST), and build there instead.
+    arguments = {**engine_images.build_arguments(build.args), "use_legacy_builder": True}
     built = docker.RemoteImage(
         f"{resource_name}-image",
         name=name,
-        build=docker.RemoteImageBuildArgs(**engine_images.build_arguments(build.args)),
+        build=docker.RemoteImageBuildArgs(**arguments),
         triggers={"context": digest},
         keep_locally=True,  # a rollback rebuilds nothing: the manager still has it
         opts=pulumi.ResourceOptions(parent=parent),
