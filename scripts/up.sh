@@ -41,9 +41,13 @@ set +e
 status=${PIPESTATUS[0]}
 set -e
 case "$status" in
-  0) urls=$(pulumi stack output healthChecks --json --stack "$stack" 2>/dev/null \
-         | .venv/bin/python -c 'import json,sys; print(" ".join(c["url"] for c in json.load(sys.stdin) or []))' \
-         || true)
+  # The URLs from the summary stack_process printed last (its `outputs`): asking
+  # `pulumi stack output` would start the CLI once more (docs/performance.md).
+  0) urls=$(.venv/bin/python -c 'import json,sys
+text = open(sys.argv[1]).read()
+summary = json.loads(text[text.rindex("\n{") + 1:] if "\n{" in text else text)
+checks = summary.get("outputs", {}).get("healthChecks") or []
+print(" ".join(c["url"] for c in checks))' "$output" 2>/dev/null || true)
      echo "make up: stack '$stack' deployed and healthy.${urls:+ It answers at: $urls}" ;;
   4) fail "stack '$stack' is deployed but its health checks fail (see the probes above)" \
           "look at the containers' logs ('docker logs <name>'), fix, and run 'make up' again" ;;

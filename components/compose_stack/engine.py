@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,16 +48,17 @@ def read(names: Sequence[str], docker_host: str | None = None) -> EngineFacts | 
     """Ask the engine at `docker_host` (None: the CLI's default) for its API version and
     the containers called `names`; None when the engine does not answer."""
     env = {**os.environ, **({"DOCKER_HOST": docker_host} if docker_host else {})}
-    version = _docker(["version", "--format", "{{.Server.APIVersion}}"], env)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # both questions at once
+        # A missing name makes `inspect` exit 1 but the others are still printed.
+        inspected = pool.submit(_docker, ["container", "inspect", *names], env) if names else None
+        version = _docker(["version", "--format", "{{.Server.APIVersion}}"], env)
+        listed = inspected.result() if inspected is not None else None
     if version is None or version.returncode != 0:
         return None
     found: dict[str, dict[str, Any]] = {}
-    if names:
-        # A missing name makes `inspect` exit 1 but the others are still printed.
-        listed = _docker(["container", "inspect", *names], env)
-        if listed is not None and listed.stdout.strip():
-            for item in json.loads(listed.stdout):
-                found[str(item.get("Name", "")).lstrip("/")] = item
+    if listed is not None and listed.stdout.strip():
+        for item in json.loads(listed.stdout):
+            found[str(item.get("Name", "")).lstrip("/")] = item
     return EngineFacts(api_version=parse_version(version.stdout), containers=found)
 
 

@@ -30,11 +30,12 @@ from typing import Any
 from pulumi import automation as auto
 from pulumi.automation import events as auto_events
 
-from webhook.health import HealthPolicy, check_health, parse_health_checks
 from webhook.runners import program_refusal
 from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
 from webhook.runners.drift_report import drifted_resources, public, replacement_fields
 from webhook.runners.failure_line import failure_line
+from webhook.runners.program_imports import wait_for_warm_imports, warm_program_imports
+from webhook.runners.quick_stack import open_unselected, with_stack_created
 from webhook.runners.up_report import up_reported_by_events
 
 OPERATIONS = (
@@ -49,12 +50,15 @@ OPERATIONS = (
     "config",
     "tag",
 )
+# The operations that run the program (the others only ask the CLI).
+PROGRAM_OPERATIONS = ("up", "preview")
 
 
 def project_program(work_dir: Path) -> Callable[[], None]:
     """The checkout's `__main__.py` as an inline Pulumi program (run with `work_dir` as cwd)."""
 
     def run() -> None:
+        wait_for_warm_imports()  # never import beside the warming thread
         runpy.run_path(str(work_dir / "__main__.py"), run_name="__main__")
 
     return run
@@ -115,11 +119,9 @@ class Reply:
 
 
 def open_stack(stack: str, work_dir: Path, project: str) -> auto.Stack:
-    """Select (or create) `stack` with the checkout's program inline and its Pulumi.yaml."""
-    opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir))
-    return auto.create_or_select_stack(
-        stack, project_name=project, program=project_program(work_dir), opts=opts
-    )
+    """`stack` with the checkout's program inline and its Pulumi.yaml, used by name: no CLI
+    runs before the operation (webhook/runners/quick_stack.py)."""
+    return open_unselected(stack, work_dir, project, project_program(work_dir))
 
 
 def plain_outputs(outputs: Any) -> dict[str, Any]:
@@ -157,11 +159,11 @@ def perform(operation: str, stack: auto.Stack, args: argparse.Namespace, reply: 
         exported = stack.export_stack()
         return {"version": exported.version, "deployment": exported.deployment}
     if operation == "import":
-        state = json.load(sys.stdin)
+        state = args.stdin_json
         stack.import_stack(auto.Deployment(state.get("version"), state.get("deployment")))
         return None
     if operation == "config":
-        values = json.load(sys.stdin)
+        values = args.stdin_json
         stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()})
         return None
     if operation == "tag":
@@ -210,14 +212,19 @@ def inspect_container(name: str) -> dict[str, Any] | None:
     return listed[0] if listed else None
 
 
-# `make up`'s check: quicker than the service's default policy, the same probes.
-MAKE_UP_HEALTH = HealthPolicy(interval_seconds=1.0, consecutive_passes=2, deadline_seconds=60.0)
-
-
 def health_after_up(outputs: dict[str, Any], reply: Reply) -> dict[str, Any]:
-    """Probe the stack's `healthChecks` output until healthy or the deadline; the report."""
+    """Probe the stack's `healthChecks` output until healthy or the deadline; the report.
+    `make up`'s policy: the same probes as the service's, two passes in a row, but 0.25 s
+    apart (a probe costs milliseconds; waiting 1 s between them made every `make up` 1 s
+    slower than needed)."""
+    # Imported here: httpx is needed only by `make up`'s check, not by the service's runs.
+    from webhook.health import HealthPolicy, check_health, parse_health_checks
+
+    make_up_health = HealthPolicy(
+        interval_seconds=0.25, consecutive_passes=2, deadline_seconds=60.0
+    )
     report = check_health(
-        parse_health_checks(outputs.get("healthChecks")), MAKE_UP_HEALTH, reply.output
+        parse_health_checks(outputs.get("healthChecks")), make_up_health, reply.output
     )
     return {"healthy": report.healthy, "summary": report.summary}
 
@@ -248,10 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     program_refusal.install()
     os.chdir(work_dir)  # the program reads its Compose files relative to the checkout
     sys.path.insert(0, str(work_dir))  # ... and imports `components` from it
+    args.stdin_json = json.load(sys.stdin) if args.operation in ("import", "config") else None
+    if args.operation in PROGRAM_OPERATIONS:
+        warm_program_imports(work_dir / "__main__.py")  # while the CLI starts
     try:
         with mapped_automation_errors():
             stack = open_stack(args.stack, work_dir, args.project)
-            result = perform(args.operation, stack, args, reply)
+            result = with_stack_created(stack, lambda: perform(args.operation, stack, args, reply))
         reply.result(result)
     except StackLockedError as error:
         reply.error("locked", error.detail or str(error), error.holder)
@@ -267,5 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Flush and leave at once: the interpreter's own shutdown joins the SDK's gRPC and
+    event threads, which took 1-1.5 s after the result was sent (docs/performance.md)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
