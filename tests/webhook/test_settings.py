@@ -223,6 +223,7 @@ EVERY_VARIABLE = {
         "orchestrator.drift_reconcile_cooldown_seconds",
         120.0,
     ),
+    "SLIPWAY_DRIFT_GITHUB_STATUS": ("true", "orchestrator.drift_github_status", True),
 }
 
 

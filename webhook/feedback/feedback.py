@@ -15,11 +15,13 @@ from typing import Any, ParamSpec
 from webhook.feedback.comment import comment_marker, render_preview_comment
 from webhook.feedback.deployment_status import (
     DeploymentChange,
+    GitHubStatus,
     clip,
     replaced_status,
     short_sha,
     status_for,
 )
+from webhook.feedback.drift_status import drift_context
 from webhook.feedback.github_api import GitHubClient, GitHubError
 from webhook.feedback.preview import OPERATIONS, PreviewReport
 
@@ -139,6 +141,20 @@ class FeedbackService:
                 self._github_ids[deployment_id] = deployment["id"]
                 return deployment["id"]
         return None
+
+    # -- drift -------------------------------------------------------------------------------
+
+    @best_effort
+    def drift_status(self, stack: str, sha: str, status: GitHubStatus) -> None:
+        """The `slipway/drift/<stack>` commit status on the commit the stack should run."""
+        fields: dict[str, Any] = {
+            "state": status.state,
+            "context": drift_context(stack),
+            "description": status.description,
+        }
+        if self.config.public_url:
+            fields["target_url"] = f"{self.config.public_url.rstrip('/')}/ui"
+        self.client.create_commit_status(self.config.repository, sha, **fields)
 
     # -- previews ----------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Plug GitHub feedback into the service: from settings, off the deployment's thread.
 
-`GitHubFeedback` is what the orchestrator calls on every state change and at the end of
-a preview. Calls return at once; one background thread posts to GitHub in order. When no
-token is configured, `build_feedback` returns None and logs that feedback is off.
+`GitHubFeedback` is what the orchestrator calls on every state change, at the end of a
+preview and (with SLIPWAY_DRIFT_GITHUB_STATUS) after each drift check. Calls return at
+once; one background thread posts to GitHub in order. When no token is configured,
+`build_feedback` returns None and logs that feedback is off.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import logging
 
 from webhook.feedback.deployment_status import DeploymentChange
 from webhook.feedback.dispatch import FeedbackDispatcher
+from webhook.feedback.drift_status import drift_commit_status
 from webhook.feedback.feedback import FeedbackConfig, FeedbackService
 from webhook.feedback.github_api import DEFAULT_API_URL, GitHubClient
 from webhook.feedback.preview import PreviewReport
 from webhook.feedback.preview_events import PreviewCollector
 from webhook.settings import Settings
 from webhook.store import Deployment, Store
+from webhook.store.drift import DriftCheck
 from webhook.store.states import DeploymentKind, DeploymentState
 
 log = logging.getLogger(__name__)
@@ -121,6 +124,13 @@ class GitHubFeedback:
                 log_url=self.service.config.log_url(deployment.id),
             )
         )
+
+    def drift_checked(self, check: DriftCheck, previous: DriftCheck | None) -> None:
+        """A drift check ended (`previous`: the stack's verdict before it): post the
+        `slipway/drift/<stack>` commit status when the verdict changed (drift_status.py)."""
+        status = drift_commit_status(check, previous)
+        if status is not None:
+            self.dispatcher.submit(self.service.drift_status, check.stack, check.sha, status)
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until everything submitted so far was posted (or given up on)."""

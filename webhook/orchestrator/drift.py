@@ -4,9 +4,10 @@ A check is one pass on the stack's worker thread (so never beside a job of that 
 the idle CPU group, at the worker's nice): find the healthy commit, record the check
 `running`, check the commit out, run `pulumi refresh --preview-only` in a child process
 (webhook/runners/stack_process.py `drift`, which writes nothing), record `in_sync`,
-`drifted` with the report, or `failed` with the reason. A deployment of the stack that
-arrives meanwhile ends the check at once (`cancelled`, tried again later): checks never
-delay deploys. A preview-only refresh takes no backend lock; the worker is the lock.
+`drifted` with the report, or `failed` with the reason (with SLIPWAY_DRIFT_GITHUB_STATUS,
+the GitHub feedback hears it: a commit status when the verdict changed). A deployment of
+the stack that arrives meanwhile ends the check at once (`cancelled`, tried again later):
+checks never delay deploys. A preview-only refresh takes no backend lock; the worker is the lock.
 
 A reconcile is an ordinary deployment of the healthy commit (health checks, rollback,
 feedback) whose `up` reads the engine first (`up --refresh`). It is recorded as a `deploy`
@@ -121,6 +122,8 @@ class DriftChecker:
         seconds = time.monotonic() - started
         log = logger.warning if found_drift else logger.info
         log("%s (%.1f s)", describe(check), seconds, extra={"stack": stack, "drift": str(result)})
+        if settings.drift_github_status:
+            self._tell_github(check)
         if found_drift and settings.drift_auto_reconcile:
             self._auto_reconcile(check)
         return check
@@ -133,6 +136,23 @@ class DriftChecker:
         if check is None or check.result != DriftResult.DRIFTED:
             return None
         return describe(check)
+
+    def _tell_github(self, check: DriftCheck) -> None:
+        """The verdict to the GitHub feedback (SLIPWAY_DRIFT_GITHUB_STATUS): a commit status
+        on the checked commit when it changed (webhook/feedback/drift_status.py)."""
+        assert self.records is not None
+        hear = getattr(self.pipeline.observer, "drift_checked", None)
+        if hear is None:
+            logger.warning(
+                "SLIPWAY_DRIFT_GITHUB_STATUS is on but GitHub feedback is off (set "
+                "SLIPWAY_GITHUB_TOKEN): no drift status posted for stack %s",
+                check.stack,
+            )
+            return
+        try:
+            hear(check, self.records.verdict_before(check))
+        except Exception:  # feedback never ends a check
+            logger.exception("drift status of stack %s not posted", check.stack)
 
     def _auto_reconcile(self, check: DriftCheck) -> None:
         """Queue a reconcile unless one was queued on its own within the cool-down."""

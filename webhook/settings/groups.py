@@ -259,6 +259,12 @@ class OrchestratorSettings(Group):
         description="after an automatic reconcile of a stack, drift found there is only "
         "reported for this long, so a resource that keeps drifting cannot loop",
     )
+    drift_github_status: bool = Field(
+        default=False,
+        description="post a commit status `slipway/drift/<stack>` on the deployed commit: "
+        "`failure` when a check finds drift, `success` when it is back in sync (needs GitHub "
+        "feedback: SLIPWAY_GITHUB_TOKEN; docs/drift.md)",
+    )
 
     @property
     def health_policy(self) -> HealthPolicy:

@@ -132,6 +132,20 @@ class DriftRecords:
         )
         return DriftCheck.from_row(row) if row else None
 
+    def verdict_before(self, check: DriftCheck) -> DriftCheck | None:
+        """The stack's newest `in_sync` or `drifted` check before `check` (failed and
+        cancelled checks say nothing about what runs)."""
+        row = (
+            self.store.read_connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM drift_checks WHERE stack = ? AND id < ?"
+                " AND result IN ('in_sync', 'drifted') ORDER BY id DESC LIMIT 1",
+                (check.stack, check.id),
+            )
+            .fetchone()
+        )
+        return DriftCheck.from_row(row) if row else None
+
     def drifted_since(self, stack: str, check: DriftCheck) -> str:
         """When the run of `drifted` results that ends with `check` began: the start of the
         oldest drifted check with no in-sync or failed check of the stack after it."""
