@@ -116,10 +116,10 @@ def http_text(url: str) -> str | None:
 
 
 def start_lab() -> tuple[SwarmLab, subprocess.CompletedProcess]:
-    """Start a lab of this session's own (random name and subnet)."""
+    """Start a lab of this session's own (random name; subnet 10.180-253, by pid)."""
     env = {
         "SLIPWAY_SWARM_LAB_NAME": f"t{uuid.uuid4().hex[:5]}",
-        "SLIPWAY_SWARM_LAB_NET": str(180 + os.getpid() % 40 * 2),
+        "SLIPWAY_SWARM_LAB_NET": str(180 + os.getpid() % 37 * 2),
     }
     lab = SwarmLab(env=env, nodes=[], addrs=[])
     started = lab.script("start")
