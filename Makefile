@@ -56,9 +56,14 @@ base-bookworm: engine
 chromium:
 	@bash scripts/ensure-chromium.sh
 
-## make test: create .venv, lint, install everything the tests need, run the whole suite.
+## make test: create .venv, lint, install everything the tests need, run the whole suite in
+## two passes: the fast tests (make check's set, each at its full property budget) on
+## CHECK_WORKERS workers, then every test that needs the CLI, engine, browser or Node, one at
+## a time (they share one engine, its names and ports, and one test restarts it).
 test: $(VENV_STAMP) lint tools chromium
-	bash scripts/with-toolchain.sh $(PY) -m pytest
+	bash scripts/with-toolchain.sh $(PY) -m pytest -q -m "$(FAST_TESTS)" \
+		-n $(CHECK_WORKERS) --dist worksteal
+	bash scripts/with-toolchain.sh $(PY) -m pytest -m "not ($(FAST_TESTS))"
 
 ## make check: the fast inner loop: lint, then every test that needs no Pulumi CLI, Docker
 ## engine, browser or Node (markers in pyproject.toml); under 2 minutes on 2 cores. It runs
