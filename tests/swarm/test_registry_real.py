@@ -152,6 +152,9 @@ def test_built_once_pushed_and_every_node_runs_the_same_digest(
         match = pinned.fullmatch(spec)
         assert match and match[1] == service, f"{name} is not deployed by digest: {spec!r}"
         tag, digest = match[2], match[3]
+        # Pinned by Slipway, not resolved by the provider at create time (which would leave
+        # the declared tag and make every later `up` an update): the wait asked for it.
+        assert spec in summary["outputs"]["converged"][service], summary["outputs"]
         repository = f"{stack.project}-{service}"
         assert _registry_digest(lab_registry, repository, tag) == digest
         tasks = _task_images(swarm_lab, name)
