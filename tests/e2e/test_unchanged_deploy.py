@@ -78,6 +78,10 @@ def test_a_push_that_changes_nothing_deployed_skips_up_and_checks_health(
     assert f"unchanged since deployment {first.id}" in applied.reason
     assert f"{loop.repo.project}-web-1 id {web[:12]}" in applied.reason  # the proof
     assert "up starting" not in log and "health: healthy" in log
+    # the state was not touched: the tag keeps naming the commit whose `up` made it
+    assert "tag: slipway:healthy-sha left as it is" in log
+    tag = loop.pulumi("stack", "tag", "get", "slipway:healthy-sha").stdout.strip()
+    assert tag == first.sha
     history = loop.service.store.state_history(second.id)
     assert any(c.state == S.VERIFYING and "unchanged: up skipped" in c.note for c in history)
     assert loop.web_id() == web and loop.release() == "ok release=r1"

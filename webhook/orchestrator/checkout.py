@@ -162,9 +162,10 @@ class GitMirror:
             return full
 
     @contextmanager
-    def worktree(self, sha: str, name: str) -> Iterator[Path]:
-        """Yield a fresh worktree of commit `sha` named `name`; it is removed on exit."""
-        full_sha = self.resolve(sha)
+    def worktree(self, sha: str, name: str, resolved: bool = False) -> Iterator[Path]:
+        """Yield a fresh worktree of commit `sha` named `name`; it is removed on exit.
+        `resolved`: `sha` is what `resolve` returned (no second git run to check it)."""
+        full_sha = sha if resolved else self.resolve(sha)
         path = self.worktrees_dir / name
         with self._lock:
             self._remove(path)

@@ -46,6 +46,10 @@ S = DeploymentState
 T = TypeVar("T")
 RUNBOOK = "docs/runbook.md"
 RELEASE_FILE = ".slipway-release"  # read by components/compose_stack/routes.py
+TAG_KEPT = (
+    "up was skipped, so the stack's state is still the one made by the commit it names, "
+    "which deploys the same stack"
+)
 
 StackChangeError = (RunnerError, HealthConfigError)
 """Failures after the stack may have changed: these are rolled back."""
@@ -212,10 +216,11 @@ class Pipeline:
     ) -> tuple[bool, str]:
         """Check out `sha`, `up` (or prove the stack unchanged and skip it), check health;
         (healthy, summary). Raises on checkout and `up` failures. `on_verify` gets the path
-        taken and why, `on_healthy` the path; it runs before the healthy-commit tag is set."""
+        taken and why, `on_healthy` the path; it runs before the healthy-commit tag is set
+        (after a full `up` only: on the unchanged path the stack's state is not touched)."""
         stack = journal.deployment.stack
         sha = self.mirror.resolve(sha)  # the full sha, for the log and the healthy tag
-        with self.mirror.worktree(sha, self._worktree_name(journal)) as tree:
+        with self.mirror.worktree(sha, self._worktree_name(journal), resolved=True) as tree:
             journal.line(f"{purpose}: checked out {sha} in {tree}")
             session = self.runner.open(stack, tree, self._binds_dir(journal))
             # Names routed containers (docs/cutover.md): a file in the throw-away checkout, not
@@ -249,7 +254,10 @@ class Pipeline:
             if report.healthy:
                 on_healthy("unchanged: up skipped" if choice.unchanged else "full up")
                 journal.line(record_healthy(self.store, apply_id, outputs, choice, where))
-                self._tag_healthy(session, sha, journal)
+                if choice.unchanged:  # no CLI run: the state is the one that tag describes
+                    journal.line(f"tag: {HEALTHY_SHA_TAG} left as it is: {TAG_KEPT}")
+                else:
+                    self._tag_healthy(session, sha, journal)
             return report.healthy, report.summary
 
     def _choose_path(self, journal: Journal, tree: Path, session: StackSession) -> PathChoice:
