@@ -135,6 +135,17 @@ def rollback_action(deployment: Deployment, good: Deployment | None) -> str:
     )
 
 
+def force_action(deployment: Deployment, service_stack: str | None) -> str:
+    """The button (and its confirmation) that POSTs /deployments with `force` for this
+    deployment's commit: for deploys and rollbacks of the stack the API deploys."""
+    if deployment.kind == "preview" or deployment.stack != service_stack:
+        return ""
+    return t.FORCE.substitute(
+        sha=e(deployment.sha), ref=e(deployment.ref), short=e(deployment.sha[:12]),
+        stack=e(deployment.stack),
+    )  # fmt: skip
+
+
 def _waiting(item: Row) -> str:
     """A queued deployment's reason to wait (views.row), above its history."""
     if item.deployment.state != "queued" or not item.note.startswith("waiting: "):
@@ -148,8 +159,10 @@ def detail_body(
     lines: list[LogLine],
     good: Deployment | None,
     events_url: str | None,
+    service_stack: str | None = None,
 ) -> str:
-    """A deployment's page; with `events_url` its log follows the job live."""
+    """A deployment's page; with `events_url` its log follows the job live. `service_stack`:
+    the stack POST /deployments deploys (its deployments get the full-up button)."""
     d = item.deployment
     changes = "".join(
         t.CHANGE.substitute(state=e(c.state), at=time_html(c.at), note=e(c.note)) for c in history
@@ -167,6 +180,7 @@ def detail_body(
         duration=e(item.duration or "—") + (" so far" if item.running else ""),
         rollback=e(item.rollback or "—"),
         rollback_action=rollback_action(d, good),
+        force_action=force_action(d, service_stack),
         waiting=_waiting(item),
         history=changes,
         live="live" if events_url else "finished",

@@ -149,7 +149,7 @@ def detail_page(
     events = None if done else f"/ui/deployments/{deployment_id}/events?after={last_seq}"
     good = store.last_good(deployment.stack, before_id=deployment.id)
     item = row(deployment, history, now, blocked_by(request))
-    body = render.detail_body(item, history, lines, good, events)
+    body = render.detail_body(item, history, lines, good, events, settings.deploy.stack)
     return html(body, title=f"Deployment #{deployment_id}", nonce=nonce, csrf=csrf)
 
 

@@ -97,6 +97,35 @@ JS = """
     });
   }
 
+  var force = document.getElementById("force-dialog");
+  var forceOpen = document.getElementById("force-open");
+  if (force && forceOpen) {
+    var forceError = document.getElementById("force-error");
+    forceOpen.addEventListener("click", function () {
+      forceError.textContent = "";
+      force.showModal();
+    });
+    document.getElementById("force-cancel").addEventListener("click", function () {
+      force.close();
+    });
+    document.getElementById("force-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var reason = document.getElementById("force-reason").value;
+      fetch("/deployments", {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-Slipway-CSRF": csrf},
+        body: JSON.stringify({sha: forceOpen.dataset.sha, ref: forceOpen.dataset.ref,
+          force: true, reason: reason || "full up asked for on the deployments page"})})
+        .then(function (response) {
+          return response.json().then(function (body) { return [response.status, body]; });
+        })
+        .then(function (answer) {
+          if (answer[0] === 202) { location.href = "/ui/deployments/" + answer[1].id; return; }
+          forceError.textContent = answer[1].detail || ("HTTP " + answer[0]);
+        })
+        .catch(function (failure) { forceError.textContent = String(failure); });
+    });
+  }
+
   var reconcile = document.getElementById("reconcile-dialog");
   if (reconcile) {
     var reconcileUrl = "";
@@ -256,7 +285,7 @@ DETAIL = Template(
 <dt>trigger</dt><dd>$trigger: $reason</dd>
 <dt>queued</dt><dd>$queued</dd><dt>ran for</dt><dd>$duration</dd>
 <dt>rollback</dt><dd>$rollback</dd></dl>
-$waiting$rollback_action
+$waiting$rollback_action$force_action
 <h2>States</h2>
 <table><thead><tr><th>state</th><th>at</th><th>note</th></tr></thead>
 <tbody id="history">$history</tbody>
@@ -284,5 +313,21 @@ stack <b>$stack</b> again? This queues a rollback deployment now.</p>
 <p id="rollback-error" class="error" role="alert"></p>
 <button type="button" id="rollback-cancel">Cancel</button>
 <button type="submit" id="rollback-confirm" class="danger">Roll back</button>
+</form></dialog>"""
+)
+
+FORCE = Template(
+    """<p><button id="force-open" type="button" data-sha="$sha" data-ref="$ref">Deploy $short
+again with a full up</button>
+<span class="muted">skips no step, even when the stack is proved unchanged</span></p>
+<dialog id="force-dialog"><form id="force-form">
+<p>Deploy <code>$short</code> to stack <b>$stack</b> again with a full <code>up</code>? The
+unchanged path is not taken: Pulumi runs the program and reads every resource. This queues
+a deployment now.</p>
+<label for="force-reason">Reason (optional)</label>
+<input id="force-reason" maxlength="500" placeholder="e.g. a volume was restored by hand">
+<p id="force-error" class="error" role="alert"></p>
+<button type="button" id="force-cancel">Cancel</button>
+<button type="submit" id="force-confirm" class="danger">Full up</button>
 </form></dialog>"""
 )

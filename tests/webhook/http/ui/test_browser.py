@@ -144,6 +144,40 @@ def test_the_rollback_button_queues_a_rollback_after_confirmation(
     assert browser.text("#state") == "queued"
 
 
+def test_the_full_up_button_queues_a_forced_deploy_after_confirmation(
+    start_service: ServiceFactory, browser: Browser
+):
+    service = start_service()
+    ids = seed_history(service.store, 8)
+    shown = next(
+        d for d in map(service.store.get_deployment, ids)
+        if d.stack == "dev" and d.kind == DeploymentKind.DEPLOY
+    )  # fmt: skip
+    browser.sign_in(service.url, TOKEN, f"/ui/deployments/{shown.id}")
+    assert browser.text("#force-open").startswith(f"Deploy {shown.sha[:12]}")
+
+    browser.call("click", selector="#force-open")
+    assert browser.call("visible", selector="#force-dialog")
+    browser.call("click", selector="#force-cancel")
+    assert not browser.call("visible", selector="#force-dialog")
+    assert service.queue.submitted == []  # nothing without the confirmation
+
+    browser.call("click", selector="#force-open")
+    browser.call("fill", selector="#force-reason", value="volume restored by hand")
+    browser.call("click", selector="#force-confirm")
+    url = browser.call("waitUrl", pattern=rf"/ui/deployments/(?!{shown.id}$)\d+$")
+    new_id = int(url.rsplit("/", 1)[1])
+    forced = service.store.get_deployment(new_id)
+    assert forced.kind == DeploymentKind.DEPLOY and forced.sha == shown.sha
+    assert forced.reason == "volume restored by hand"
+    assert service.store.is_forced(new_id)  # the pipeline runs a full up for it
+    assert service.queue.submitted == [new_id]
+    # another stack's deployment has no such button: the API deploys only `dev`
+    other = next(d for d in map(service.store.get_deployment, ids) if d.stack != "dev")
+    browser.goto(f"{service.url}/ui/deployments/{other.id}")
+    assert browser.call("count", selector="#force-open") == 0
+
+
 def test_without_the_token_no_page_and_no_data(start_service: ServiceFactory, browser: Browser):
     service = start_service()
     ids = seed_history(service.store, 10)
