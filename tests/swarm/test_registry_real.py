@@ -68,6 +68,9 @@ def _demo_stack(tmp_path: Path, lab: SwarmLab, registry: str, port: int) -> Real
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO_ROOT / "components", work / "components", ignore=ignore)
     shutil.copytree(REPO_ROOT / "stacks" / "demo", work / "stacks" / "demo", ignore=ignore)
+    # As in the repository: a Dockerfile at the top that no demo service builds (a relative
+    # `dockerfile` read from the working directory would build it).
+    (work / "Dockerfile").write_text("FROM slipway/not-a-demo-image\n")
     suffix = uuid.uuid4().hex[:8]
     stack, project = f"r{suffix}", f"slipway-r{suffix}"
     (work / f"Pulumi.{stack}.yaml").write_text(
