@@ -102,6 +102,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     recorded: int | None = None
+    cpu_ms: float | None = None  # server CPU (all threads and children) per accepted request
 
 
 def push_example(branch: str) -> dict:
