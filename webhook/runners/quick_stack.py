@@ -26,14 +26,11 @@ from pulumi.automation._cmd import PulumiCommand
 from pulumi.automation._stack import StackInitMode
 
 T = TypeVar("T")
-CACHE_FILE_ENV = "SLIPWAY_PULUMI_VERSION_CACHE"
 
 
 def version_cache_file() -> Path:
-    """Where CLI versions are kept: `$SLIPWAY_PULUMI_VERSION_CACHE`, else a file in
-    `$PULUMI_HOME` (the toolchain's own) or in ~/.cache/slipway."""
-    if os.environ.get(CACHE_FILE_ENV):
-        return Path(os.environ[CACHE_FILE_ENV])
+    """Where CLI versions are kept: a file in `$PULUMI_HOME` (the toolchain's own), else in
+    ~/.cache/slipway. Deleting it is always safe (the CLI is asked again)."""
     home = os.environ.get("PULUMI_HOME")
     base = Path(home) if home else Path.home() / ".cache" / "slipway"
     return base / "slipway-cli-versions.json"
