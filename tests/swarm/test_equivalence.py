@@ -146,11 +146,11 @@ def both_sides(swarm_lab, tmp_path_factory) -> dict:
             deployed, up = a.result(), b.result()
         assert deployed.returncode == 0, deployed.stderr
         assert up.returncode == 0, f"Slipway's up failed:\n{up.stderr[-4000:]}{up.stdout[-4000:]}"
-        yield {side: eq.views(swarm_lab, *args) for side, args in sides.items()}
+        found = {side: eq.views(swarm_lab, *args) for side, args in sides.items()}
+        yield {**found, "destroy": (work, files, *sides["slipway"])}
     finally:
-        # Both sides' objects carry the stack label: `docker stack rm` removes either. (The
-        # provider's destroy waits for each task's container through the manager, which
-        # sees only its own: it times out; the stack's backend is thrown away with tmp.)
+        # Both sides' objects carry the stack label: `docker stack rm` removes either (the
+        # Slipway side is destroyed by its test; this is the clean-up if that failed).
         for project, _ in sides.values():
             eq.stack_rm(swarm_lab, project)
         print(f"equivalence: both deployed, read and removed in {time.monotonic() - started:.0f} s")
@@ -170,3 +170,20 @@ def test_slipway_deploys_what_stack_deploy_deploys(both_sides) -> None:
     assert not left, f"{len(left)} difference(s) not in ALLOWED:\n" + "\n".join(
         str(d)[:600] for d in left
     )
+
+
+def test_slipway_destroys_its_stack(swarm_lab, both_sides) -> None:
+    """`destroy` ends and leaves none of the stack's objects: the case's `stop_grace_period:
+    2s` makes the provider's wait for task containers run out (webhook/runners/
+    swarm_destroy.py destroys again with a refresh)."""
+    work, files, project, env = both_sides["destroy"]
+    started = time.monotonic()
+    done = eq.slipway(swarm_lab, work, files, project, env, verb="destroy")
+    print(f"destroy: {time.monotonic() - started:.0f} s")
+    assert done.returncode == 0, f"destroy failed:\n{done.stderr[-4000:]}{done.stdout[-4000:]}"
+    label = f"label={eq.NAMESPACE}={project}"
+    left = {
+        kind: swarm_lab.docker(kind, "ls", "-q", "--filter", label).stdout.split()
+        for kind in ("service", "network", "secret", "config")
+    }
+    assert not any(left.values()), f"left after destroy: {left}\n{done.stdout[-4000:]}"

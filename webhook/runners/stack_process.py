@@ -36,6 +36,7 @@ from webhook.runners.drift_report import drifted_resources, public, replacement_
 from webhook.runners.failure_line import failure_line
 from webhook.runners.program_imports import wait_for_warm_imports, warm_program_imports
 from webhook.runners.quick_stack import open_unselected, with_stack_created
+from webhook.runners.swarm_destroy import destroy
 from webhook.runners.up_report import up_reported_by_events
 
 OPERATIONS = (
@@ -151,7 +152,7 @@ def perform(operation: str, stack: auto.Stack, args: argparse.Namespace, reply: 
         result = stack.refresh(**common)
         return {"changes": result.summary.resource_changes}
     if operation == "destroy":
-        result = stack.destroy(**common)
+        result = destroy(stack, common, reply.output)  # again after the provider's wait
         return {"changes": result.summary.resource_changes}
     if operation == "outputs":
         return plain_outputs(stack.outputs())
