@@ -10,7 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from components.compose_stack import engine, engine_requirements, images, lifecycle
+from components.compose_stack import engine, engine_requirements, health_wait, images, lifecycle
 from components.compose_stack.networking import as_engine_publishes
 from components.compose_stack.plan import (
     Mount,
@@ -55,6 +55,7 @@ class ComposeStack(pulumi.ComponentResource):
         for warning in plan.warnings:
             pulumi.log.warn(warning, resource=self)
         self._name = name
+        self._docker_host = args.docker_host
         self._engine = args.engine or _ask_engine(plan, args.docker_host)
         self._run_token = uuid.uuid4().hex[:12]  # this `up`'s: see lifecycle.with_rerun
         # Before any resource: an engine too old for a key would fail half-way through.
@@ -129,6 +130,9 @@ class ComposeStack(pulumi.ComponentResource):
             containers = self._containers[dependency.service]
             if dependency.condition == "completed":
                 after.extend(_succeeded(c, dependency.service) for c in containers)
+            elif dependency.condition == "healthy":
+                waited = plan.service(dependency.service)
+                after.extend(self._healthy(c, waited) for c in containers)
             else:
                 after.extend(containers)
         args = dict(service.args)
@@ -143,9 +147,6 @@ class ComposeStack(pulumi.ComponentResource):
         uploads = [_upload(u) for u in service.uploads]
         if uploads:
             args["uploads"] = uploads
-        if service.wait_healthy:
-            args["wait"] = True
-            args["wait_timeout"] = service.wait_timeout
         if service.run_to_completion:
             args["must_run"] = False
             args["attach"] = True  # waits until the container exits, before dependants start
@@ -167,6 +168,30 @@ class ComposeStack(pulumi.ComponentResource):
             )
             for replica, container_name in enumerate(service.container_names, start=1)
         ]
+
+    def _healthy(
+        self, container: docker.Container, service: ServicePlan
+    ) -> pulumi.Output[docker.Container]:
+        """`container`, once the engine reports it healthy (health_wait.py): a dependant
+        waits for it. Not asked in a preview, nor of a container this `up` kept that was
+        healthy before it (a no-op waits for nothing, as it did with the provider's wait)."""
+
+        def check(values: list) -> object:
+            container_id, name = values
+            if pulumi.runtime.is_dry_run() or engine.under_mocks() or not container_id:
+                return container
+            before = self._engine.container(name) or {}
+            health = ((before.get("State") or {}).get("Health") or {}).get("Status")
+            if before.get("Id") == container_id and health == "healthy":
+                return container
+            return _then(
+                health_wait.wait_healthy(
+                    service.name, name, float(service.wait_timeout or 60), self._docker_host
+                ),
+                container,
+            )
+
+        return pulumi.Output.all(container.id, container.name).apply(check)
 
     def _published(self, args: dict, container: str) -> dict:
         """`args` as the engine runs them: `ports` as it publishes them (networking
@@ -241,6 +266,12 @@ def _ask_engine(plan: StackPlan, docker_host: str | None) -> engine.EngineFacts:
         return engine.EngineFacts()
     names = [n for s in plan.services for n in s.container_names]
     return engine.read(names, docker_host) or engine.EngineFacts()
+
+
+async def _then(waiting, value):
+    """`value`, once the awaitable `waiting` has finished."""
+    await waiting
+    return value
 
 
 def _succeeded(job: docker.Container, service: str) -> pulumi.Output[docker.Container]:

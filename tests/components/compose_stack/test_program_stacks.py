@@ -147,10 +147,8 @@ def test_healthy_dependency_waits_and_orders_creation(dev: ProgramRun) -> None:
     db = dev.container("slipway-sample-db-1")
     web = dev.container("slipway-sample-web-1")
     proxy = dev.container("slipway-sample-proxy-1")
-    assert db.inputs["wait"] is True
-    assert (
-        db.inputs["waitTimeout"] >= 10 + (5 + 3) * 10
-    )  # start period + (interval+timeout)*retries
+    # The program waits for db's health itself (health_wait.py), not the provider's `wait`.
+    assert "wait" not in db.inputs
     assert db.urn in web.dependencies
     for worker in ("slipway-sample-worker-1", "slipway-sample-worker-2"):
         assert db.urn in dev.container(worker).dependencies
