@@ -24,7 +24,6 @@ Contract (also in docs/webhook.md, "Queue contract"):
 
 from __future__ import annotations
 
-import queue
 import threading
 from typing import Protocol, runtime_checkable
 
@@ -90,33 +89,32 @@ RECENT = 1000
 
 class RecordingQueue:
     """The default queue when no orchestrator is plugged in. The request is already
-    recorded (its `queued` row); this worker notes each id it is handed and leaves the
+    recorded (its `queued` row); this queue notes each id it is handed and leaves the
     deployment `queued`, so that an orchestrator started later finds it. Its `depth` counts
-    them all (none finishes here), and `problems` says that nothing deploys.
+    them all (none finishes here), and `problems` says that nothing deploys. It notes the
+    id in `submit` itself: a worker thread woken for every delivery cost the event loop a
+    GIL hand-off per accepted push.
     """
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._pending: queue.SimpleQueue[int | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._running = False
         self._lock = threading.Lock()
         self._depth = 0
         self.recorded: list[int] = []  # the latest RECENT ids noted (tests, debugging)
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._running:
             return
         self._store.mark_interrupted()
         for deployment in self._store.deployments_in_states([DeploymentState.QUEUED]):
-            self._enqueue(deployment.id)
-        self._thread = threading.Thread(target=self._run, name="slipway-recording-queue")
-        self._thread.daemon = True
-        self._thread.start()
+            self._note(deployment.id)
+        self._running = True
 
     def submit(self, deployment_id: int) -> None:
-        if self._thread is None:
+        if not self._running:
             raise QueueUnavailable("the queue is not running")
-        self._enqueue(deployment_id)
+        self._note(deployment_id)
 
     def depth(self) -> int:
         """Deployments handed over since start (found queued, or submitted): all still wait."""
@@ -126,17 +124,10 @@ class RecordingQueue:
         return [NO_REPOSITORY]
 
     def stop(self, timeout: float = 10.0) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._pending.put(None)
-            thread.join(timeout)
+        self._running = False
 
-    def _enqueue(self, deployment_id: int) -> None:
+    def _note(self, deployment_id: int) -> None:
         with self._lock:
             self._depth += 1
-        self._pending.put(deployment_id)
-
-    def _run(self) -> None:
-        while (deployment_id := self._pending.get()) is not None:
             self.recorded.append(deployment_id)
             del self.recorded[:-RECENT]  # bounded: the service may run for months

@@ -13,6 +13,10 @@ that sends its headers one byte a second (or nothing at all) held a connection f
   closes (the app sees the client gone);
 - between requests, uvicorn's `timeout_keep_alive` closes an idle connection.
 
+Each response's head waits for its first body write (or the loop's next turn) and leaves
+with it in one send (`CoalescingTransport`): on loopback a send costs the receiver's
+network processing too, and the head's own send was the hook's largest single cost.
+
 `server_config` is the uvicorn configuration `python -m webhook serve` runs with.
 """
 
@@ -48,6 +52,42 @@ def _answer(status: bytes, message: bytes) -> bytes:
 
 TIMED_OUT = _answer(b"408 Request Timeout", b"request not received in time")
 HEAD_TOO_LARGE = _answer(b"431 Request Header Fields Too Large", b"request headers too large")
+
+
+class CoalescingTransport:
+    """One response's view of the connection: its first write (the response head) is held
+    until the next write (the body), which sends both at once, or until the loop's next
+    turn; every other call goes to the connection's transport."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+        self._first = True
+
+    def write(self, data: bytes) -> None:
+        if self._held is not None:
+            data, self._held = self._held + data, None
+            self._transport.write(data)
+        elif self._first:
+            self._first = False
+            self._held = data
+            self._loop.call_soon(self._release)
+        else:
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self._release()
+        self._transport.close()
+
+    def _release(self) -> None:
+        if self._held is not None:
+            data, self._held = self._held, None
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
@@ -87,7 +127,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._arm(self.body_timeout)
+        previous = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not previous:  # not an upgrade
+            self.cycle.transport = CoalescingTransport(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._disarm()

@@ -12,7 +12,7 @@ from webhook.store.states import DeploymentKind, DeploymentState
 
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with microseconds (sorts as text)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # not "+00:00"
 
 
 class DeliveryStatus:
