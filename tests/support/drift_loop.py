@@ -3,7 +3,10 @@ waits the drift tests share (tests/webhook/orchestrator/test_drift_real.py, docs
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +26,7 @@ from webhook.store.drift import DriftCheck, DriftRecords, DriftResult
 
 INTERVAL = 3.0  # seconds between checks in these tests
 CHECK_LIMIT = 180.0  # a bound for the waits below, never asserted on
+COMPOSE = str(Path(sys.executable).parent / "docker-compose")
 
 
 class DriftLoop(Loop):
@@ -77,6 +81,52 @@ def docker(*args: str, check: bool = True) -> str:
     if check and done.returncode != 0:
         raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr}")
     return done.stdout.strip()
+
+
+def older_checkout(repo: Path, target: Path) -> Path:
+    """A checkout of the commit before HEAD of `repo` at `target` (an operator's old clone)."""
+    subprocess.run(
+        ["git", "clone", "-q", str(repo), str(target)], check=True, capture_output=True, timeout=60
+    )
+    subprocess.run(
+        ["git", "checkout", "-q", "HEAD~1"], cwd=target, check=True, capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return target
+
+
+def compose(checkout: Path, project: str, *args: str, release: str) -> str:
+    """`docker compose -p project -f stacks/demo/compose.yml ...` in `checkout`, by hand:
+    with the venv's docker-compose (requirements.lock), DEMO_RELEASE=`release`."""
+    done = subprocess.run(
+        [COMPOSE, "-p", project, "-f", "stacks/demo/compose.yml", *args],
+        cwd=checkout, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "DEMO_RELEASE": release},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise AssertionError(f"docker compose {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+def kill_main_process(container: str) -> None:
+    """SIGKILL the container's main process from the host, as a crash would end it (not
+    `docker kill`, which Docker counts as a stop by hand)."""
+    pid = int(docker("inspect", "-f", "{{.State.Pid}}", container))
+    assert pid > 0, f"{container} is not running"
+    os.kill(pid, signal.SIGKILL)
+
+
+def restarted_by_policy(container: str, restarts_before: int) -> None:
+    """Wait until Docker's restart policy has started `container` again."""
+    deadline = time.monotonic() + CHECK_LIMIT
+    state = ""
+    while time.monotonic() < deadline:
+        state = docker("inspect", "-f", "{{.RestartCount}} {{.State.Running}}", container)
+        count, running = state.split()
+        if int(count) > restarts_before and running == "true":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{container} was not restarted by its policy: {state}")
 
 
 @contextmanager

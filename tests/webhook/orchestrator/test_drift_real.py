@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.drift_loop import DriftLoop, docker, drift_loop
+from tests.support.drift_loop import (
+    DriftLoop,
+    compose,
+    docker,
+    drift_loop,
+    kill_main_process,
+    older_checkout,
+    restarted_by_policy,
+)
 from tests.support.fake_github import FakeGitHub
 from webhook.store.drift import DriftCheck, DriftResult
 from webhook.store.states import DeploymentState
@@ -22,7 +30,7 @@ S = DeploymentState
 
 @pytest.fixture
 def loop(tmp_path: Path, fake_github: FakeGitHub, octokit_examples_dir: Path):
-    with drift_loop(tmp_path, fake_github, octokit_examples_dir) as loop:
+    with drift_loop(tmp_path, fake_github, octokit_examples_dir, drift_github_status=True) as loop:
         yield loop
 
 
@@ -194,3 +202,42 @@ def test_auto_reconcile_once_per_cooldown(
         assert entry(again, web)["change"] == "changed"
         loop.next_check(again.id)  # one more check: time for a wrong reconcile to be queued
         assert len(loop.auto_reconciles(1)) == 1
+
+
+def test_compose_up_of_an_older_checkout(loop: DriftLoop, tmp_path: Path) -> None:
+    sha = deployed(loop)
+    checkout = older_checkout(loop.repo.path, tmp_path / "older")
+    web = loop.container("web")
+    compose(checkout, loop.repo.project, "up", "-d", release="by-hand")
+    assert loop.release() == "ok release=by-hand"  # the old endpoint, under the old env
+    check = drifted(loop, loop.last_check_id())
+    item = entry(check, web)
+    assert item["change"] == "replaced", item
+    found = fields(item)
+    assert found["envs.RELEASE"] == ("dev", "by-hand"), item
+    assert "image" in found and found["image"][0] != found["image"][1], item
+    made_by = f"docker compose ({loop.repo.project} {checkout / 'stacks/demo'})"
+    assert found["created by"] == ("Slipway", made_by), item
+    reconciled(loop)
+    assert loop.release() == "ok release=one"
+    loop.service.feedback.drain(timeout=60)  # SLIPWAY_DRIFT_GITHUB_STATUS: on the sha
+    context = f"slipway/drift/{loop.repo.stack}"
+    posted = [
+        (s["state"], s["description"])
+        for s in loop.github.state.commit_statuses
+        if s["sha"] == sha and s["context"] == context
+    ]
+    # a check that overlapped `compose up` may have seen fewer resources: one more failure
+    states = [state for state, _ in posted]
+    assert states[-1] == "success" and set(states[:-1]) == {"failure"}, posted
+    assert f"{check.resources} resources" in posted[-2][1] and web in posted[-2][1], posted
+
+
+def test_a_restart_by_the_restart_policy_is_not_drift(loop: DriftLoop) -> None:
+    deployed(loop)
+    worker = loop.container("worker")
+    before = int(docker("inspect", "-f", "{{.RestartCount}}", worker))
+    kill_main_process(worker)
+    restarted_by_policy(worker, before)
+    check = loop.next_check(loop.last_check_id())  # started after the restart
+    assert check.result == DriftResult.IN_SYNC, (check.result, check.report, check.error)
