@@ -112,13 +112,16 @@ def wait_converged(
     env = {**os.environ, **({"DOCKER_HOST": docker_host} if docker_host else {})}
     end = time.monotonic() + deadline
     seen = Verdict(False, False, f"service {name}: not inspected yet")
+    last = ""
     while time.monotonic() < end:
         service = _inspect(["service", "inspect", name], env)
         if service:
             ids = _docker(["service", "ps", "-q", "--no-trunc", name], env).split()
             tasks = _inspect(["inspect", *ids], env, many=True) if ids else []
             seen = verdict(name, image, service[0], tasks)
-            stuck = stalled(name, service[0], tasks, _down_nodes(env)) if not seen.done else None
+            down = _down_nodes(env)
+            last = state_summary(service[0], tasks, down)
+            stuck = stalled(name, service[0], tasks, down) if not seen.done else None
             if stuck:
                 raise ConvergeError(stuck)
             if seen.failed:
@@ -126,7 +129,22 @@ def wait_converged(
             if seen.done:
                 return seen.detail
         time.sleep(_POLL_SECONDS)
-    raise ConvergeError(f"{seen.detail}: not converged within {deadline:.0f} s")
+    raise ConvergeError(f"{seen.detail}: not converged within {deadline:.0f} s ({last})")
+
+
+def state_summary(
+    service: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]], down: Mapping[str, str]
+) -> str:
+    """What a service waited on, for the deadline's message: the update's state and each
+    task's desired → current state, image and node (down nodes named)."""
+    state = (service.get("UpdateStatus") or {}).get("State") or "none"
+    parts = []
+    for task in tasks[-6:]:
+        node = str(task.get("NodeID") or "?")
+        where = f"{down[node]} (down)" if node in down else node[:12]
+        current = (task.get("Status") or {}).get("State")
+        parts.append(f"{task.get('DesiredState')}→{current} {_task_image(task)} on {where}")
+    return f"update {state}; tasks: " + ("; ".join(parts) or "none")
 
 
 def _down_nodes(env: Mapping[str, str]) -> dict[str, str]:

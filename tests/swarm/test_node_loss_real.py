@@ -68,8 +68,15 @@ def test_a_worker_lost_during_a_deploy_ends_truthfully(
                     ),
                     f"{name}'s running tasks on {release}",
                 )
-            workers = swarm_lab.node_of_tasks(repo.service_name("worker"))
-            assert sorted(workers.values()) == [f"{lost[:-1]}2"] * 2, workers
+            left = [f"{lost[:-1]}2"] * 2  # the worker node left runs both replicas
+            wait_for(
+                lambda: (
+                    True
+                    if sorted(swarm_lab.node_of_tasks(repo.service_name("worker")).values()) == left
+                    else None
+                ),
+                "the worker's replicas on the node left",
+            )
             # Nothing lost from the store: both deployments, their histories, their logs.
             listed = service.store.list_deployments(stack=repo.stack, ascending=True)
             assert [(d.id, d.state) for d in listed] == [

@@ -3,10 +3,13 @@ service of one release (`<project>_<service>_<release>`, components/swarm_stack/
 on the stack's manager instead of a container of the service's engine.
 
 The proxy is the single-engine one (engine.py), run as a container on the manager and
-attached to the routed services' overlay networks; it dials the tasks' overlay addresses,
-so neither Swarm's virtual IP nor its ingress mesh is on the path. Its private route is
-published on the listen address's host (the manager's address), where the service, on
-the manager's machine, probes it. Every call goes to the manager (`engine.on_host`).
+attached to the routed services' overlay networks; it dials `tasks.<service>`, which
+Docker's DNS answers with the running tasks' overlay addresses (Swarm lists a task with a
+healthcheck only once healthy), so a task Swarm restarts or reschedules is reached again
+at its new address, and neither Swarm's virtual IP nor its ingress mesh is on the path.
+Its private route is published on the listen address's host (the manager's address),
+where the service, on the manager's machine, probes it. Every call goes to the manager
+(`engine.on_host`).
 """
 
 from __future__ import annotations
@@ -64,8 +67,8 @@ class SwarmEngine:
         return ContainerState(name, "running", "healthy" if ready else "starting")
 
     def addresses(self, name: str, networks: Sequence[str]) -> list[str]:
-        """The overlay address of each running task of service `name`, on the first of
-        `networks` it is attached to."""
+        """One `tasks.<name>` per running task of service `name` (checked to be on one of
+        `networks`): the proxy resolves it on each new upstream connection."""
         with engine.on_host(self.host):
             tasks = self._tasks(name)
         found = []
@@ -79,7 +82,7 @@ class SwarmEngine:
             address = next((attached[n][0] for n in networks if attached.get(n)), None)
             if address is None:
                 raise EngineError(f"task {task['ID'][:12]} of {name} is on none of {networks}")
-            found.append(address.split("/", 1)[0])
+            found.append(f"tasks.{name}")
         if not found:
             raise EngineError(f"service {name} has no running task")
         return found
