@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from components.compose_stack.routes import RELEASE_FILE
@@ -57,21 +57,28 @@ def add_file(digest: Any, context: Path, relative: str) -> None:
 
 
 def build_arguments(build: Mapping[str, Any]) -> dict[str, Any]:
-    """`RemoteImageBuildArgs` keywords from the plan's build settings (`ImagePlan.build`)."""
-    context = Path(build["context"])
-    args: dict[str, Any] = {"context": str(context)}
-    if build.get("dockerfile"):
-        dockerfile = Path(build["dockerfile"])
-        # The provider sends the context as a tarball: the Dockerfile is named inside it.
-        args["dockerfile"] = (
-            os.path.relpath(dockerfile, context) if dockerfile.is_absolute() else str(dockerfile)
-        )
+    """`RemoteImageBuildArgs` keywords from the plan's build settings (`ImagePlan.build`).
+
+    Every build (Compose, Swarm, the control stack's service image) takes the legacy
+    builder: it builds through the provider's own client, on the engine of
+    `slipway:dockerHost`. buildx would take its builder from the Docker CLI context of the
+    machine running Pulumi (DOCKER_HOST): the image would be built on the laptop, and the
+    VPS would find no such image (tests/deploy_service/test_remote_build.py). The legacy
+    builder reads the Dockerfile from the working directory (as `docker build -f` does),
+    so it is named with the context's path: absolute for Compose's absolute contexts.
+    """
+    context = str(build["context"])
+    args: dict[str, Any] = {
+        "context": context,
+        "dockerfile": str(build.get("dockerfile") or PurePath(context, "Dockerfile")),
+        "use_legacy_builder": True,
+    }
     renamed = {
         "target": "target",
         "network": "network_mode",
         "args": "build_args",
         "platform": "platform",
-        "labels": "label",  # the provider's `labels` sets nothing on the image
+        "labels": "labels",  # the legacy builder's; buildx's `label` it ignores
         "no_cache": "no_cache",
     }
     for ours, theirs in renamed.items():

@@ -19,7 +19,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from components.compose_stack.images import tagged_name
+from components.compose_stack.images import build_arguments, tagged_name
 from components.deploy_service.caddy import CaddySite, public_host, render_caddyfile
 from components.deploy_service.environment import (
     BINDS_DIR,
@@ -171,10 +171,15 @@ class DeployService(pulumi.ComponentResource):
         self.image = docker.RemoteImage(
             f"{name}-image",
             name=tagged_name(args.image_name, digest),
+            # Built by the engine of `slipway:dockerHost` (the VPS), not the laptop's.
             build=docker.RemoteImageBuildArgs(
-                context=args.build_context,
-                dockerfile=args.dockerfile,
-                build_args=dict(args.build_args) or None,
+                **build_arguments(
+                    {
+                        "context": args.build_context,
+                        "dockerfile": str(Path(args.build_context, args.dockerfile)),
+                        "args": dict(args.build_args),
+                    }
+                )
             ),
             triggers={"context": digest},
             keep_locally=True,  # the previous image stays for a rollback of the control stack

@@ -75,19 +75,11 @@ def pushed_image(parent, resource_name: str, build: SwarmBuild, registry: str):
     dockerfile = Path(build.args["dockerfile"]) if build.args.get("dockerfile") else None
     digest = engine_images.context_digest(Path(build.args["context"]), dockerfile)
     name = engine_images.tagged_name(build.repository, digest)
-    # The legacy builder builds through the provider's own client, on the manager; buildx
-    # would pick its builder from the Docker CLI context of the machine running Pulumi
-    # (DOCKER_HOST), and build there instead. It reads a relative `dockerfile` from the
-    # working directory (as `docker build -f` does), so it gets the absolute path.
-    arguments = {
-        **engine_images.build_arguments(build.args),
-        "dockerfile": str(dockerfile or Path(build.args["context"]) / "Dockerfile"),
-        "use_legacy_builder": True,
-    }
     built = docker.RemoteImage(
         f"{resource_name}-image",
         name=name,
-        build=docker.RemoteImageBuildArgs(**arguments),
+        # The legacy builder, on the manager: engine_images.build_arguments says why.
+        build=docker.RemoteImageBuildArgs(**engine_images.build_arguments(build.args)),
         triggers={"context": digest},
         keep_locally=True,  # a rollback rebuilds nothing: the manager still has it
         opts=pulumi.ResourceOptions(parent=parent),

@@ -82,7 +82,9 @@ def test_declares_the_image_the_service_and_the_proxy(declared: Recording) -> No
 
 def test_image_is_built_from_the_repository_dockerfile(declared: Recording) -> None:
     image = declared.one(
-        "docker:index/remoteImage:RemoteImage", build={"context": ".", "dockerfile": "Dockerfile"}
+        "docker:index/remoteImage:RemoteImage",
+        # The legacy builder: on the engine of slipway:dockerHost, not the laptop's DOCKER_HOST.
+        build={"context": ".", "dockerfile": "Dockerfile", "useLegacyBuilder": True},
     )
     digest = context_digest(Path("."), "Dockerfile", {})
     assert image.plain("name") == f"slipway-webhook:ctx-{digest[:12]}"

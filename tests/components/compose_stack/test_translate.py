@@ -206,9 +206,15 @@ def test_build_becomes_a_local_image_named_like_compose() -> None:
         "no_cache": True,
     }
     arguments = images.build_arguments(image.build)
-    assert arguments["label"] == {"com.example.team": "web", "com.example.n": "1"}
-    assert arguments["no_cache"] is True
-    assert images.build_arguments({"context": "/srv/app", "no_cache": False}).keys() == {"context"}
+    # The legacy builder (on the stack's engine) reads `labels` and the Dockerfile's path.
+    assert arguments["labels"] == {"com.example.team": "web", "com.example.n": "1"}
+    assert arguments["dockerfile"] == "/srv/app/docker/Dockerfile"
+    assert arguments["no_cache"] is True and arguments["use_legacy_builder"] is True
+    assert images.build_arguments({"context": "/srv/app", "no_cache": False}) == {
+        "context": "/srv/app",
+        "dockerfile": "/srv/app/Dockerfile",  # not `Dockerfile` of the working directory
+        "use_legacy_builder": True,
+    }
 
 
 def test_networks_get_the_service_alias_and_links_add_aliases() -> None:
