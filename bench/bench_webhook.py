@@ -107,9 +107,9 @@ def bench_server(name: str, workdir: Path, connections: list[int], seconds: int)
     starter = start_slipway if name == "slipway" else start_peer
     process = starter(workdir, port)
     base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/healthz", process)
     results = []
     try:
+        wait_until_up(f"{base}/healthz", process)
         url = f"{base}/hooks/github"
         load = (url, workdir, SECRET, BRANCH)
         signed_run(*load, 4, 2, f"warmup-{name}", EXPECTED[name])
