@@ -29,8 +29,10 @@ services:
     build:
       context: ./app
       dockerfile: Containerfile
+      labels: {io.slipway.test: remote-build}
     command: ["sleep", "3600"]
 """
+LABEL = '{{index .Config.Labels "io.slipway.test"}}'
 DOCKERFILE = "FROM slipway/base:busybox\nCOPY hello /hello\n"
 
 
@@ -69,6 +71,8 @@ def _deploy_and_check(tmp_path, docker_host: str, engine: SecondEngine, env: dic
         used = engine.docker("inspect", "-f", "{{.Image}}", container).stdout.strip()
         built = engine.docker("images", "-q", "--no-trunc", f"{stack.project}-app").stdout.split()
         assert built == [used], f"the container runs {used}, the engine holds {built}"
+        label = engine.docker("image", "inspect", "-f", LABEL, used).stdout.strip()
+        assert label == "remote-build", f"build.labels did not reach the image: {label!r}"
         running = engine.docker("inspect", "-f", "{{.State.Running}}", container).stdout
         assert running.strip() == "true", engine.docker("logs", container).stderr
         copied = engine.docker("exec", container, "cat", "/hello").stdout
