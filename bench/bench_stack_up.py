@@ -148,8 +148,8 @@ def report(results: dict[str, dict[str, list[float]]], rounds: int) -> str:
         "`docker compose config`, its `--hash` and the engine questions run at once), start "
         "the provider, diff every resource; Compose compares its config hashes against the "
         "running containers. Cold, both build from the cache and create the same containers, "
-        "and both create web only once db's healthcheck passes (the provider polls it every "
-        'second). Step by step: docs/performance.md, "A faster full up".'
+        "and both create web only once db's healthcheck passes (Slipway's program asks the "
+        'engine every 0.1 s). Step by step: docs/performance.md, "A faster full up".'
     )
     return "\n".join(lines)
 
