@@ -23,6 +23,9 @@ from webhook.orchestrator.git_auth import askpass_env, redact, split_credentials
 from webhook.runners.cpu_group import command
 
 SHA_PATTERN = re.compile(r"^[0-9a-f]{7,64}$")
+# No FETCH_HEAD (nothing reads it) and no maintenance started by the fetch: a deployment
+# waits for neither; the worker runs `maintain` after the job.
+FETCH_FLAGS = ("--prune", "--quiet", "--no-write-fetch-head", "--no-auto-maintenance")
 
 
 class CheckoutError(RuntimeError):
@@ -128,6 +131,16 @@ class GitMirror:
         with self._lock:
             self._ensure_mirror()
 
+    def _git_dir(self) -> list[str]:
+        return ["--git-dir", str(self.mirror_dir)]
+
+    def maintain(self) -> None:
+        """`git maintenance run --auto` on the mirror: what each fetch would start (packing
+        loose objects when there are many), run by the worker after a job, off its path."""
+        with self._lock:
+            if (self.mirror_dir / "HEAD").is_file():
+                self._try_git("maintenance", "run", "--auto", "--quiet")
+
     def _try_git(self, *args: str) -> str | None:
         """Run git on the mirror; its output, or None when it failed (allowed to fail)."""
         result = _run_git(["--git-dir", str(self.mirror_dir), *args], env=self.git_env())
@@ -147,8 +160,7 @@ class GitMirror:
             self._ensure_mirror()
             full = self._full_sha(sha)
             if full is None:
-                fetch = ["--git-dir", str(self.mirror_dir), "fetch", "--prune", "--quiet", "origin"]
-                _git(fetch, env=self.git_env())
+                _git([*self._git_dir(), "fetch", *FETCH_FLAGS, "origin"], env=self.git_env())
                 full = self._full_sha(sha)
             if full is None and len(sha) == 40:
                 # Servers that allow fetching by sha (GitHub does) can still provide it.

@@ -95,7 +95,15 @@ class StackWorker:
         finally:
             self.current = None
             self.on_finished(pick.job.id)
+        self._maintain_mirror()
         return True
+
+    def _maintain_mirror(self) -> None:
+        """The git mirror's housekeeping, which the job's fetch left for after the job."""
+        try:
+            self.pipeline.mirror.maintain()
+        except Exception:  # housekeeping must never stop the worker
+            logger.exception("git maintenance of the mirror failed")
 
     def _record_crash(self, job: Deployment, error: Exception) -> None:
         if self.cancel.is_set():  # recorded `interrupted` at shutdown; nothing more to say
