@@ -109,7 +109,12 @@ def bench_server(name: str, workdir: Path, connections: list[int], seconds: int)
     base = f"http://127.0.0.1:{port}"
     results = []
     try:
-        wait_until_up(f"{base}/healthz", process)
+        try:
+            wait_until_up(f"{base}/healthz", process)
+        except SystemExit:
+            logs = [path.read_text()[-3000:] for path in workdir.glob("*.log")]
+            print(f"{name} did not start; its log ends:\n" + "\n".join(logs), file=sys.stderr)
+            raise
         url = f"{base}/hooks/github"
         load = (url, workdir, SECRET, BRANCH)
         signed_run(*load, 4, 2, f"warmup-{name}", EXPECTED[name])
