@@ -128,7 +128,7 @@ def report(results: dict[int, dict[str, list[float]]], rounds: int, load: float)
     )
     return "\n".join(
         [
-            "## Scale: 5 to 50 services, Slipway `up` vs `docker compose up -d`",
+            f"## Scale: {smallest} to {max(med)} services, Slipway `up` vs `docker compose up -d`",
             "",
             f"`bench/bench_scale.py`, {datetime.now(UTC):%Y-%m-%d}, CPython "
             f"{sys.version.split()[0]}, load average {load:.1f} at the end (2 cores shared "
