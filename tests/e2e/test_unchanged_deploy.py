@@ -131,6 +131,20 @@ def test_a_changed_environment_variable_runs_up(loop: Loop, first: Deployment) -
     assert "RELEASE=changed" in env
 
 
+def test_a_changed_environment_of_the_program_runs_up(loop: Loop, first: Deployment) -> None:
+    """The same commit content, but the service now gives the program DEMO_RELEASE: Compose's
+    model interpolates it, so the kept model (render_cache.py) must not be reused."""
+    runner_env = loop.service.orchestrator.pipeline.runner.env_vars
+    runner_env["DEMO_RELEASE"] = "from-env"
+    try:
+        second = deployed(loop, doc_commit(loop.repo, "one"))
+    finally:
+        del runner_env["DEMO_RELEASE"]
+    assert_full_up(loop, second, "compose model changed")
+    env = docker_inspect("{{json .Config.Env}}", f"{loop.repo.project}-web-1")
+    assert "RELEASE=from-env" in env
+
+
 def test_a_changed_stack_config_value_runs_up(loop: Loop, first: Deployment) -> None:
     config = loop.repo.path / f"Pulumi.{loop.repo.stack}.yaml"
     config.write_text(config.read_text().replace("timeoutSeconds: 2", "timeoutSeconds: 3"))
