@@ -108,7 +108,11 @@ class ComposeStack(pulumi.ComponentResource):
             built = docker.RemoteImage(
                 resource_name,
                 name=images.tagged_name(service.image.name, digest),
-                build=docker.RemoteImageBuildArgs(**images.build_arguments(service.image.build)),
+                build=docker.RemoteImageBuildArgs(
+                    **images.build_arguments(
+                        build, legacy=images.builds_elsewhere(self._docker_host)
+                    )
+                ),
                 triggers={"context": digest},
                 keep_locally=True,  # a rollback to an earlier commit finds its image still here
                 opts=self._child(),

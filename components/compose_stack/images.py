@@ -56,29 +56,45 @@ def add_file(digest: Any, context: Path, relative: str) -> None:
     digest.update(os.readlink(path).encode() if path.is_symlink() else path.read_bytes())
 
 
-def build_arguments(build: Mapping[str, Any]) -> dict[str, Any]:
+def builds_elsewhere(docker_host: str | None) -> bool:
+    """Whether buildx would build on another engine than `docker_host` (the provider's).
+
+    The provider's buildx builds on the Docker CLI's engine of the machine running Pulumi
+    ($DOCKER_HOST, else the local socket), not on the provider's host; a stack whose engine
+    is another one (a VPS over ssh, another socket) must take the legacy builder.
+    """
+    if docker_host is None:
+        return False
+    return docker_host != os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+def build_arguments(build: Mapping[str, Any], *, legacy: bool = False) -> dict[str, Any]:
     """`RemoteImageBuildArgs` keywords from the plan's build settings (`ImagePlan.build`).
 
-    Every build (Compose, Swarm, the control stack's service image) takes the legacy
-    builder: it builds through the provider's own client, on the engine of
-    `slipway:dockerHost`. buildx would take its builder from the Docker CLI context of the
-    machine running Pulumi (DOCKER_HOST): the image would be built on the laptop, and the
-    VPS would find no such image (tests/deploy_service/test_remote_build.py). The legacy
-    builder reads the Dockerfile from the working directory (as `docker build -f` does),
-    so it is named with the context's path: absolute for Compose's absolute contexts.
+    By default the provider builds with buildx (BuildKit, as `docker compose build` does:
+    `RUN --mount`, heredocs). `legacy`: the classic builder, through the provider's own
+    client on the engine of `slipway:dockerHost`; for engines buildx would not build on
+    (`builds_elsewhere`, tests/deploy_service/test_remote_build.py). It reads the Dockerfile
+    from the working directory (as `docker build -f` does), so it gets the context's path.
     """
     context = str(build["context"])
-    args: dict[str, Any] = {
-        "context": context,
-        "dockerfile": str(build.get("dockerfile") or PurePath(context, "Dockerfile")),
-        "use_legacy_builder": True,
-    }
+    args: dict[str, Any] = {"context": context}
+    if legacy:
+        args["dockerfile"] = str(build.get("dockerfile") or PurePath(context, "Dockerfile"))
+        args["use_legacy_builder"] = True
+    elif build.get("dockerfile"):
+        dockerfile = Path(build["dockerfile"])
+        # buildx gets the context as a tarball: the Dockerfile is named inside it.
+        args["dockerfile"] = (
+            os.path.relpath(dockerfile, context) if dockerfile.is_absolute() else str(dockerfile)
+        )
     renamed = {
         "target": "target",
         "network": "network_mode",
         "args": "build_args",
         "platform": "platform",
-        "labels": "labels",  # the legacy builder's; buildx's `label` it ignores
+        # Each builder reads its own key; the other one sets nothing on the image.
+        "labels": "labels" if legacy else "label",
         "no_cache": "no_cache",
     }
     for ours, theirs in renamed.items():

@@ -171,14 +171,16 @@ class DeployService(pulumi.ComponentResource):
         self.image = docker.RemoteImage(
             f"{name}-image",
             name=tagged_name(args.image_name, digest),
-            # Built by the engine of `slipway:dockerHost` (the VPS), not the laptop's.
+            # The classic builder: built by the engine of `slipway:dockerHost` (the VPS),
+            # not the laptop's (the Dockerfile needs no BuildKit feature).
             build=docker.RemoteImageBuildArgs(
                 **build_arguments(
                     {
                         "context": args.build_context,
                         "dockerfile": str(Path(args.build_context, args.dockerfile)),
                         "args": dict(args.build_args),
-                    }
+                    },
+                    legacy=True,
                 )
             ),
             triggers={"context": digest},

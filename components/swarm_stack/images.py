@@ -78,8 +78,8 @@ def pushed_image(parent, resource_name: str, build: SwarmBuild, registry: str):
     built = docker.RemoteImage(
         f"{resource_name}-image",
         name=name,
-        # The legacy builder, on the manager: engine_images.build_arguments says why.
-        build=docker.RemoteImageBuildArgs(**engine_images.build_arguments(build.args)),
+        # The classic builder, on the manager (engine_images.builds_elsewhere says why).
+        build=docker.RemoteImageBuildArgs(**engine_images.build_arguments(build.args, legacy=True)),
         triggers={"context": digest},
         keep_locally=True,  # a rollback rebuilds nothing: the manager still has it
         opts=pulumi.ResourceOptions(parent=parent),

@@ -205,16 +205,36 @@ def test_build_becomes_a_local_image_named_like_compose() -> None:
         "labels": {"com.example.team": "web", "com.example.n": "1"},
         "no_cache": True,
     }
+    # buildx (BuildKit, as Compose builds) reads `label` and the Dockerfile inside the context.
     arguments = images.build_arguments(image.build)
-    # The legacy builder (on the stack's engine) reads `labels` and the Dockerfile's path.
+    assert arguments["label"] == {"com.example.team": "web", "com.example.n": "1"}
+    assert arguments["dockerfile"] == "docker/Dockerfile"
+    assert arguments["no_cache"] is True and "use_legacy_builder" not in arguments
+    assert images.build_arguments({"context": "/srv/app", "no_cache": False}) == {
+        "context": "/srv/app"
+    }
+    # The legacy builder (on another engine) reads `labels` and the Dockerfile's path.
+    arguments = images.build_arguments(image.build, legacy=True)
     assert arguments["labels"] == {"com.example.team": "web", "com.example.n": "1"}
     assert arguments["dockerfile"] == "/srv/app/docker/Dockerfile"
     assert arguments["no_cache"] is True and arguments["use_legacy_builder"] is True
-    assert images.build_arguments({"context": "/srv/app", "no_cache": False}) == {
+    assert images.build_arguments({"context": "/srv/app"}, legacy=True) == {
         "context": "/srv/app",
         "dockerfile": "/srv/app/Dockerfile",  # not `Dockerfile` of the working directory
         "use_legacy_builder": True,
     }
+
+
+def test_the_legacy_builder_only_for_an_engine_buildx_would_not_build_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/a.sock")
+    assert not images.builds_elsewhere(None)
+    assert not images.builds_elsewhere("unix:///run/a.sock")
+    assert images.builds_elsewhere("unix:///run/b.sock")
+    assert images.builds_elsewhere("ssh://deploy@vps")
+    monkeypatch.delenv("DOCKER_HOST")
+    assert not images.builds_elsewhere("unix:///var/run/docker.sock")
 
 
 def test_networks_get_the_service_alias_and_links_add_aliases() -> None:
