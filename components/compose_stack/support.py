@@ -37,7 +37,8 @@ SERVICE_KEYS: dict[str, Rule] = {
     "image": Rule(T, "docker.RemoteImage (or the tag of the image built for `build`)"),
     "build": Rule(
         T,
-        "docker.RemoteImage built by the engine of `slipway:dockerHost`, not pushed (see `build.*`)",
+        "docker.RemoteImage built by the engine of `slipway:dockerHost`, not pushed "
+        "(see `build.*`)",
     ),
     "pull_policy": Rule(T, "`build` builds; others pull a docker.RemoteImage"),
     "platform": Rule(T, "image and container `platform`"),
