@@ -69,14 +69,18 @@ def test_a_worker_lost_during_a_deploy_ends_truthfully(
                     f"{name}'s running tasks on {release}",
                 )
             left = [f"{lost[:-1]}2"] * 2  # the worker node left runs both replicas
-            wait_for(
-                lambda: (
-                    True
-                    if sorted(swarm_lab.node_of_tasks(repo.service_name("worker")).values()) == left
-                    else None
-                ),
-                "the worker's replicas on the node left",
-            )
+            seen: list[list[str]] = []
+
+            def placed() -> bool | None:
+                seen.append(sorted(swarm_lab.node_of_tasks(repo.service_name("worker")).values()))
+                return True if seen[-1] == left else None
+
+            try:
+                wait_for(placed, "the worker's replicas on the node left")
+            except AssertionError as error:
+                raise AssertionError(
+                    f"{error}: last {seen[-1:]}, {ended.state}\n{log[-3000:]}"
+                ) from error
             # Nothing lost from the store: both deployments, their histories, their logs.
             listed = service.store.list_deployments(stack=repo.stack, ascending=True)
             assert [(d.id, d.state) for d in listed] == [
