@@ -50,6 +50,10 @@ def verdict(
     state = status.get("State") or ""
     if state in FAILED_STATES:
         why = status.get("Message") or "no reason given"
+        # Once the rollback ends, Swarm's message is only "rollback completed": say the task's.
+        failed = [t for t in tasks if _task_image(t) == _plain(image) and _error(t)]
+        failed.sort(key=lambda t: str((t.get("Status") or {}).get("Timestamp") or ""))
+        why += f"; a task of {image} failed: {_error(failed[-1])}" if failed else ""
         return Verdict(False, True, f"service {name}: {FAILED_STATES[state]} ({why})")
     wanted = [t for t in tasks if t.get("DesiredState") == "running"]
     running = [t for t in wanted if (t.get("Status") or {}).get("State") == "running"]
@@ -94,6 +98,10 @@ def stalled(
                 "unreachable); Swarm would wait until the node returns"
             )
     return None
+
+
+def _error(task: Mapping[str, Any]) -> str:
+    return str((task.get("Status") or {}).get("Err") or "")
 
 
 def _plain(image: str) -> str:

@@ -110,7 +110,14 @@ def test_a_bad_release_is_rolled_back_as_a_whole(
         deployment = loop.wait(loop.push(bad))
         log = "\n".join(loop.log(deployment.id))
         assert deployment.state == S.ROLLED_BACK, log[-6000:]
-        assert f"service {repo.service_name('api')}: Swarm rolled it back" in log, log[-6000:]
+        api = repo.service_name("api")
+        assert f"service {api}: Swarm rolled it back" in log, log[-6000:]
+        # The record names the failing service first, from the real engine's output.
+        notes = [c.note for c in service.store.state_history(deployment.id) if c.state == S.FAILED]
+        failing = f"service {api} failed: Swarm rolled it back (rollback completed; a task of "
+        assert notes and notes[0].startswith(f"{failing}{image('api', 'r3')} failed: "), (
+            f"{notes}\n{log[-6000:]}"
+        )
     # Not half old, half new: every service runs the last healthy commit's image again,
     # in its spec and in every running task on every node.
     for service in ("api", "worker"):

@@ -130,6 +130,19 @@ def test_converged_only_when_every_wanted_task_runs_the_declared_image() -> None
     rolled = {**service, "UpdateStatus": {"State": "rollback_completed", "Message": "task died"}}
     found = verdict("p_api", "api:2", rolled, [_task("api:1"), _task("api:1")])
     assert found.failed and found.detail == "service p_api: Swarm rolled it back (task died)"
+    done = {
+        **service,
+        "UpdateStatus": {"State": "rollback_completed", "Message": "rollback completed"},
+    }
+    unhealthy = {
+        **_task("api:2", "failed", "shutdown"),
+        "Status": {"State": "failed", "Err": "unhealthy container"},
+    }
+    found = verdict("p_api", "api:2", done, [_task("api:1"), unhealthy])
+    assert found.detail == (
+        "service p_api: Swarm rolled it back (rollback completed; a task of api:2 failed: "
+        "unhealthy container)"
+    )
     rolling = {**service, "UpdateStatus": {"State": "rollback_started"}}
     assert not verdict("p_api", "api:2", rolling, both).failed  # waits for the rollback to end
 
