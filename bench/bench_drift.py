@@ -144,7 +144,7 @@ def main() -> None:
     ratio = p99(pooled) / p99(pooled_base)
     failed = sum(1 for s in pooled if s.status != 200)
     failed_base = sum(1 for s in pooled_base if s.status != 200)
-    verdict = "met" if ratio <= TARGET else "NOT met"
+    verdict = "met" if ratio <= TARGET else "MISSED"
     if failed_base > len(pooled_base) * BROKEN_BASELINE:
         verdict = (
             f"not measured: the baseline itself failed {failed_base} of {len(pooled_base)} "
