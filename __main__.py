@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_docker as docker
@@ -16,10 +17,11 @@ from components.compose_stack.project_binds import (
 )
 from components.compose_stack.routes import release_in_checkout, routing_output, with_release
 from components.config import ConfigError, StackConfig, load_config
-from components.deploy_service import DeployService
-from components.deploy_service.config import service_args
 from components.deploy_service.guard import deploy_service_problems
 from components.github.workflow import plan_github
+
+if TYPE_CHECKING:
+    from components.deploy_service.component import DeployService
 
 
 def plan_compose(config: StackConfig) -> StackPlan | None:
@@ -76,6 +78,10 @@ def refuse_deploy_service(plan: StackPlan) -> None:
 def build_deploy_service(config: StackConfig, provider: docker.Provider) -> DeployService:
     """Control stack only: the webhook service behind its HTTPS proxy; exports
     `deployService` (url, container names)."""
+    # Imported here: an app stack's program never loads the component and its settings model.
+    from components.deploy_service.component import DeployService
+    from components.deploy_service.config import service_args
+
     assert config.service is not None and config.webhook is not None  # checked by load_config
     args = service_args(
         config.service,

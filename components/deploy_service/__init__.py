@@ -1,14 +1,25 @@
-"""The webhook service on the deploy host (control stacks only): image, container, proxy."""
+"""The webhook service on the deploy host (control stacks only): image, container, proxy.
 
-from components.deploy_service.caddy import CaddySite, ProxyConfigError, render_caddyfile
-from components.deploy_service.component import DeployService, DeployServiceArgs
-from components.deploy_service.environment import ServiceEnvironmentError
+The names below are imported on first use (PEP 562): an app stack's program imports
+`components.deploy_service.config` and `.guard` and never loads the component, its
+environment or the service's settings model (docs/performance.md, "A faster full up").
+"""
 
-__all__ = [
-    "CaddySite",
-    "DeployService",
-    "DeployServiceArgs",
-    "ProxyConfigError",
-    "ServiceEnvironmentError",
-    "render_caddyfile",
-]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "CaddySite": "caddy",
+    "ProxyConfigError": "caddy",
+    "render_caddyfile": "caddy",
+    "DeployService": "component",
+    "DeployServiceArgs": "component",
+    "ServiceEnvironmentError": "environment",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)

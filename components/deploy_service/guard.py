@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from components.deploy_service.component import PROXY_ROLE, ROLE_LABEL, SERVICE_ROLE
+from components.deploy_service.roles import PROXY_ROLE, ROLE_LABEL, SERVICE_ROLE
 
 if TYPE_CHECKING:
     from components.compose_stack import StackPlan
