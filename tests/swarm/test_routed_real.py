@@ -9,8 +9,10 @@ failing its healthcheck answers none and the deployment is rolled back.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,7 @@ pytestmark = [
     pytest.mark.pulumi_cli,
     pytest.mark.docker_engine,
     pytest.mark.slow,
-    pytest.mark.timeout(3000),
+    pytest.mark.timeout(900),
 ]
 PORT = 18190
 SETTINGS = OrchestratorSettings(
@@ -37,17 +39,38 @@ SETTINGS = OrchestratorSettings(
 
 
 def _releases(load: Load) -> tuple[Counter, list[str]]:
-    """Answers per release, and every request that got no 200 (what and when)."""
+    """Answers per release, and every request that got no 200 (when, in UTC, and what)."""
+    offset = time.time() - time.monotonic()
     answered = Counter(s.release for s in load.samples if s.status == 200)
-    failed = [f"{s.sent:.2f} {s.status} {s.release}" for s in load.samples if s.status != 200]
+    failed = [
+        f"{datetime.fromtimestamp(s.sent + offset, UTC):%H:%M:%S.%f} {s.status} {s.release}"
+        for s in load.samples
+        if s.status != 200
+    ]
     return answered, failed
+
+
+def _explain(failed: list[str], total: int, loop, deployment: int, lab, project: str) -> str:
+    """The failed requests beside the cutover's log and the proxy's errors (Caddy's `ts`
+    is Unix time; the others are UTC)."""
+    steps = [
+        f"{line.at} {line.line}"
+        for line in loop.service.store.read_log(deployment, limit=10_000)
+        if "cutover" in line.line or "watch" in line.line
+    ]
+    proxy = lab.docker("logs", "--since", "15m", f"{project}-proxy", check=False)
+    errors = [line for line in proxy.stderr.splitlines() if '"level":"info"' not in line]
+    return "\n".join(
+        [f"{len(failed)} failed of {total}:", *failed[:30], "cutover:", *steps,
+         "proxy:", *errors[-40:]]
+    )  # fmt: skip
 
 
 def test_routed_updates_through_the_proxy_drop_nothing(
     swarm_lab, tmp_path: Path, fake_github, octokit_examples_dir, monkeypatch
 ) -> None:
-    # Rolling updates on three engines of a shared 2-core machine: a wider bound.
-    monkeypatch.setattr(deploy_loop, "DEPLOY_LIMIT", 1200.0)
+    # Three engines on a shared 2-core machine: a wider bound (never asserted on).
+    monkeypatch.setattr(deploy_loop, "DEPLOY_LIMIT", 400.0)
     build_release(swarm_lab, "r1")
     build_release(swarm_lab, "r2")
     build_release(swarm_lab, "r3", healthy=False)
@@ -69,7 +92,9 @@ def test_routed_updates_through_the_proxy_drop_nothing(
         log = "\n".join(loop.log(second.id))
         assert second.state == S.SUCCEEDED, log[-6000:]
         answered, failed = _releases(healthy)
-        assert failed == [], f"{len(failed)} failed of {len(healthy.samples)}: {failed[:20]}"
+        assert failed == [], _explain(
+            failed, len(healthy.samples), loop, second.id, swarm_lab, repo.project
+        )
         assert set(answered) == {"r1", "r2"}, answered
         # The old release's service is gone; only the new one is routed and running.
         assert list(swarm.release_containers(repo.project).values()) == [f"d{second.id}"]
@@ -80,7 +105,9 @@ def test_routed_updates_through_the_proxy_drop_nothing(
         assert third.state == S.ROLLED_BACK, log[-6000:]
         assert f"candidate d{third.id} never received user traffic" in log, log[-6000:]
         answered, failed = _releases(bad)
-        assert failed == [], f"{len(failed)} failed of {len(bad.samples)}: {failed[:20]}"
+        assert failed == [], _explain(
+            failed, len(bad.samples), loop, third.id, swarm_lab, repo.project
+        )
         assert set(answered) == {"r2"}, answered  # the bad candidate answered nothing
         assert http_text(url) == "ok release=r2"
         print(f"healthy: {len(healthy.samples)} requests; bad: {len(bad.samples)} requests")

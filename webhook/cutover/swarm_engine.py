@@ -3,10 +3,11 @@ service of one release (`<project>_<service>_<release>`, components/swarm_stack/
 on the stack's manager instead of a container of the service's engine.
 
 The proxy is the single-engine one (engine.py), run as a container on the manager and
-attached to the routed services' overlay networks; it dials `tasks.<service>`, which
-Docker's DNS answers with the running tasks' overlay addresses (Swarm lists a task with a
-healthcheck only once healthy), so a task Swarm restarts or reschedules is reached again
-at its new address, and neither Swarm's virtual IP nor its ingress mesh is on the path.
+attached to the routed services' overlay networks; it dials the candidate's tasks at their
+overlay addresses, read from Swarm once every task runs healthy, as it dials containers on
+one engine: no DNS query per connection (Docker's resolver, asked 200 times a second on a
+busy manager, is one more thing to fail), and neither Swarm's virtual IP nor its ingress
+mesh is on the path. A task that dies is skipped by the proxy's retries (caddy.py).
 Its private route is published on the listen address's host (the manager's address),
 where the service, on the manager's machine, probes it. Every call goes to the manager
 (`engine.on_host`).
@@ -67,8 +68,8 @@ class SwarmEngine:
         return ContainerState(name, "running", "healthy" if ready else "starting")
 
     def addresses(self, name: str, networks: Sequence[str]) -> list[str]:
-        """One `tasks.<name>` per running task of service `name` (checked to be on one of
-        `networks`): the proxy resolves it on each new upstream connection."""
+        """The overlay address of each running task of service `name` on the first of
+        `networks` it is attached to: what the proxy dials."""
         with engine.on_host(self.host):
             tasks = self._tasks(name)
         found = []
@@ -82,7 +83,7 @@ class SwarmEngine:
             address = next((attached[n][0] for n in networks if attached.get(n)), None)
             if address is None:
                 raise EngineError(f"task {task['ID'][:12]} of {name} is on none of {networks}")
-            found.append(f"tasks.{name}")
+            found.append(address.partition("/")[0])  # 10.0.1.5/24 → 10.0.1.5
         if not found:
             raise EngineError(f"service {name} has no running task")
         return found

@@ -114,3 +114,13 @@ def test_failures_count_only_rounds_in_a_row() -> None:
     assert [failures.record(f) for f in (True, True, False, True, True, True)] == [
         False, False, False, False, False, True,
     ]  # fmt: skip
+
+
+def test_every_route_retries_a_failed_dial_on_the_other_slots() -> None:
+    config = render(ROUTES, {"web": 1, "api": 2}, public=True, grace=5)
+    for server in servers(config).values():
+        for route in server["routes"][:-1]:  # the last one answers 503: no release
+            proxy = route["handle"][0]
+            assert proxy["load_balancing"]["try_duration"] == "5s"
+            assert proxy["health_checks"]["passive"]["max_fails"] == 1
+            assert proxy["transport"]["dial_timeout"] == "1s"
