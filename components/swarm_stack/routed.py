@@ -6,7 +6,8 @@ becomes `<project>_<service>_<release>`, labelled with the release; the previous
 service stays running (SwarmStack declares it `retain_on_delete`) until the service's
 cutover (webhook/cutover/swarm_engine.py) has switched the proxy and drained it. Swarm's own
 rolling update is never used for it: it replaces tasks, and the proxy would dial a stopped
-one. The networks of routed services are made attachable: the proxy container joins them.
+one. The networks of routed services are made attachable: the proxy container joins them,
+and a release's service has no virtual IP (endpoint mode `dnsrr`): the proxy dials tasks.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def with_release(plan: SwarmPlan, release: str | None) -> SwarmPlan:
         raise ValueError(f"slipway:release {release!r}: use lowercase letters, digits and -")
     for service in plan.routed_services():
         service.service_name = f"{plan.project}_{service.name}_{release}"
+        # No virtual IP: the proxy dials the tasks, and a VIP's load balancer is programmed
+        # into every container of the network (the proxy's too) each time a release's
+        # service comes or goes, which dropped the new connections of that moment.
+        service.args["endpoint_spec"] = {**service.args.get("endpoint_spec", {}), "mode": "dnsrr"}
         labels = service.args.get("labels") or []
         service.args["labels"] = [
             *labels,

@@ -9,6 +9,7 @@ failing its healthcheck answers none and the deployment is rolled back.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -42,27 +43,34 @@ def _releases(load: Load) -> tuple[Counter, list[str]]:
     """Answers per release, and every request that got no 200 (when, in UTC, and what)."""
     offset = time.time() - time.monotonic()
     answered = Counter(s.release for s in load.samples if s.status == 200)
-    failed = [
+    failed = sorted(
         f"{datetime.fromtimestamp(s.sent + offset, UTC):%H:%M:%S.%f} {s.status} {s.release}"
         for s in load.samples
         if s.status != 200
-    ]
+    )
     return answered, failed
 
 
 def _explain(failed: list[str], total: int, loop, deployment: int, lab, project: str) -> str:
-    """The failed requests beside the cutover's log and the proxy's errors (Caddy's `ts`
-    is Unix time; the others are UTC)."""
+    """The failed requests (per second they were due) beside the cutover's log and the
+    proxy's errors (per second they were answered, and upstream), all in UTC."""
     steps = [
         f"{line.at} {line.line}"
         for line in loop.service.store.read_log(deployment, limit=10_000)
-        if "cutover" in line.line or "watch" in line.line
+        if "cutover" in line.line or "watch" in line.line or "up finished" in line.line
     ]
-    proxy = lab.docker("logs", "--since", "15m", f"{project}-proxy", check=False)
-    errors = [line for line in proxy.stderr.splitlines() if '"level":"info"' not in line]
+    proxy = lab.docker("logs", "--since", "30m", f"{project}-proxy", check=False)
+    errors: Counter = Counter()
+    for line in proxy.stderr.splitlines():
+        if '"level":"error"' in line:
+            entry = json.loads(line)
+            when = datetime.fromtimestamp(entry["ts"], UTC)
+            errors[f"{when:%H:%M:%S} {entry['status']} {entry['msg']}"] += 1
+    due = Counter(f.split(".")[0] for f in failed)
     return "\n".join(
-        [f"{len(failed)} failed of {total}:", *failed[:30], "cutover:", *steps,
-         "proxy:", *errors[-40:]]
+        [f"{len(failed)} failed of {total}; due per second:",
+         *(f"  {second} {n}" for second, n in sorted(due.items())), "cutover:", *steps,
+         "proxy errors per second:", *(f"  {k} x{n}" for k, n in sorted(errors.items()))]
     )  # fmt: skip
 
 

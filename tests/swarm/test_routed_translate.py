@@ -29,6 +29,7 @@ def test_each_release_is_a_service_of_its_own_on_an_attachable_network() -> None
     assert is_release(plan, web) and not is_release(plan, db)
     labels = {entry["label"]: entry["value"] for entry in web.args["labels"]}
     assert labels["slipway.release"] == "d7" and labels["slipway.project"] == "p"
+    assert web.args["endpoint_spec"] == {"mode": "dnsrr"} and "endpoint_spec" not in db.args
     assert next(n for n in plan.networks if n.key == "front").args["attachable"] is True
     output = routing_output(plan, "unix:///m.sock")
     assert output == {

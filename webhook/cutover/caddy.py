@@ -45,15 +45,15 @@ BOOTSTRAP = {"admin": {"listen": f"unix/{ADMIN_DIR}/{ADMIN_SOCKET}|0222"}}
 ROUTES_DIR = "/srv/slipway"
 LIVE, CANDIDATE = "live", "candidate"
 # A request whose upstream cannot be reached is retried on the release's other slots, not
-# answered 502: a failed dial (1 s: a SYN on one network answers in a millisecond) marks
-# that slot down for 2 s, and the request tries again every 0.1 s for up to 5 s. On Swarm
-# a live task's new connections were dropped for a moment while the Swarm changed the
-# services of its overlay network (a release's service created or removed); on one engine
-# a container that stops answers the same way. A request that reached a container and
-# failed there is not retried (only GETs whose connection broke, Caddy's default).
+# answered 502: a failed connect (2 s: a lost SYN is sent again after 1 s) marks that slot
+# down for 2 s, and the request tries again every 0.1 s for up to 8 s (below the usual
+# 10 s client timeout). On Swarm a live task took no new connection for a moment while the
+# Swarm created or removed a release's service; on one engine a container that stops
+# answering does the same. A request that reached a container and failed there is not
+# retried (only a GET whose connection broke, Caddy's default).
 RETRY = {
-    "transport": {"protocol": "http", "dial_timeout": "1s"},
-    "load_balancing": {"try_duration": "5s", "try_interval": "100ms"},
+    "transport": {"protocol": "http", "dial_timeout": "2s"},
+    "load_balancing": {"try_duration": "8s", "try_interval": "100ms"},
     "health_checks": {"passive": {"fail_duration": "2s", "max_fails": 1}},
 }
 

@@ -121,6 +121,6 @@ def test_every_route_retries_a_failed_dial_on_the_other_slots() -> None:
     for server in servers(config).values():
         for route in server["routes"][:-1]:  # the last one answers 503: no release
             proxy = route["handle"][0]
-            assert proxy["load_balancing"]["try_duration"] == "5s"
+            assert proxy["load_balancing"]["try_duration"] == "8s"
             assert proxy["health_checks"]["passive"]["max_fails"] == 1
-            assert proxy["transport"]["dial_timeout"] == "1s"
+            assert proxy["transport"]["dial_timeout"] == "2s"
