@@ -139,7 +139,8 @@ def _tags(lab: SwarmLab, node: int) -> set[str]:
 def test_built_once_pushed_and_every_node_runs_the_same_digest(
     swarm_lab: SwarmLab, lab_registry: str, tmp_path: Path
 ) -> None:
-    stack = _demo_stack(tmp_path, swarm_lab, lab_registry, port=18183)
+    # A host port of its own: the lab is shared by the session (node-loss holds 18183).
+    stack = _demo_stack(tmp_path, swarm_lab, lab_registry, port=18184)
     summary = _up(stack, "--check-health")
     assert summary["health"]["healthy"] is True, summary
     host = lab_registry.removeprefix("http://")
