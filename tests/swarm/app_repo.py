@@ -13,9 +13,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.paths import REPO_ROOT
 from tests.swarm.lab import SwarmLab
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = Path(__file__).resolve().parent / "app"
 COMPOSE = "app/compose.yml"
 IMAGES = ("api", "worker")

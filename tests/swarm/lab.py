@@ -13,10 +13,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 SCRIPT = REPO_ROOT / "scripts" / "swarm-lab.sh"
 
 

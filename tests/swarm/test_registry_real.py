@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.paths import REPO_ROOT
 from tests.support.real_stack import RealStack, pulumi_env
 from tests.swarm.app_repo import git
 from tests.swarm.lab import SwarmLab
@@ -32,7 +33,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(900),
 ]
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("db", "web", "worker")
 MANIFESTS = ", ".join(
     (

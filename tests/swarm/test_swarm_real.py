@@ -20,6 +20,7 @@ import pytest
 from tests.support.deploy_loop import REAL, Loop
 from tests.support.fake_github import REPO, TOKEN
 from tests.support.live_service import live_service
+from tests.support.paths import REPO_ROOT
 from tests.support.real_stack import pulumi_env
 from tests.swarm.app_repo import SwarmRepo, build_release, image
 from tests.swarm.lab import http_text, wait_for
@@ -33,7 +34,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(1200),
 ]
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
