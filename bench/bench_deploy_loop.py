@@ -34,7 +34,8 @@ from bench.demo_loop import (
 )
 from tests.e2e.demo_repo import DemoRepo, git
 from tests.support.payloads import push
-from tests.support.real_stack import REPO_ROOT, free_port
+from tests.support.ports import free_port
+from tests.support.real_stack import REPO_ROOT
 from webhook.store.states import DeploymentState as S
 
 ROUNDS = 3

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench.performance_doc import write_section
 from bench.signed_load import Result, signed_run, to_result, wait_until_up
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 TRIAL = Path(os.environ.get("SLIPWAY_CACHE_DIR", Path.home() / ".cache/slipway")) / "control-trial"
@@ -122,7 +122,7 @@ def main() -> None:
     runs: dict[str, list[Result]] = {"container": [], "direct": []}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        port = free_loopback_port()
+        port = free_port()
         process = start_direct(work, port, secret)
         try:
             wait_until_up(f"http://127.0.0.1:{port}/healthz", process)

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from bench.compose_rounds import Contenders, alternating_rounds, every_run, medians, seconds
 from bench.performance_doc import write_section
-from tests.support.real_stack import REPO_ROOT, RealStack, free_port, make_real_stack
+from tests.support.ports import free_port
+from tests.support.real_stack import REPO_ROOT, RealStack, make_real_stack
 
 ROUNDS = 3
 COMPOSE = str(Path(sys.executable).parent / "docker-compose")

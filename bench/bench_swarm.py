@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench import demo_loop as loop
 from bench.bench_unchanged import SETTINGS, Slipway
-from tests.support.real_stack import free_port
+from tests.support.ports import free_port
 from tests.swarm import equivalence as eq
 from tests.swarm.app_repo import COMPOSE, IMAGES, SwarmRepo, build_release, image
 from tests.swarm.lab import SwarmLab, missing_parts, start_lab

@@ -33,7 +33,8 @@ from bench import demo_loop as loop
 from tests.e2e.demo_repo import DemoRepo, git
 from tests.support.live_service import API_TOKEN, SECRET, LiveService
 from tests.support.payloads import push
-from tests.support.real_stack import docker_inspect, free_port
+from tests.support.ports import free_port
+from tests.support.real_stack import docker_inspect
 from tests.support.service import signed_delivery
 from webhook.store.states import DeploymentState as S
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench.performance_doc import PERFORMANCE, write_section
 from bench.signed_load import REPO, Result, signed_run, to_result, wait_until_up
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 
 SECRET = "bench-secret-0123456789abcdef"
 BRANCH = "master"  # each delivery is a push to the deployed branch: a deploy
@@ -103,7 +103,7 @@ def start_peer(workdir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def bench_server(name: str, workdir: Path, connections: list[int], seconds: int) -> list[Result]:
-    port = free_loopback_port()
+    port = free_port()
     starter = start_slipway if name == "slipway" else start_peer
     process = starter(workdir, port)
     base = f"http://127.0.0.1:{port}"

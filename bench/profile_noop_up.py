@@ -31,7 +31,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from tests.e2e.demo_repo import DemoRepo
-from tests.support.real_stack import REPO_ROOT, free_port, pulumi_env, remove_project_containers
+from tests.support.ports import free_port
+from tests.support.real_stack import REPO_ROOT, pulumi_env, remove_project_containers
 
 ROUNDS = 3
 COMPOSE = str(Path(sys.executable).parent / "docker-compose")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.bench_webhook import BRANCH, SECRET, start_slipway
 from bench.signed_load import signed_run, to_result, wait_until_up
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 
 SITE = re.compile(r" \(/.*?([^/]+/[^/]+\.py):\d+\)")
 
@@ -63,7 +63,7 @@ def main() -> None:
         sys.exit("needs py-spy (pip install -r requirements-dev.txt) and wrk (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="slipway-profile-") as tmp:
         work = Path(tmp)
-        port = free_loopback_port()
+        port = free_port()
         server = start_slipway(work, port)
         try:
             wait_until_up(f"http://127.0.0.1:{port}/healthz", server)

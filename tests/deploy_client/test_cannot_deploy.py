@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.local_process import free_loopback_port as free_port
+from tests.support.ports import free_port
 from tests.support.service import REPO_ROOT as REPO
 from tests.support.service import TOKEN, ServeProcess
 

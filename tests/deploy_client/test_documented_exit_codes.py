@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from tests.support.fake_deploy_api import FakeService, start
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "s3cr3t-token-for-tests-0123456789"
@@ -39,7 +39,7 @@ def client(url: str, *argv: str) -> subprocess.CompletedProcess:
 
 
 def test_an_unreachable_service_is_the_documented_code() -> None:
-    url = f"http://127.0.0.1:{free_loopback_port()}"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     done = client(url, "--attempts", "1", "deploy", "--sha", SHA)
     assert done.returncode == documented("the service could not be reached"), done.stdout
 

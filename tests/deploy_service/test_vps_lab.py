@@ -29,6 +29,7 @@ from tests.deploy_service.vps_lab import (
     script_env,
     wait_for_file,
 )
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.slow]
 
@@ -117,7 +118,7 @@ def test_start_without_an_engine_says_how_to_start_one(tmp_path: Path) -> None:
     env = script_env(
         dict(os.environ),
         SLIPWAY_CACHE_DIR=str(tmp_path),  # no engine of ours here
-        SLIPWAY_VPS_LAB_PORT=str(_free_port()),
+        SLIPWAY_VPS_LAB_PORT=str(free_port()),
         DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock",
     )
     result = run_script(VPS_LAB, "start", env)
@@ -284,9 +285,3 @@ def _output(proc: subprocess.Popen) -> str:
     if proc.poll() is None:
         return "(still running)"
     return proc.stdout.read() if proc.stdout else ""
-
-
-def _free_port() -> int:
-    from tests.support.local_process import free_loopback_port
-
-    return free_loopback_port()

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VPS_LAB = REPO_ROOT / "scripts" / "vps-lab.sh"
@@ -71,7 +71,7 @@ class VpsLab:
     @classmethod
     def start(cls, dir: Path, port: int | None = None, base: dict | None = None) -> VpsLab:
         """Start a lab whose state lives under `dir`, on `port` (default: a free one)."""
-        port = port or free_loopback_port()
+        port = port or free_port()
         env = script_env(
             dict(base or os.environ), SLIPWAY_CACHE_DIR=str(dir), SLIPWAY_VPS_LAB_PORT=str(port)
         )
@@ -128,7 +128,7 @@ class ObjectStore:
 
     @classmethod
     def start(cls, dir: Path, bucket: str = "slipway-test-state") -> ObjectStore:
-        port = free_loopback_port()
+        port = free_port()
         env = script_env(
             dict(os.environ),
             SLIPWAY_CACHE_DIR=str(dir),

@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from tests.e2e.demo_repo import DemoRepo
-from tests.support.real_stack import free_port, pulumi_env, remove_project_containers
+from tests.support.ports import free_port
+from tests.support.real_stack import pulumi_env, remove_project_containers
 from tests.support.service import AUTH, ServeProcess
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]

@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.real_stack import REPO_ROOT, free_port, pulumi_env
+from tests.support.ports import free_port
+from tests.support.real_stack import REPO_ROOT, pulumi_env
 
 CASES = Path(__file__).resolve().parent / "cases"
 COMPOSE = str(Path(sys.executable).parent / "docker-compose")

@@ -22,12 +22,8 @@ from tests.e2e.demo_repo import DemoRepo
 from tests.support.fake_github import REPO, TOKEN, FakeGitHub
 from tests.support.live_service import LiveService, live_service
 from tests.support.payloads import push
-from tests.support.real_stack import (
-    docker_inspect,
-    free_port,
-    pulumi_env,
-    remove_project_containers,
-)
+from tests.support.ports import free_port
+from tests.support.real_stack import docker_inspect, pulumi_env, remove_project_containers
 from tests.support.routed_repo import RoutedRepo, TurningRepo
 from webhook.orchestrator import OrchestratorSettings
 from webhook.runners.automation import AutomationRunner

@@ -19,7 +19,8 @@ from tests.e2e.demo_repo import DemoRepo
 from tests.support.deploy_loop import REAL, Loop, serving
 from tests.support.fake_github import FakeGitHub
 from tests.support.live_service import API_TOKEN
-from tests.support.real_stack import free_port, remove_project_containers
+from tests.support.ports import free_port
+from tests.support.real_stack import remove_project_containers
 from webhook.orchestrator import OrchestratorSettings
 from webhook.store import Deployment
 from webhook.store.drift import DriftCheck, DriftRecords, DriftResult

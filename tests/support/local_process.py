@@ -33,17 +33,12 @@ from pulumi.automation._cmd import CommandResult
 from pulumi.automation.events import EngineEvent
 
 from components.atomic_write import write_atomically
+from tests.support.ports import free_port
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, mapped_automation_errors
 from webhook.runners.locks import process_alive
 
 READY_LINE = "READY"
 APP_FILE = "app.py"
-
-
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -216,7 +211,7 @@ class LocalProcessSession:
         app_file = self.work_dir / APP_FILE
         if not app_file.is_file():
             raise RunnerError(f"commit has no {APP_FILE}: nothing to start")
-        port = free_loopback_port()
+        port = free_port()
         log_path = self.runner.root / "stacks" / self.stack / f"app-{port}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("wb") as log_file:

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from components.deploy_service.caddy import CaddySite, render_caddyfile
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 from tests.support.service import ServeProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def running_service(state_dir: Path, **settings: str) -> Iterator[str]:
     `settings` are more environment variables, e.g. SLIPWAY_HOOK_RATE_LIMIT."""
     defaults = {"SLIPWAY_WEBHOOK_SECRET": SECRET, "SLIPWAY_TRUSTED_PROXIES": '["127.0.0.1"]'}
     state_dir.mkdir(parents=True, exist_ok=True)
-    port = free_loopback_port()
+    port = free_port()
     server = ServeProcess(
         state_dir, port, settings=settings, defaults=defaults, cwd=state_dir,
         startup_limit=STARTUP_LIMIT,
@@ -104,7 +104,7 @@ def running_proxy(upstream: str, work_dir: Path) -> Iterator[str]:
         timeout=60,
         check=True,
     )
-    listen = f"127.0.0.1:{free_loopback_port()}"
+    listen = f"127.0.0.1:{free_port()}"
     config = local_caddy_config(json.loads(adapted.stdout), listen, upstream, work_dir / "data")
     (work_dir / "caddy.json").write_text(json.dumps(config))
     env = {**os.environ, "XDG_DATA_HOME": str(work_dir), "XDG_CONFIG_HOME": str(work_dir)}

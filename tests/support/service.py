@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 from tests.support.queue_double import FakeQueue
 from webhook.http.app import create_app
 from webhook.http.signature import sign
@@ -157,7 +157,7 @@ def serve_on_loopback(app: Any, *, startup_limit: float = 20.0) -> Iterator[str]
     Proxy headers are off, as in `python -m webhook serve`: the app itself decides which
     X-Forwarded-For values to believe.
     """
-    port = free_loopback_port()
+    port = free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -26,8 +26,8 @@ from dotenv import dotenv_values
 from components.compose.docker_compose import compose_config
 from components.compose.migrate import Project, migrate
 from tests.fidelity.diff import diff, flatten
-from tests.support.local_process import free_loopback_port
 from tests.support.paths import CORPUS_DIR, REPO_ROOT
+from tests.support.ports import free_port
 from tests.swarm import equivalence as eq
 
 pytestmark = [
@@ -132,8 +132,8 @@ def both_sides(swarm_lab, tmp_path_factory) -> dict:
     work = eq.slipway_workspace(root / "work", CASES)
     suffix = uuid.uuid4().hex[:6]
     sides = {
-        "compose": (f"ea{suffix}", {"EQ_PORT": str(free_loopback_port())}),
-        "slipway": (f"eb{suffix}", {"EQ_PORT": str(free_loopback_port())}),
+        "compose": (f"ea{suffix}", {"EQ_PORT": str(free_port())}),
+        "slipway": (f"eb{suffix}", {"EQ_PORT": str(free_port())}),
     }
     files = ["case/equivalence.yml"]
     started = time.monotonic()

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.local_process import free_loopback_port as free_port
+from tests.support.ports import free_port
 from tests.support.service import signed_delivery
 from tests.webhook.test_settings import run_cli
 from webhook.devvalues import provide

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.local_process import free_loopback_port as free_port
+from tests.support.ports import free_port
 from tests.support.service import AUTH, ServeProcess, signed_delivery
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.local_process import free_loopback_port as free_port
+from tests.support.ports import free_port
 from tests.support.service import AUTH, ServeProcess
 from tests.support.service import REPO_ROOT as REPO
 from webhook.statelock import LOCK_NAME, StateDirBusy, StateDirLock, parse_holder

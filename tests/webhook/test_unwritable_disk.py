@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 from tests.support.service import AUTH, PROCESS_SETTINGS, REPO_ROOT, signed_delivery
 from webhook.startup import EXIT_STATE_DIR_UNUSABLE
 from webhook.store import Store
@@ -63,7 +63,7 @@ def test_a_read_only_database_file_stops_the_start_with_the_reason(tmp_path: Pat
     Store.open(database).close()
     read_only = f"mount --bind {database} {database}\nmount -o remount,bind,ro {database}"
     result = subprocess.run(
-        serve_command(read_only, free_loopback_port()),
+        serve_command(read_only, free_port()),
         env=environment(state),
         cwd=tmp_path,
         capture_output=True,
@@ -94,7 +94,7 @@ def fill(directory: Path) -> Path:
 def test_writes_on_a_full_disk_answer_503_with_the_reason_then_recover(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
-    port = free_loopback_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     process = subprocess.Popen(
         serve_command(f"mount -t tmpfs -o size=2m slipway-test {state}", port),

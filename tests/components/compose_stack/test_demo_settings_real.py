@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from components.config import expand_variables
+from tests.support.ports import free_port
 from tests.support.real_stack import (
     docker_inspect,
-    free_port,
     make_real_stack,
     remove_project_containers,
     repository_stack_config,

@@ -14,7 +14,8 @@ import subprocess
 
 import pytest
 
-from tests.support.real_stack import free_port, make_real_stack, remove_project_containers
+from tests.support.ports import free_port
+from tests.support.real_stack import make_real_stack, remove_project_containers
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 

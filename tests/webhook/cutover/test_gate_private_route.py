@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.real_stack import free_port, project_network
+from tests.support.ports import free_port
+from tests.support.real_stack import project_network
 from tests.support.routed_release import quick_cutover, routing, start_release
 from webhook.cutover import engine
 from webhook.health import HealthPolicy

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.real_stack import free_port, project_network
+from tests.support.ports import free_port
+from tests.support.real_stack import project_network
 from webhook.cutover import engine
 from webhook.cutover.caddy import CaddyAdmin, RouteSpec, render
 from webhook.cutover.route_files import RoutesFolder

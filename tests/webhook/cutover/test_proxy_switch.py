@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.real_stack import free_port, project_network
+from tests.support.ports import free_port
+from tests.support.real_stack import project_network
 from tests.support.routed_release import start_release as run_release
 from webhook.cutover import engine
 from webhook.cutover.caddy import RELEASE_HEADER, CaddyAdmin, Release, RouteSpec

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 from tests.support.routes import ROUTES
 from tests.support.service import TOKEN, ServeProcess
 
@@ -84,7 +84,7 @@ async def _flood(port: int) -> list[tuple[str, bool, list[tuple[int, int]]]]:
 def test_twenty_concurrent_128_mib_bodies_per_route_stay_under_the_rss_bound(
     tmp_path: Path,
 ) -> None:
-    server = ServeProcess(tmp_path / "state", free_loopback_port())
+    server = ServeProcess(tmp_path / "state", free_port())
     pid = server.process.pid
     try:
         before = _kib(pid, "VmRSS")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from tests.support.local_process import free_loopback_port
+from tests.support.ports import free_port
 from tests.support.queue_double import FakeQueue
 from tests.support.service import AUTH, ServeProcess, make_settings
 from webhook.http.app import create_app
@@ -71,7 +71,7 @@ def exchange(port: int, data: bytes) -> bytes:
 def test_a_client_sending_its_headers_byte_by_byte_is_cut_off_and_others_are_served(
     tmp_path: Path,
 ) -> None:
-    port = free_loopback_port()
+    port = free_port()
     service = ServeProcess(tmp_path / "state", port)
     try:
         outcome: list[tuple[int, bytes]] = []
@@ -101,7 +101,7 @@ def guarded_service(tmp_path: Path, **overrides: object) -> Iterator[int]:
     """The service under `server_config` with Quick's bounds, in this process; its port."""
     settings = make_settings(tmp_path / "state")
     store = Store.open(settings.database_path)
-    port = free_loopback_port()
+    port = free_port()
     config = server_config(create_app(settings, store, FakeQueue()), "127.0.0.1", port)
     config.http = Quick  # type: ignore[assignment]
     for name, value in overrides.items():

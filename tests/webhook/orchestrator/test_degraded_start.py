@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 
 from tests.support.local_process import LocalProcessRunner
-from tests.support.local_process import free_loopback_port as free_port
 from tests.support.orchestrator import FAST, WAIT_LIMIT, Harness, make_orchestrator
+from tests.support.ports import free_port
 from tests.support.service import SECRET, TOKEN, make_settings, serve_on_loopback
 from webhook.http.app import create_app
 from webhook.orchestrator import build_orchestrator

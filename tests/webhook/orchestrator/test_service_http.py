@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.local_process import free_loopback_port as free_port
 from tests.support.orchestrator import FAST, WAIT_LIMIT
+from tests.support.ports import free_port
 from tests.support.service import TOKEN, make_settings, serve_on_loopback
 from webhook.http.app import create_app
 from webhook.orchestrator import Orchestrator, build_orchestrator
