@@ -8,11 +8,11 @@ a copy without .git) skips with the reason.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO_ROOT
+
 BASE = "c80a22fd5d3602dbbfb2886547b193bcc02070c5"  # HEAD when the rule was added
 LIMIT = 72
 # Commits after BASE that broke the rule before it was known; history is shared, so they
@@ -25,7 +25,9 @@ EXEMPT = {
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
 
 
 def long_subjects(log: str, limit: int = LIMIT) -> list[str]:

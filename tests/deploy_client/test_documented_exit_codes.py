@@ -12,28 +12,27 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.support.fake_deploy_api import FakeService, start
+from tests.support.paths import REPO_ROOT
 from tests.support.ports import free_port
 
-REPO = Path(__file__).resolve().parents[2]
 TOKEN = "s3cr3t-token-for-tests-0123456789"
 SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
 
 
 def documented(words: str) -> int:
     """The exit code docs/github.md lists before `words` (`3 the service could not ...`)."""
-    text = " ".join((REPO / "docs/github.md").read_text().split())
+    text = " ".join((REPO_ROOT / "docs/github.md").read_text().split())
     found = re.search(r"(\d) " + re.escape(words), text)
     assert found, f"docs/github.md lists no exit code for {words!r}"
     return int(found.group(1))
 
 
 def client(url: str, *argv: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SLIPWAY_URL": url, "SLIPWAY_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "SLIPWAY_URL": url, "SLIPWAY_TOKEN": TOKEN, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "deploy_client", *argv], env=env, cwd=REPO,
+        [sys.executable, "-m", "deploy_client", *argv], env=env, cwd=REPO_ROOT,
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 

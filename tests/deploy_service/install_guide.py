@@ -10,9 +10,9 @@ the test cannot drift apart.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 GUIDE = REPO_ROOT / "docs" / "install.md"
 CONTROL = "scripts/control.sh"
 TEST = "tests/deploy_service/test_production_path.py"

@@ -11,8 +11,7 @@ from components.deploy_service.image_context import (
     context_digest,
     parse_dockerignore,
 )
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
 
 
 def context(tmp_path: Path) -> Path:
@@ -52,7 +51,7 @@ def test_dockerfile_and_build_arguments_are_inputs(tmp_path: Path) -> None:
 
 
 def test_the_repositorys_own_dockerignore_is_an_allowlist() -> None:
-    ignore = parse_dockerignore((REPO / ".dockerignore").read_text())
+    ignore = parse_dockerignore((REPO_ROOT / ".dockerignore").read_text())
     assert ignore.sends("webhook/http/app.py")
     assert not ignore.sends("webhook/__pycache__/app.cpython-311.pyc")
     assert not ignore.sends("Pulumi.control.yaml")

@@ -31,12 +31,12 @@ import httpx
 import pytest
 
 from tests.e2e.demo_repo import DemoRepo, git
+from tests.support.paths import REPO_ROOT
 from tests.support.payloads import push
 from webhook.http.signature import sign
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTROL = REPO_ROOT / "scripts" / "control.sh"
 TRIAL = Path(os.environ.get("SLIPWAY_CACHE_DIR", Path.home() / ".cache" / "slipway")) / (
     "control-trial"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from components.deploy_service.caddy import CaddySite, render_caddyfile
+from tests.support.paths import REPO_ROOT
 from webhook.orchestrator.config import OrchestratorSettings
 from webhook.startup import EXIT_STATE_DIR_BUSY, EXIT_STATE_DIR_UNUSABLE
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 UNIT = REPO_ROOT / "deploy" / "slipway.service"
 VENV_PYTHON = "/opt/slipway/.venv/bin/python"
 

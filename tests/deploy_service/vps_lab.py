@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.paths import REPO_ROOT
 from tests.support.ports import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 VPS_LAB = REPO_ROOT / "scripts" / "vps-lab.sh"
 OBJECT_STORE = REPO_ROOT / "scripts" / "object-store.sh"
 BUSYBOX = "slipway/base:busybox"

@@ -12,8 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-BENCHES = sorted(p for p in (REPO / "bench").glob("*.py") if "write_section(" in p.read_text())
+from tests.support.paths import REPO_ROOT
+
+BENCHES = sorted(p for p in (REPO_ROOT / "bench").glob("*.py") if "write_section(" in p.read_text())
 
 
 def test_write_section_leaves_the_doc_alone_under_no_write(tmp_path: Path) -> None:
@@ -24,7 +25,7 @@ def test_write_section_leaves_the_doc_alone_under_no_write(tmp_path: Path) -> No
         f"write_section('x', 'new', Path({str(doc)!r}))"
     )
     for argv, changed in ((["--no-write"], False), ([], True)):
-        subprocess.run([sys.executable, "-c", script, *argv], cwd=REPO, check=True, timeout=60)
+        subprocess.run([sys.executable, "-c", script, *argv], cwd=REPO_ROOT, check=True, timeout=60)
         assert ("bench:x" in doc.read_text()) is changed, (argv, doc.read_text())
 
 

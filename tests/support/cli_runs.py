@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 # What CI logs look like to a program: not a terminal, but colour asked for.
 CI_ENV = {"CI": "true", "GITHUB_ACTIONS": "true", "FORCE_COLOR": "1", "TERM": "xterm-256color"}
 
@@ -17,11 +17,11 @@ def run_cli(argv: list[str], env: dict[str, str], terminal: bool = False) -> tup
     env = {**os.environ, **env}
     if not terminal:
         done = subprocess.run(
-            argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            argv, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         return done.returncode, done.stdout.decode()
     parent, child = pty.openpty()
-    process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=child, stderr=child)
+    process = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=child, stderr=child)
     os.close(child)
     chunks = []
     while True:

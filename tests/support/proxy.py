@@ -25,7 +25,6 @@ from components.deploy_service.caddy import CaddySite, render_caddyfile
 from tests.support.ports import free_port
 from tests.support.service import ServeProcess
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CADDY = Path(sys.executable).parent / "caddy"
 HOST = "deploy.example.com"
 SECRET = "proxy-test-webhook-secret-0123456789"

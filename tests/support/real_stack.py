@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.paths import REPO_ROOT
 from tests.support.ports import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _NOT_COPIED = shutil.ignore_patterns(
     ".venv", ".git", "node_modules", "var", ".pulumi-state", "bench", "tests", "docs", "__pycache__"
 )

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tests.support.paths import REPO_ROOT
 from tests.support.ports import free_port
 from tests.support.queue_double import FakeQueue
 from webhook.http.app import create_app
@@ -36,7 +37,6 @@ from webhook.queue import DeploymentQueue
 from webhook.settings import Settings
 from webhook.store import Store
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-0123456789abcdef"
 TOKEN = "test-api-token-abcdef"
 BRANCH = "master"  # the branch of the octokit push examples

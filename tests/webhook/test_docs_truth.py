@@ -28,14 +28,14 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.paths import REPO_ROOT
 from tests.support.queue_double import FakeQueue
 from tests.support.service import SECRET, TOKEN, Service, ServiceFactory
 from webhook.store import NewDeployment
 from webhook.store.drift import DriftRecords, DriftResult
 from webhook.store.states import DeploymentKind, DeploymentState
 
-REPO = Path(__file__).resolve().parents[2]
-GUIDES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+GUIDES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 NOT_METRICS = {"slipway_deployment_id"}  # docs/github.md: a GitHub Deployment payload field
 METRIC = re.compile(r"`(slipway_[a-z0-9_]+)(?:\{([a-z_,]*)\})?")
 RUNNABLE = re.compile(r"^```sh runnable\n(.*?)^```$", re.S | re.M)
@@ -95,7 +95,7 @@ def test_every_metric_in_the_docs_is_scraped_with_its_labels(
 
 def route_table() -> dict[tuple[str, str], set[int]]:
     """(method, path) -> status codes, from the `## Routes` table of docs/webhook.md."""
-    text = (REPO / "docs" / "webhook.md").read_text()
+    text = (REPO_ROOT / "docs" / "webhook.md").read_text()
     table = text.split("## Routes", 1)[1].split("\n\n", 2)[1]
     routes = {}
     for row in table.splitlines()[2:]:
@@ -151,7 +151,7 @@ def test_the_hook_answers_every_code_of_its_row(
 
 def runnable_examples() -> list[tuple[str, str]]:
     return [
-        (f"{guide.relative_to(REPO)}#{number}", block)
+        (f"{guide.relative_to(REPO_ROOT)}#{number}", block)
         for guide in GUIDES
         for number, block in enumerate(RUNNABLE.findall(guide.read_text()), start=1)
     ]
@@ -207,7 +207,7 @@ def test_there_are_runnable_examples() -> None:
 # notes under docs/notes/ are records of their day and keep the paths of that day). Code:
 # every docstring and `#` comment of the Python files, and the comments of the shell
 # scripts, in these folders.
-PATH_GUIDES = [*GUIDES, REPO / "CONTRIBUTING.md"]
+PATH_GUIDES = [*GUIDES, REPO_ROOT / "CONTRIBUTING.md"]
 PATH_CODE = [
     "__main__.py",
     "webhook",
@@ -231,7 +231,7 @@ RUN_MODULE = re.compile(r"python -m ([A-Za-z_][\w.]*)")
 def _git_files() -> tuple[str, ...]:
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,
@@ -248,15 +248,15 @@ def _known(files: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
 def _ignored(path: str) -> bool:
     """Generated places (`.venv/`, `tools/node_modules/`, `var/`) exist only after a build."""
     check = ["git", "check-ignore", "-q", "--no-index", path]
-    return subprocess.run(check, cwd=REPO, check=False).returncode == 0
+    return subprocess.run(check, cwd=REPO_ROOT, check=False).returncode == 0
 
 
 def _exists(path: str) -> bool:
     """A file or folder, a glob, a module without `.py`, or `module.name` (an attribute)."""
     if "*" in path:
-        return any(REPO.glob(path))
+        return any(REPO_ROOT.glob(path))
     module = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
-    return any((REPO / name).exists() for name in (path, f"{path}.py", f"{module}.py"))
+    return any((REPO_ROOT / name).exists() for name in (path, f"{path}.py", f"{module}.py"))
 
 
 @functools.cache
@@ -329,7 +329,7 @@ def _prose_lines(path: Path) -> Iterator[tuple[int, str]]:
 def _prose_files() -> list[Path]:
     code = []
     for name in PATH_CODE:
-        place = REPO / name
+        place = REPO_ROOT / name
         code += [place] if place.is_file() else sorted([*place.rglob("*.py"), *place.rglob("*.sh")])
     return [path for path in [*PATH_GUIDES, *code] if path.exists()]
 
@@ -337,7 +337,7 @@ def _prose_files() -> list[Path]:
 def test_every_path_the_docs_and_comments_name_exists() -> None:
     files = _git_files()
     stale = [
-        f"{path.relative_to(REPO)}:{number}: {word}"
+        f"{path.relative_to(REPO_ROOT)}:{number}: {word}"
         for path in _prose_files()
         for number, line in _prose_lines(path)
         for word in dict.fromkeys(stale_paths(line, path, files))
@@ -347,7 +347,7 @@ def test_every_path_the_docs_and_comments_name_exists() -> None:
 
 def test_the_path_check_finds_a_stale_path(tmp_path: Path) -> None:
     files = _git_files()
-    guide = REPO / "docs" / "architecture.md"
+    guide = REPO_ROOT / "docs" / "architecture.md"
     line = "See webhook/no_such.py, DESIGN.md, [x](webhook.md#no-such-section), "
     line += "`python -m webhook.nope`."
     assert list(stale_paths(line, guide, files)) == [
@@ -374,14 +374,14 @@ def unmapped_modules(architecture: str, files: list[str] | tuple[str, ...]) -> l
         for name in files
         if name.split("/")[0] in MAPPED
         and (name.endswith(".py") or name.split("/")[0] in ("scripts", "deploy"))
-        and (REPO / name).exists()
+        and (REPO_ROOT / name).exists()
     ]
     return sorted(name for name in wanted if name not in lines)
 
 
 def test_the_module_map_names_every_module() -> None:
-    architecture = (REPO / "docs" / "architecture.md").read_text()
-    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True)
+    architecture = (REPO_ROOT / "docs" / "architecture.md").read_text()
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True)
     missing = unmapped_modules(architecture, tracked.stdout.splitlines())
     assert not missing, "docs/architecture.md, Module map: add a line for " + ", ".join(missing)
     assert unmapped_modules("## Module map\n", ["webhook/http/app.py"]) == ["webhook/http/app.py"]

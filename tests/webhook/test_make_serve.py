@@ -16,12 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.paths import REPO_ROOT
 from tests.support.ports import free_port
 from tests.support.service import signed_delivery
 from tests.webhook.test_settings import run_cli
 from webhook.devvalues import provide
 
-REPO = Path(__file__).resolve().parents[2]
 DOTENV_SECRET = "secret-from-dotenv-0123456789"
 DOTENV_TOKEN = "token-from-dotenv"
 
@@ -30,10 +30,10 @@ def checkout(tmp_path: Path) -> Path:
     """A tree with the real scripts/serve.sh and a `.venv/bin/python` running this Python."""
     root = tmp_path / "checkout"
     (root / "scripts").mkdir(parents=True)
-    shutil.copy(REPO / "scripts" / "serve.sh", root / "scripts" / "serve.sh")
+    shutil.copy(REPO_ROOT / "scripts" / "serve.sh", root / "scripts" / "serve.sh")
     python = root / ".venv" / "bin" / "python"
     python.parent.mkdir(parents=True)
-    python.write_text(f'#!/bin/sh\nPYTHONPATH="{REPO}" exec "{sys.executable}" "$@"\n')
+    python.write_text(f'#!/bin/sh\nPYTHONPATH="{REPO_ROOT}" exec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
     toolchain(root, "")
     return root

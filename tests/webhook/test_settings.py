@@ -11,17 +11,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tests.support.paths import REPO_ROOT
 from webhook.settings import SETTINGS, Settings, UnknownSettingError
 from webhook.settings.names import OTHER_PROGRAMS
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
     return subprocess.run(
         [sys.executable, "-m", "webhook", *args],
-        env={**clean, "PYTHONPATH": str(REPO), **env},
+        env={**clean, "PYTHONPATH": str(REPO_ROOT), **env},
         cwd=tmp_path,  # no .env here
         capture_output=True,
         text=True,

@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.paths import REPO_ROOT
 from webhook.settings import SETTINGS
 from webhook.settings.names import GROUPS, OTHER_PROGRAMS
 from webhook.settings.reference import markdown
 
-REPO = Path(__file__).resolve().parents[2]
-PAGE = REPO / "docs" / "settings.md"
+PAGE = REPO_ROOT / "docs" / "settings.md"
 GUIDES = ["webhook.md", "runbook.md", "cutover.md", "github.md", "secrets.md"]
 NAME = re.compile(r"\bSLIPWAY_[A-Z0-9_]*[A-Z0-9]\b")
 # Files that spell wrong names on purpose (to show them refused).
@@ -35,7 +35,7 @@ def test_the_page_is_generated_from_the_model() -> None:
 def test_the_generator_prints_the_page() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "webhook.settings", "--markdown"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=60,
@@ -63,7 +63,7 @@ def settings_tables(text: str) -> list[list[str]]:
 
 def test_the_guides_link_to_the_page_instead_of_a_table() -> None:
     for guide in GUIDES:
-        text = (REPO / "docs" / guide).read_text()
+        text = (REPO_ROOT / "docs" / guide).read_text()
         assert "settings.md" in text, f"docs/{guide} does not link to docs/settings.md"
         assert settings_tables(text) == [], f"docs/{guide} tabulates settings again"
     assert len(settings_tables(PAGE.read_text())) == len(GROUPS) + 1
@@ -76,7 +76,7 @@ SOURCES = ["webhook", "components", "deploy_client", "deploy", "scripts", "stack
 def repository_files() -> list[Path]:
     files = []
     for source in SOURCES:
-        top = REPO / source
+        top = REPO_ROOT / source
         files += [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
     return [f for f in files if f.suffix in {".py", ".sh", ".md", ".yml", ".yaml", ""}]
 
@@ -84,7 +84,7 @@ def repository_files() -> list[Path]:
 def test_every_slipway_name_in_the_repository_is_known() -> None:
     unknown: dict[str, str] = {}
     for file in repository_files():
-        path = file.relative_to(REPO).as_posix()
+        path = file.relative_to(REPO_ROOT).as_posix()
         if path in MISSPELLINGS or "node_modules" in file.parts:
             continue
         for name in NAME.findall(file.read_text(errors="replace")):

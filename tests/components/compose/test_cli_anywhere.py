@@ -12,15 +12,16 @@ import re
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
-SCRIPT = REPO / "scripts/compose-migrate.sh"
+from tests.support.paths import REPO_ROOT
+
+SCRIPT = REPO_ROOT / "scripts/compose-migrate.sh"
 
 BASE = "services:\n  base:\n    image: busybox\n    environment:\n      A: '1'\n"
 APP = "services:\n  web:\n    extends:\n      file: base.yml\n      service: base\n"
 
 
 def test_the_documented_command_works_from_another_directory(tmp_path: Path) -> None:
-    doc = (REPO / "docs/migration.md").read_text()
+    doc = (REPO_ROOT / "docs/migration.md").read_text()
     commands = re.findall(r"^(\S+) migrate compose\.yml$", doc, flags=re.M)
     assert commands == ["scripts/compose-migrate.sh"], commands
     (tmp_path / "base.yml").write_text(BASE)

@@ -13,12 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO_ROOT
 
 
 def test_migrate_renames_the_proven_file_over_the_original(tmp_path: Path) -> None:
     project = tmp_path / "legacy"
-    shutil.copytree(REPO / "stacks/legacy", project)
+    shutil.copytree(REPO_ROOT / "stacks/legacy", project)
     target = project / "app.yml"
     original = target.read_text()
     before = set(os.listdir(project))
@@ -26,7 +26,7 @@ def test_migrate_renames_the_proven_file_over_the_original(tmp_path: Path) -> No
         inode = os.stat(target).st_ino
         done = subprocess.run(
             [sys.executable, "-m", "components.compose", "migrate", "app.yml"],
-            cwd=project, env={**os.environ, "PYTHONPATH": str(REPO)},
+            cwd=project, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr + done.stdout

@@ -14,17 +14,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO_ROOT
+
 EXAMPLE = re.compile(r"Example: what `migrate --diff.*?```yaml\n(.*?)```", re.S)
 
 
 def test_the_example_is_the_migrated_file(tmp_path: Path) -> None:
-    block = EXAMPLE.search((REPO / "docs/migration.md").read_text())
+    block = EXAMPLE.search((REPO_ROOT / "docs/migration.md").read_text())
     assert block, "docs/migration.md has no `migrate --diff` example"
-    shutil.copytree(REPO / "stacks/legacy", tmp_path / "legacy")
+    shutil.copytree(REPO_ROOT / "stacks/legacy", tmp_path / "legacy")
     done = subprocess.run(
         [sys.executable, "-m", "components.compose", "migrate", "--diff", "app.yml"],
-        cwd=tmp_path / "legacy", env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path / "legacy", env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
