@@ -12,6 +12,7 @@ from pathlib import Path
 from components.compose.docker_compose import compose_config, find_compose_command, service_hashes
 from components.compose.yaml_source import MigrationError, load_source
 from components.compose.yaml_source import services_using_extends as extends_in
+from components.compose_stack.handed_render import Render, handed
 from components.compose_stack.plan import StackPlan
 from components.compose_stack.report import ComposeTranslationError, FileInfo
 from components.compose_stack.translate import HostFacts, translate_model
@@ -87,37 +88,45 @@ def load_stack_plan(
     binds_dir: str | None = None,
 ) -> StackPlan:
     """Resolve `files` with `docker compose config` and translate them into a StackPlan.
+    Compose's answers handed by the deploy service for exactly these inputs are used
+    instead of running it again (handed_render.py).
 
     The project directory is Compose's default: the folder of the first file. `binds_dir`:
     binds of paths in the checkout (the current folder) point there (project_binds.py).
     Raises ComposeConfigError (Compose rejected the files) or ComposeTranslationError.
     """
     paths = [Path(f).resolve() for f in files]
-    # Compose's three answers are independent: asked at once, they cost one Compose run's
-    # time instead of three (docs/performance.md, "A faster full up").
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        version = pool.submit(compose_version)
-        hashes = pool.submit(service_hashes, paths, project_name=project, profiles=tuple(profiles))
-        model = compose_config(paths, project_name=project, profiles=tuple(profiles))
+    render = handed(paths, project, profiles) or ask_compose(paths, project, profiles)
     facts = HostFacts(
         project_dir=str(paths[0].parent),
         is_file=os.path.isfile,
         file_info=file_info,
         config_files=tuple(shown_path(p, Path.cwd()) for p in paths),
         working_dir=shown_path(paths[0].parent, Path.cwd()),
-        compose_version=version.result(),
-        service_hashes=hashes.result(),
+        compose_version=render.version,
+        service_hashes=render.hashes,
         environ=dict(os.environ),
         remote_docker_host=remote_docker_host,
         binds_dir=binds_dir,
         checkout_dir=str(Path.cwd().resolve()),
     )
-    plan = translate_model(model, project, facts)
+    plan = translate_model(render.model, project, facts)
     missing = missing_build_contexts(plan)
     if missing:
         raise ComposeTranslationError(missing)
     plan.warnings[:0] = extends_warnings(paths)
     return plan
+
+
+def ask_compose(paths: Sequence[Path], project: str, profiles: Sequence[str]) -> Render:
+    """Compose's model, service hashes and version of `paths`. The three answers are
+    independent: asked at once, they cost one Compose run's time instead of three
+    (docs/performance.md, "A faster full up")."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        version = pool.submit(compose_version)
+        hashes = pool.submit(service_hashes, paths, project_name=project, profiles=tuple(profiles))
+        model = compose_config(paths, project_name=project, profiles=tuple(profiles))
+    return Render(model, hashes.result(), version.result())
 
 
 def missing_build_contexts(plan: StackPlan) -> list[str]:

@@ -61,6 +61,17 @@ class StackFiles:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """`docker compose config` of `paths` (project, profiles) in the environment `env`."""
+
+    paths: tuple[Path, ...]
+    project: str
+    profiles: tuple[str, ...]
+    env: Mapping[str, str]
+    model: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """`digest` over `parts` (name → hash), and the Compose project it deploys."""
 
@@ -68,6 +79,8 @@ class Fingerprint:
     project: str
     docker_host: str | None = None
     parts: dict[str, str] = field(default_factory=dict)
+    # What Compose rendered, for the program (render_handoff.py); not part of the digest.
+    render: Rendered | None = field(default=None, compare=False, repr=False)
 
     def differences(self, other: Mapping[str, str]) -> list[str]:
         """Names of the parts whose hashes differ from `other` (a stored `parts`)."""
@@ -131,7 +144,8 @@ def fingerprint(tree: Path, stack: str, env: Mapping[str, str]) -> Fingerprint:
         "versions": _text_hash(json.dumps(tool_versions(), sort_keys=True)),
     }
     digest = _text_hash(json.dumps(parts, sort_keys=True))
-    return Fingerprint(digest, files.project, files.docker_host, parts)
+    rendered = Rendered(tuple(paths), files.project, files.profiles, dict(env), model)
+    return Fingerprint(digest, files.project, files.docker_host, parts, rendered)
 
 
 def model_paths(model: Mapping[str, Any], tree: Path) -> list[Path]:

@@ -34,6 +34,7 @@ from webhook.orchestrator.observer import DeploymentObserver, guarded
 from webhook.orchestrator.preflight import Preflight
 from webhook.orchestrator.reconcile import is_reconcile, reconcile_plan
 from webhook.orchestrator.release_watch import ReleaseWatch, restart_counts
+from webhook.orchestrator.render_handoff import handed_env
 from webhook.orchestrator.unchanged import PathChoice, UnchangedCheck, record_healthy
 from webhook.orchestrator.up_failure import up_failure_note
 from webhook.retry_policy import RetryPolicy
@@ -240,12 +241,16 @@ class Pipeline:
             else:
                 journal.line(f"{purpose}: full up: {choice.reason}")
                 message = self._message(journal, sha, purpose)
-                journal.line(f"{purpose}: up starting ({message})")
-                outputs = self._retry_locked(
-                    lambda: self._up(session, journal, message, purpose, choice.refresh),
-                    journal,
-                    cancel,
-                )
+                with handed_env(fingerprint, tree, self.mirror.state_dir / "renders") as extra:
+                    with_env = getattr(session, "with_env", None)  # AutomationSession's
+                    up_session = with_env(extra) if extra and with_env else session
+                    handed = " (Compose's render handed to it)" if up_session is not session else ""
+                    journal.line(f"{purpose}: up starting ({message}){handed}")
+                    outputs = self._retry_locked(
+                        lambda: self._up(up_session, journal, message, purpose, choice.refresh),
+                        journal,
+                        cancel,
+                    )
                 journal.line(f"{purpose}: up finished")
                 on_verify(f"up finished (full up: {_short(choice.reason)})")
             where = _where(choice) or _project_of(tree, stack)

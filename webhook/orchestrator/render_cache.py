@@ -8,7 +8,8 @@ the content of each Compose file, of the `.env` files it may read (the project f
 the working folder's), and of every file the Compose files name through `include`,
 `extends`, `env_file` and `label_file` (followed into included and extended files). A file
 named through a variable (`${...}`), or a Compose file that does not parse as expected,
-has no key: Compose renders it every time. Used by fingerprint.py.
+has no key: Compose renders it every time. Used by fingerprint.py, and to hand the
+answers to the program (render_handoff.py, components/compose_stack/handed_render.py).
 """
 
 from __future__ import annotations
@@ -46,7 +47,32 @@ def cached_model(
 ) -> dict:
     """`render()` (Compose's model of `files`), or a copy of its earlier answer for the same
     inputs. `command` is the Compose command (its version is part of the answer)."""
+    return cached_render(
+        files, project=project, profiles=profiles, env=env, command=command, render=render
+    )[1]
+
+
+def cached_render(
+    files: Sequence[Path],
+    *,
+    project: str,
+    profiles: Sequence[str],
+    env: Mapping[str, str],
+    command: Sequence[str],
+    render: Callable[[], dict],
+) -> tuple[str | None, dict]:
+    """(the render key, `cached_model`'s answer); the key is None when it cannot be known."""
     key = render_key(files, project=project, profiles=profiles, env=env, command=command)
+    return key, _kept(key, render)
+
+
+def cached_under(key: str, render: Callable[[], dict]) -> dict:
+    """`render()`, or its earlier answer under `key` (another answer of Compose for the
+    same inputs, e.g. `key + " hashes"`: `config --hash`)."""
+    return _kept(key, render)
+
+
+def _kept(key: str | None, render: Callable[[], dict]) -> dict:
     if key is not None:
         with _lock:
             found = _models.get(key)
@@ -69,9 +95,11 @@ def render_key(
     profiles: Sequence[str],
     env: Mapping[str, str],
     command: Sequence[str],
+    cwd: Path | None = None,
 ) -> str | None:
-    """SHA-256 over what `docker compose config` reads for these inputs; None when that
-    cannot be known without running it."""
+    """SHA-256 over what `docker compose config` reads for these inputs, run in `cwd`
+    (None: this process's working folder); None when that cannot be known without running
+    it."""
     if not files:
         return None
     digest = hashlib.sha256()
@@ -79,7 +107,7 @@ def render_key(
     digest.update(json.dumps(head, sort_keys=True).encode())
     digest.update(json.dumps(sorted(env.items())).encode())
     project_dir = Path(files[0]).parent
-    read = [project_dir / ".env", Path.cwd() / ".env"]
+    read = [project_dir / ".env", (cwd or Path.cwd()) / ".env"]
     try:
         read.extend(_read_files([Path(f) for f in files], project_dir))
     except _NoKey:

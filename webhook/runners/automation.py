@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -200,6 +200,10 @@ class AutomationSession:
                 raise RunnerStopped(stop.reason)
         raise_for(reply, returncode, "".join(stderr_tail))
         return reply.result
+
+    def with_env(self, extra: Mapping[str, str]) -> AutomationSession:
+        """This session with `extra` added to its children's environment."""
+        return replace(self, env={**self.env, **extra})
 
     def set_config(self, values: Mapping[str, str]) -> None:
         self.run("config", stdin=dict(values))

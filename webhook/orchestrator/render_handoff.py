@@ -1,0 +1,108 @@
+"""Hands what Docker Compose rendered for a deployment's fingerprint to the program's `up`,
+so that Compose runs once per deployment, not once in the service and again in the program
+(docs/performance.md, "A faster full up").
+
+The file (components/compose_stack/handed_render.py's format) holds the model of the
+fingerprint, Compose's service hashes (`config --hash '*'`, kept in render_cache.py like
+the model) and its version, under the render key of the program's inputs: the program
+uses them only when it computes the same key (same files, content, environment, command).
+A rollback to a commit rendered before needs no Compose run at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from components.compose.docker_compose import find_compose_command
+from components.compose_stack.handed_render import ENV, Render, describe
+from webhook.orchestrator.fingerprint import Fingerprint, tool_versions
+from webhook.orchestrator.render_cache import cached_under, render_key
+
+_TIMEOUT = 30
+
+
+@contextmanager
+def handed_env(found: Fingerprint | None, tree: Path, folder: Path) -> Iterator[dict[str, str]]:
+    """The environment that hands the render of `found` to the program, while in the block
+    ({} when there is nothing safe to hand, or writing it failed); the file is removed
+    after."""
+    try:
+        env = hand_off(found, tree, folder)
+    except Exception:  # only a saving: the program runs Compose itself
+        env = {}
+    try:
+        yield env
+    finally:
+        if env:
+            Path(env[ENV]).unlink(missing_ok=True)
+
+
+def hand_off(found: Fingerprint | None, tree: Path, folder: Path) -> dict[str, str]:
+    """Write the render of `found` (checkout `tree`) to a file in `folder`; the environment
+    the program needs to find it ({} when there is nothing safe to hand)."""
+    rendered = found.render if found is not None else None
+    if rendered is None or not _same_dotenv(Path.cwd(), tree):
+        return {}
+    command = find_compose_command()
+    version = tool_versions().get("docker compose", "")
+    key = render_key(
+        list(rendered.paths), project=rendered.project, profiles=rendered.profiles,
+        env=rendered.env, command=command, cwd=tree,
+    )  # fmt: skip
+    if key is None or not version or version.startswith("unknown"):
+        return {}
+    hashes = cached_under(
+        f"{key} hashes",
+        lambda: config_hashes(rendered.paths, rendered.project, rendered.profiles, rendered.env),
+    )
+    render = Render(rendered.model, hashes, version)
+    text = json.dumps(describe(key, rendered.paths, rendered.project, rendered.profiles, render))
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="compose-render-", suffix=".json", dir=folder)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    return {ENV: name}
+
+
+def config_hashes(
+    paths: Sequence[Path], project: str, profiles: Sequence[str], env: Mapping[str, str]
+) -> dict[str, str]:
+    """`docker compose config --hash '*'` in `env` (the program's): service → hash; {} when
+    Compose cannot say (as components/compose/docker_compose.py `service_hashes`)."""
+    args = [*find_compose_command(), "--project-name", project]
+    for profile in profiles:
+        args += ["--profile", profile]
+    for path in paths:
+        args += ["-f", str(path)]
+    run_env = {k: v for k, v in env.items() if k not in ("COMPOSE_FILE", "COMPOSE_PROFILES",
+                                                          "COMPOSE_PROJECT_NAME")}  # fmt: skip
+    try:
+        done = subprocess.run(
+            [*args, "config", "--hash", "*"], capture_output=True, text=True,
+            timeout=_TIMEOUT, env=run_env, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if done.returncode != 0:
+        return {}
+    pairs = (line.split() for line in done.stdout.splitlines())
+    return {p[0]: p[1] for p in pairs if len(p) == 2}
+
+
+def _same_dotenv(here: Path, tree: Path) -> bool:
+    """Whether the working folders' `.env` files (the service's, the program's) are alike:
+    the fingerprint's Compose ran in the service's folder, the program's runs in `tree`."""
+    return _read(here / ".env") == _read(tree / ".env")
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
