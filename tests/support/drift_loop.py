@@ -22,6 +22,7 @@ from tests.support.live_service import API_TOKEN
 from tests.support.ports import free_port
 from tests.support.real_stack import remove_project_containers
 from webhook.orchestrator import OrchestratorSettings
+from webhook.orchestrator.drift_snapshot import VIA_SNAPSHOT
 from webhook.store import Deployment
 from webhook.store.drift import DriftCheck, DriftRecords, DriftResult
 
@@ -52,6 +53,20 @@ class DriftLoop(Loop):
             time.sleep(0.2)
         seen = [(c.id, c.result, c.error) for c in self.records.recent(self.repo.stack, 10)]
         raise AssertionError(f"no check after {after_id} with {wanted}; seen {seen}")
+
+    def snapshot_in_effect(self) -> DriftCheck:
+        """The first check after the newest deployment that passed by the engine pre-check
+        (webhook/orchestrator/drift_snapshot.py): from now on a check that finds the engine
+        unchanged does not run Pulumi."""
+        newest = self.service.store.list_deployments(limit=1, stack=self.repo.stack)[0]
+        deadline = time.monotonic() + CHECK_LIMIT
+        while time.monotonic() < deadline:
+            for check in reversed(self.records.recent(self.repo.stack, limit=20)):
+                if check.started_at > newest.updated_at and check.via == VIA_SNAPSHOT:
+                    return check
+            time.sleep(0.2)
+        seen = [(c.id, c.result, c.via) for c in self.records.recent(self.repo.stack, 10)]
+        raise AssertionError(f"no check by the engine snapshot; seen {seen}")
 
     def last_check_id(self) -> int:
         checks = self.records.recent(self.repo.stack, limit=1)

@@ -216,6 +216,11 @@ EVERY_VARIABLE = {
         "orchestrator.drift_check_timeout_seconds",
         30.0,
     ),
+    "SLIPWAY_DRIFT_FULL_REFRESH_SECONDS": (
+        "120",
+        "orchestrator.drift_full_refresh_seconds",
+        120.0,
+    ),
     "SLIPWAY_DRIFT_AUTO_RECONCILE": ("true", "orchestrator.drift_auto_reconcile", True),
     "SLIPWAY_DRIFT_RECONCILE_COOLDOWN_SECONDS": (
         "120",

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from webhook.orchestrator.drift_snapshot import VIA_SNAPSHOT as SNAPSHOT
 from webhook.store import Deployment
 from webhook.store.drift import DriftCheck, DriftResult
+
+SNAPSHOT_TEXT = "engine unchanged since the last full refresh"
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ def drift_status(
         text = f"not checked since deployment #{newest_job.id}"
         return DriftStatus(stack, "not_checked", text, None, 0, check)
     if check.result == DriftResult.IN_SYNC:
-        return DriftStatus(stack, "in_sync", "in sync", None, 0, check)
+        text = "in sync" if check.via != SNAPSHOT else f"in sync ({SNAPSHOT_TEXT})"
+        return DriftStatus(stack, "in_sync", text, None, 0, check)
     if check.result == DriftResult.DRIFTED:
         text = f"drifted since {since}, {check.resources} resource(s)"
         return DriftStatus(stack, "drifted", text, since, check.resources, check)
@@ -49,6 +53,7 @@ def check_json(check: DriftCheck) -> dict[str, Any]:
         "resources": check.resources,
         "report": check.report,
         "error": check.error,
+        "via": check.via,
     }
 
 

@@ -2,7 +2,9 @@
 
 A check is one pass on the stack's worker thread (so never beside a job of that stack, in
 the idle CPU group, at the worker's nice): find the healthy commit, record the check
-`running`, check the commit out, run `pulumi refresh --preview-only` in a child process
+`running`; when the engine shows exactly what the last in-sync full refresh of the stack
+left (webhook/orchestrator/drift_snapshot.py), record `in_sync` via `engine snapshot` and
+stop there; else check the commit out, run `pulumi refresh --preview-only` in a child process
 (webhook/runners/stack_process.py `drift`, which writes nothing), record `in_sync`,
 `drifted` with the report, or `failed` with the reason (with SLIPWAY_DRIFT_GITHUB_STATUS,
 the GitHub feedback hears it: a commit status when the verdict changed). A deployment of
@@ -21,10 +23,11 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from webhook.orchestrator import drift_snapshot as snap
 from webhook.orchestrator.checkout import CheckoutError
 from webhook.orchestrator.reconcile import AUTO_PREFIX, DOCS, healthy_commit, queue_reconcile
 from webhook.runners.automation import RunnerStopped, Stoppable
@@ -64,6 +67,7 @@ class DriftChecker:
     pipeline: Pipeline
     submit: Callable[[int], None]
     records: DriftRecords | None = None
+    snapshots: dict[str, snap.Snapshot] = field(default_factory=dict)  # by stack
 
     def __post_init__(self) -> None:
         if self.records is None:
@@ -89,6 +93,20 @@ class DriftChecker:
         _, sha = found
         check = records.start(stack, sha)
         settings = self.pipeline.settings
+        started = time.monotonic()
+        deployment_id = self._newest_deployment(stack)
+        full_because = self._precheck(stack, sha, deployment_id, started)
+        if full_because is None:
+            check = records.finish(check.id, DriftResult.IN_SYNC, via=snap.VIA_SNAPSHOT)
+            logger.info(
+                "%s (engine unchanged since the last full refresh, %.3f s)", describe(check),
+                time.monotonic() - started, extra={"stack": stack, "drift": "in_sync"},
+            )  # fmt: skip
+            if settings.drift_github_status:
+                self._tell_github(check)
+            return check
+        logger.debug("drift check of stack %s: full refresh: %s", stack, full_because)
+        self.snapshots.pop(stack, None)
 
         def why() -> str:
             if stopping is not None and stopping.is_set():
@@ -97,11 +115,11 @@ class DriftChecker:
 
         stoppable = Stoppable(stop, why, settings.drift_check_timeout_seconds)
         lines: list[str] = []
-        started = time.monotonic()
         try:
             with self.pipeline.mirror.worktree(sha, self.pipeline.worktree_name(stack)) as tree:
                 session = self.pipeline.runner.open(stack, tree, self.pipeline.binds_dir(stack))
-                found_drift = session.drift(lines.append, stoppable)["drifted"]
+                found = session.drift(lines.append, stoppable)
+                found_drift = found["drifted"]
         except RunnerStopped as error:
             if stoppable.timed_out:  # not ended by a deployment: say where it hung
                 said = " | ".join(lines[-3:]) or "no output"
@@ -118,7 +136,9 @@ class DriftChecker:
             logger.warning("%s", describe(check), extra={"stack": stack, "drift": "failed"})
             return check
         result = DriftResult.DRIFTED if found_drift else DriftResult.IN_SYNC
-        check = records.finish(check.id, result, found_drift)
+        check = records.finish(check.id, result, found_drift, via=snap.VIA_REFRESH)
+        if not found_drift:
+            self._remember(stack, sha, deployment_id, started, found.get("inventory"))
         seconds = time.monotonic() - started
         log = logger.warning if found_drift else logger.info
         log("%s (%.1f s)", describe(check), seconds, extra={"stack": stack, "drift": str(result)})
@@ -127,6 +147,48 @@ class DriftChecker:
         if found_drift and settings.drift_auto_reconcile:
             self._auto_reconcile(check)
         return check
+
+    def _newest_deployment(self, stack: str) -> int:
+        newest = self.store.list_deployments(limit=1, stack=stack)
+        return newest[0].id if newest else 0
+
+    def _precheck(self, stack: str, sha: str, deployment_id: int, now: float) -> str | None:
+        """Why this check needs a full refresh; None when the engine shows the snapshot."""
+        snapshot = self.snapshots.get(stack)
+        full_every = self.pipeline.settings.drift_full_refresh_seconds
+        because = snap.why_full(snapshot, sha, deployment_id, now, full_every)
+        if because is not None or snapshot is None:
+            return because
+        try:
+            live = snap.read(snapshot.objects, snap.engine_socket())
+        except snap.EngineUnreadable as error:
+            return f"engine not read: {error}"
+        changed = snap.differences(snapshot.prints, live)
+        return "engine differs from the snapshot: " + "; ".join(changed) if changed else None
+
+    def _remember(
+        self, stack: str, sha: str, deployment_id: int, started: float, inventory: object
+    ) -> None:
+        """After an in-sync full refresh: the engine's snapshot for the next checks, if the
+        engine can be read here and agrees with what the refresh read."""
+        if not isinstance(inventory, dict) or inventory.get("other"):
+            logger.info(
+                "stack %s: no engine snapshot (resources the pre-check cannot read: %s); "
+                "every check is a full refresh", stack,
+                (inventory or {}).get("other") if isinstance(inventory, dict) else "none listed",
+            )  # fmt: skip
+            return
+        objects = tuple(inventory.get("objects") or ())
+        try:
+            prints = snap.read(objects, snap.engine_socket())
+        except snap.EngineUnreadable as error:
+            logger.info("stack %s: no engine snapshot: %s", stack, error)
+            return
+        problems = snap.disagreements(objects, prints)
+        if problems:
+            logger.info("stack %s: no engine snapshot: %s", stack, "; ".join(problems))
+            return
+        self.snapshots[stack] = snap.Snapshot(sha, deployment_id, started, objects, prints)
 
     def found(self, stack: str, project: str = "") -> str | None:
         """What the stack's newest finished check found drifted, or None (the unchanged

@@ -12,7 +12,9 @@ provider reads but does not diff (`networkDatas`: the networks a container is at
 A container that is gone while a container of the same name runs (recreated by hand, or by
 `docker compose up` of another checkout) is compared with that one by `replacement_fields`.
 Values are shortened, and secrets, and the values of variables whose names look secret, are
-never shown.
+never shown. `engine_inventory` lists the engine objects the refresh read (containers,
+networks, volumes, images), for the next check's engine pre-check
+(webhook/orchestrator/drift_snapshot.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ SECRET_NAME = re.compile(r"pass|secret|token|key|credential|private", re.IGNOREC
 # Outputs a refresh rewrites although nothing changed (bridged provider bookkeeping).
 IGNORED_FIELDS = frozenset({"__meta", "__pulumi_raw_state_delta"})
 CONTAINER_TYPE = "docker:index/container:Container"
+ENGINE_KINDS = {
+    CONTAINER_TYPE: "container",
+    "docker:index/network:Network": "network",
+    "docker:index/volume:Volume": "volume",
+    "docker:index/remoteImage:RemoteImage": "image",
+}
+"""Resource types whose engine object the pre-check reads; any other resource with an id
+(a provider aside) makes the stack's checks full refreshes."""
 
 
 def short(value: Any) -> str:
@@ -180,3 +190,32 @@ def replacement_fields(old: Mapping[str, Any], inspected: Mapping[str, Any]) -> 
 def public(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The entry without what only the check needs (the recorded outputs)."""
     return {k: v for k, v in entry.items() if k != "old_outputs"}
+
+
+def engine_inventory(events: Iterable[Any]) -> dict[str, Any]:
+    """The engine objects of the resources a refresh read, as the refresh saw them:
+    `objects` (kind, id, name; a container also its image id, networks and whether it
+    runs) and `other` (types the pre-check cannot read, e.g. a Swarm service)."""
+    objects: dict[str, dict[str, Any]] = {}
+    other: set[str] = set()
+    for event in events:
+        step = getattr(event, "res_outputs_event", None) or getattr(
+            event, "resource_pre_event", None
+        )
+        state = getattr(getattr(step, "metadata", None), "new", None) if step else None
+        if state is None or not state.id or state.type.startswith("pulumi:providers:"):
+            continue
+        kind = ENGINE_KINDS.get(state.type)
+        if kind is None:
+            other.add(state.type)
+            continue
+        outputs = dict(state.outputs or {})
+        item: dict[str, Any] = {"kind": kind, "id": str(state.id), "name": outputs.get("name")}
+        if kind == "container":
+            item["image"] = outputs.get("image")
+            item["networks"] = network_names(outputs.get("networkDatas"))
+            item["running"] = bool(outputs.get("mustRun", True))
+        elif kind == "image":
+            item["image"] = outputs.get("imageId")
+        objects[state.urn] = item
+    return {"objects": [objects[urn] for urn in sorted(objects)], "other": sorted(other)}

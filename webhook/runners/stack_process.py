@@ -32,7 +32,12 @@ from pulumi.automation import events as auto_events
 
 from webhook.runners import program_refusal
 from webhook.runners.base import RunnerError, StackLockedError, mapped_automation_errors
-from webhook.runners.drift_report import drifted_resources, public, replacement_fields
+from webhook.runners.drift_report import (
+    drifted_resources,
+    engine_inventory,
+    public,
+    replacement_fields,
+)
 from webhook.runners.failure_line import failure_line
 from webhook.runners.program_imports import wait_for_warm_imports, warm_program_imports
 from webhook.runners.quick_stack import open_unselected, with_stack_created
@@ -186,7 +191,8 @@ def drift_check(stack: auto.Stack, common: dict[str, Any]) -> dict[str, Any]:
                 entry["change"] = "replaced"
                 entry["fields"] = replacement_fields(entry["old_outputs"], inspected)
     changes = {str(op): n for op, n in (result.change_summary or {}).items()}
-    return {"drifted": [public(entry) for entry in drifted], "changes": changes}
+    drifted_list = [public(entry) for entry in drifted]
+    return {"drifted": drifted_list, "changes": changes, "inventory": engine_inventory(events)}
 
 
 def remove_container(name: str, reply: Reply) -> None:

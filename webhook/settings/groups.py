@@ -248,6 +248,14 @@ class OrchestratorSettings(Group):
     drift_check_timeout_seconds: float = Field(
         default=600.0, gt=0, description="a drift check running longer is stopped and `failed`"
     )
+    drift_full_refresh_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="a check whose engine shows exactly what the last in-sync full refresh "
+        "of the stack left records `in sync` (via `engine snapshot`) without Pulumi, for at "
+        "most this long after that refresh; then a full refresh again (docs/drift.md); 0 "
+        "makes every check a full refresh",
+    )
     drift_auto_reconcile: bool = Field(
         default=False,
         description="deploy the stack's healthy commit again on its own when a check finds "

@@ -2,7 +2,9 @@
 
 A check is recorded `running` before it starts and finished with its result: `in_sync`,
 `drifted` (with the report: resources and fields), `failed` (with the reason) or `cancelled`
-(a deployment of the stack came, or the service stopped; it is tried again later).
+(a deployment of the stack came, or the service stopped; it is tried again later), and
+`via`: how the verdict was found (`refresh`, or `engine snapshot`: the engine showed what
+the last in-sync refresh left, webhook/orchestrator/drift_snapshot.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class DriftResult(StrEnum):
 FINISHED = (DriftResult.IN_SYNC, DriftResult.DRIFTED, DriftResult.FAILED)
 """Results that say something about the stack (`cancelled` says nothing)."""
 
-_COLUMNS = "id, stack, sha, result, started_at, finished_at, resources, report, error"
+_COLUMNS = "id, stack, sha, result, started_at, finished_at, resources, report, error, via"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class DriftCheck:
     resources: int
     report: list[dict[str, Any]]
     error: str
+    via: str = ""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> DriftCheck:
@@ -76,14 +79,15 @@ class DriftRecords:
         result: DriftResult,
         report: list[dict[str, Any]] | None = None,
         error: str = "",
+        via: str = "",
     ) -> DriftCheck:
         report = report or []
 
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE drift_checks SET result = ?, finished_at = ?, resources = ?, report = ?,"
-                " error = ? WHERE id = ?",
-                (str(result), now_iso(), len(report), json.dumps(report), error, check_id),
+                " error = ?, via = ? WHERE id = ?",
+                (str(result), now_iso(), len(report), json.dumps(report), error, via, check_id),
             )
 
         self.store.write(op)

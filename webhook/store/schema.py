@@ -112,6 +112,11 @@ MIGRATIONS: tuple[str, ...] = (
         deployment_id INTEGER PRIMARY KEY REFERENCES deployments(id)
     );
     """,
+    # 5: how a drift check found its verdict: `refresh` (Pulumi) or `engine snapshot`
+    # (webhook/orchestrator/drift_snapshot.py); '' for checks before it and unfinished ones.
+    """
+    ALTER TABLE drift_checks ADD COLUMN via TEXT NOT NULL DEFAULT '';
+    """,
 )
 """Schema migrations, applied in order; `schema_version` records how many ran."""
 

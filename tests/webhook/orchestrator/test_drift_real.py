@@ -26,6 +26,7 @@ from webhook.store.states import DeploymentState
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 S = DeploymentState
+FULL_EVERY = 10.0  # s: SLIPWAY_DRIFT_FULL_REFRESH_SECONDS of the 20-checks test
 
 
 @pytest.fixture
@@ -34,17 +35,24 @@ def loop(tmp_path: Path, fake_github: FakeGitHub, octokit_examples_dir: Path):
         yield loop
 
 
-def deployed(loop: DriftLoop) -> str:
-    """Deploy a healthy release; its sha."""
+def deployed(loop: DriftLoop, snapshot: bool = True) -> str:
+    """Deploy a healthy release; its sha. With `snapshot`, also wait until checks pass by
+    the engine pre-check (a full refresh found it in sync, the next check the engine
+    unchanged): a hand change made then must change the snapshot to be found at all."""
     sha = loop.repo.healthy("one")
     done = loop.wait(loop.push(sha))
     assert done.state == S.SUCCEEDED, "\n".join(loop.log(done.id))
+    if snapshot:
+        loop.snapshot_in_effect()
     return sha
 
 
 def drifted(loop: DriftLoop, after: int) -> DriftCheck:
-    check = loop.next_check(after, DriftResult.DRIFTED, DriftResult.FAILED)
-    assert check.result == DriftResult.DRIFTED, check.error
+    """The first check that started after check `after` (made after the hand change):
+    drifted, found by a full refresh (the pre-check saw the engine differ)."""
+    check = loop.next_check(after)
+    assert check.result == DriftResult.DRIFTED, (check.result, check.via, check.error)
+    assert check.via == "refresh", check
     return check
 
 
@@ -69,15 +77,23 @@ def reconciled(loop: DriftLoop) -> None:
 
 
 @pytest.mark.timeout(1800)  # 20 checks on a loaded machine take longer than the default
-def test_untouched_stack_is_in_sync_check_after_check(loop: DriftLoop) -> None:
-    deployed(loop)
-    results = []
-    last = loop.last_check_id()
-    for _ in range(20):
-        check = loop.next_check(last)
-        results.append((check.result, check.report, check.error))
-        last = check.id
+def test_untouched_stack_is_in_sync_check_after_check(
+    tmp_path: Path, fake_github: FakeGitHub, octokit_examples_dir: Path
+) -> None:
+    # a full refresh at least every FULL_EVERY s: both paths, the refresh several times
+    with drift_loop(
+        tmp_path, fake_github, octokit_examples_dir, drift_full_refresh_seconds=FULL_EVERY
+    ) as loop:
+        deployed(loop, snapshot=False)
+        results = []
+        last = loop.last_check_id()
+        for _ in range(20):
+            check = loop.next_check(last)
+            results.append((check.result, check.via, check.report, check.error))
+            last = check.id
     assert [r[0] for r in results] == [DriftResult.IN_SYNC] * 20, results
+    vias = [r[1] for r in results]
+    assert vias.count("refresh") >= 3 and vias.count("engine snapshot") >= 3, vias
 
 
 def test_stopped_container(loop: DriftLoop) -> None:
@@ -162,7 +178,7 @@ def test_named_volume_removed(loop: DriftLoop) -> None:
 
 
 def test_a_push_during_a_check_ends_the_check_and_deploys(loop: DriftLoop) -> None:
-    deployed(loop)
+    deployed(loop, snapshot=False)  # the first check after a deployment is a full refresh
     sha = loop.repo.healthy("two")
     running = loop.next_check(loop.last_check_id(), DriftResult.RUNNING)
     deployment = loop.push(sha)

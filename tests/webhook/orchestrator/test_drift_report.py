@@ -6,7 +6,12 @@ from pulumi.automation import events
 
 from webhook.http.drift_view import drift_status
 from webhook.http.ui.render import drift_html
-from webhook.runners.drift_report import drifted_resources, public, replacement_fields
+from webhook.runners.drift_report import (
+    drifted_resources,
+    engine_inventory,
+    public,
+    replacement_fields,
+)
 from webhook.runners.up_report import SECRET_SIGNATURE
 from webhook.store.drift import DriftCheck, DriftResult
 
@@ -81,3 +86,31 @@ def test_a_failed_check_says_the_cause_not_the_summary() -> None:
         " stderr: (9 errored)"
     )
     assert "Cannot connect to the Docker daemon" in _reason(error, [])
+
+
+def test_engine_inventory_lists_what_the_pre_check_reads() -> None:
+    def state(type_: str, id_: str, outputs: dict) -> events.StepEventStateMetadata:
+        return events.StepEventStateMetadata(type_, f"urn::{id_}", id_, "", "", outputs=outputs)
+
+    def refreshed(new: events.StepEventStateMetadata):
+        metadata = events.StepEventMetadata(events.OpType("same"), new.urn, new.type, "", new, new)
+        return events.EngineEvent(0, 0, res_outputs_event=events.ResOutputsEvent(metadata))
+
+    web = {"name": "shop-web-1", "image": "sha256:aa", "mustRun": True,
+           "networkDatas": [{"networkName": "shop_default"}]}  # fmt: skip
+    found = engine_inventory(
+        [
+            refreshed(state(CONTAINER, "c1", web)),
+            refreshed(state("docker:index/volume:Volume", "shop_db", {"name": "shop_db"})),
+            refreshed(state("pulumi:providers:docker", "p1", {})),
+            refreshed(state("slipway:compose:Stack", "", {})),
+        ]
+    )
+    assert found["objects"] == [
+        {"kind": "container", "id": "c1", "name": "shop-web-1", "image": "sha256:aa",
+         "networks": ["shop_default"], "running": True},
+        {"kind": "volume", "id": "shop_db", "name": "shop_db"},
+    ]  # fmt: skip
+    assert found["other"] == []
+    swarm = refreshed(state("docker:index/service:Service", "s1", {"name": "shop_web"}))
+    assert engine_inventory([swarm])["other"] == ["docker:index/service:Service"]
