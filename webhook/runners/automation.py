@@ -12,6 +12,7 @@ The parsing of the child's lines is plain functions that the tests check without
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -30,8 +31,13 @@ from pulumi.automation.events import EngineEvent
 
 from webhook.runners import cpu_group
 from webhook.runners.base import OnEvent, OnOutput, RunnerError, StackLockedError
+from webhook.runners.standby import Standby
 
 STOP_GRACE_SECONDS = 5.0  # after SIGTERM, before SIGKILL
+# What a standby child may run: what follows an `up` (standby.py); not the drift check
+# (stopped as a process group) nor the operations that read stdin.
+STANDBY_OPERATIONS = ("up", "tag")
+STANDBY_IDLE_SECONDS = 600.0  # an unused standby is ended after this
 
 
 class RunnerStopped(RunnerError):
@@ -141,6 +147,62 @@ def raise_for(reply: ChildReply, returncode: int, stderr_tail: str) -> None:
         raise RunnerError(f"the stack process exited with code {returncode}: {detail}")
 
 
+class Spares:
+    """At most one standby child per stack (standby.py), shared by a runner's sessions; one
+    that waited `idle_seconds` unused is ended (a stack that is not deployed again keeps
+    no process)."""
+
+    def __init__(self, idle_seconds: float = STANDBY_IDLE_SECONDS) -> None:
+        self._waiting: dict[str, Standby] = {}
+        self._lock = threading.Lock()
+        self.idle_seconds = idle_seconds
+
+    def keep(self, stack: str, start: Callable[[], Standby]) -> None:
+        """Start a standby for `stack` (an earlier one that waits still is ended)."""
+        with self._lock:
+            earlier = self._waiting.pop(stack, None)
+        if earlier is not None:
+            earlier.close()
+        try:
+            spare = start()
+        except OSError:  # only a saving: the next operation starts its own child
+            return
+        with self._lock:
+            self._waiting[stack] = spare
+        timer = threading.Timer(self.idle_seconds, self._expire, (stack, spare))
+        timer.daemon = True
+        timer.start()
+
+    def _expire(self, stack: str, spare: Standby) -> None:
+        with self._lock:
+            if self._waiting.get(stack) is not spare:
+                return  # taken or replaced meanwhile
+            del self._waiting[stack]
+        spare.close()
+
+    def take(self, stack: str, env: Mapping[str, str]) -> Standby | None:
+        """The standby of `stack` when it fits `env` (else it is ended); None if none."""
+        with self._lock:
+            spare = self._waiting.pop(stack, None)
+        if spare is None:
+            return None
+        if spare.fits(env):
+            return spare
+        spare.close()
+        return None
+
+    def waiting(self, stack: str) -> Standby | None:
+        """The standby that waits for `stack`'s next operation, if any."""
+        with self._lock:
+            return self._waiting.get(stack)
+
+    def close(self) -> None:
+        with self._lock:
+            waiting, self._waiting = list(self._waiting.values()), {}
+        for spare in waiting:
+            spare.close()
+
+
 @dataclass
 class AutomationSession:
     """One stack on one worktree; every method is one child process."""
@@ -151,6 +213,7 @@ class AutomationSession:
     project: str = "slipway"
     supports_tags: bool = True
     python: str = sys.executable
+    spares: Spares = field(default_factory=lambda: Spares())
 
     def command(self, operation: str, *extra: str) -> list[str]:
         return [
@@ -169,17 +232,26 @@ class AutomationSession:
         stop: Stoppable | None = None,
     ) -> Any:
         """Run one operation in a child process; its result, or RunnerError. With `stop`,
-        the child and everything it started are ended when `stop` says so (RunnerStopped)."""
-        process = subprocess.Popen(
-            cpu_group.command(self.command(operation, *extra)),  # a deploy worker's: idle
-            cwd=SERVICE_ROOT,
-            env=dict(self.env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=stop is not None,  # its own process group, to end it whole
-        )
+        the child and everything it started are ended when `stop` says so (RunnerStopped).
+        A standby child of the stack (standby.py) runs it when one waits and fits."""
+        process = None
+        if stop is None and stdin is None and operation in STANDBY_OPERATIONS:
+            spare = self.spares.take(self.stack, self.env)
+            with contextlib.suppress(OSError):  # it died meanwhile: a fresh child, then
+                process = (
+                    spare.hand(self.command(operation, *extra)[3:], self.env) if spare else None
+                )
+        if process is None:
+            process = subprocess.Popen(
+                cpu_group.command(self.command(operation, *extra)),  # a deploy worker's: idle
+                cwd=SERVICE_ROOT,
+                env=dict(self.env),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=stop is not None,  # its own process group, to end it whole
+            )
         if stop is not None:
             threading.Thread(target=stop.watch, args=(process,), daemon=True).start()
         stderr_tail: deque[str] = deque(maxlen=_STDERR_KEPT)
@@ -209,7 +281,16 @@ class AutomationSession:
         self.run("config", stdin=dict(values))
 
     def up(self, message: str, on_output: OnOutput) -> dict[str, Any]:
-        return self.run("up", "--message", message, on_output=on_output)["outputs"]
+        try:
+            return self.run("up", "--message", message, on_output=on_output)["outputs"]
+        finally:  # a tag (healthy) or a rollback `up` (not) comes next
+            self.prepare_next()
+
+    def prepare_next(self) -> None:
+        """Start a standby child for the stack's next operation (standby.py): after an
+        `up` (a tag or a rollback follows) and after a tag (the next deployment's `up`)."""
+        command = cpu_group.command([self.python, "-m", "webhook.runners.standby"])
+        self.spares.keep(self.stack, lambda: Standby.start(command, SERVICE_ROOT, self.env))
 
     def preview(
         self, message: str, on_output: OnOutput, on_event: OnEvent | None = None
@@ -241,7 +322,10 @@ class AutomationSession:
     def set_tag(self, key: str, value: str) -> bool:
         if not self.supports_tags:
             return False
-        self.run("tag", "--key", key, "--value", value)
+        try:
+            self.run("tag", "--key", key, "--value", value)
+        finally:  # the stack's next deployment starts with an `up`
+            self.prepare_next()
         return True
 
 
@@ -251,6 +335,7 @@ class AutomationRunner:
 
     env_vars: Mapping[str, str] = field(default_factory=dict)
     project: str = "slipway"
+    spares: Spares = field(default_factory=Spares)
 
     @property
     def backend_url(self) -> str | None:
@@ -263,6 +348,7 @@ class AutomationRunner:
             work_dir=work_dir,
             env={**os.environ, **self.env_vars, **binds},
             project=self.project,
+            spares=self.spares,
         )
 
     def backend_lock_dir(self, stack: str) -> Path | None:
