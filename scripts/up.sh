@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up` / `make down`: deploy (or destroy) a stack on the local file backend.
 #
-#   scripts/up.sh STACK            pulumi up, then probe the stack's health checks
+#   scripts/up.sh STACK            pulumi up, then probe the stack's health checks (skipped
+#                                  when nothing changed: webhook/runners/unchanged_up.py)
 #   scripts/up.sh STACK --destroy  pulumi destroy
 #
 # The Pulumi program runs inline through the Automation API in a child process
@@ -27,11 +28,16 @@ source scripts/backend-env.sh
 echo "backend: ${PULUMI_BACKEND_URL}   docker: ${DOCKER_HOST:-default socket}"
 PATH="$PWD/.venv/bin:$PATH"
 if [ "$action" = "--destroy" ]; then
+  .venv/bin/python -m webhook.runners.unchanged_up forget --stack "$stack"
   # A routed stack's proxy and releases are outside the state (docs/cutover.md): first.
   .venv/bin/python -m webhook.cutover.teardown --stack "$stack"
   .venv/bin/python -m webhook.runners.stack_process destroy --stack "$stack"
   # Built images are kept locally for rollbacks, so the destroy leaves their tags: last.
   exec .venv/bin/python -m webhook.cutover.teardown --stack "$stack" --images
+fi
+# Nothing changed since the last healthy `make up`: probe health, skip `up` (docs/performance.md).
+if .venv/bin/python -m webhook.runners.unchanged_up check --stack "$stack"; then
+  exit 0
 fi
 output=$(mktemp)
 trap 'rm -f "$output"' EXIT
@@ -48,6 +54,7 @@ text = open(sys.argv[1]).read()
 summary = json.loads(text[text.rindex("\n{") + 1:] if "\n{" in text else text)
 checks = summary.get("outputs", {}).get("healthChecks") or []
 print(" ".join(c["url"] for c in checks))' "$output" 2>/dev/null || true)
+     .venv/bin/python -m webhook.runners.unchanged_up record --stack "$stack" --summary "$output" || true
      echo "make up: stack '$stack' deployed and healthy.${urls:+ It answers at: $urls}" ;;
   4) fail "stack '$stack' is deployed but its health checks fail (see the probes above)" \
           "look at the containers' logs ('docker logs <name>'), fix, and run 'make up' again" ;;

@@ -52,6 +52,24 @@ class RealStack:
             check=False,
         )  # fmt: skip
 
+    def up_script(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        """`make up`'s scripts/up.sh STACK ARGS in the copy, with this checkout's .venv and
+        `env` added. up.sh generates the backend's passphrase; later CLI runs of the test
+        (its `pulumi destroy`) use that one, not the tests' own."""
+        venv = self.work / ".venv"
+        if not venv.is_symlink():
+            venv.symlink_to(Path(sys.prefix), target_is_directory=True)
+        run_env = {k: v for k, v in self.env.items() if k != "PULUMI_CONFIG_PASSPHRASE"}
+        result = subprocess.run(
+            ["bash", "scripts/up.sh", self.stack, *args],
+            cwd=self.work, env={**run_env, **env}, capture_output=True, text=True, timeout=600,
+            check=False,
+        )  # fmt: skip
+        backend = Path(self.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+        self.env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+        self.env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(backend / ".passphrase")
+        return result
+
     def pulumi(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         """The Pulumi CLI itself on this stack (no program: refresh, destroy, outputs, ...)."""
         return subprocess.run(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -54,26 +53,11 @@ def test_unknown_stack_is_explained(repo_root: Path, bin_dir: Path) -> None:
     assert "Pulumi.nosuchstack.yaml does not exist" in result.stderr
 
 
-def _up_in(stack: RealStack, *args: str) -> subprocess.CompletedProcess:
-    """scripts/up.sh in the stack's copy of the project, with this checkout's .venv."""
-    (stack.work / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    env = {k: v for k, v in stack.env.items() if k != "PULUMI_CONFIG_PASSPHRASE"}
-    result = subprocess.run(
-        ["bash", "scripts/up.sh", stack.stack, *args],
-        cwd=stack.work, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    # The fixture's `pulumi destroy` needs the passphrase up.sh generated, not the tests' own.
-    backend = Path(stack.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
-    stack.env.pop("PULUMI_CONFIG_PASSPHRASE", None)
-    stack.env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(backend / ".passphrase")
-    return result
-
-
 @pytest.mark.pulumi_cli
 @pytest.mark.docker_engine
 @pytest.mark.slow
 def test_up_deploys_checks_health_and_keeps_a_generated_passphrase(real_stack: RealStack) -> None:
-    result = _up_in(real_stack)
+    result = real_stack.up_script()
     assert result.returncode == 0, result.stderr + result.stdout
     done = f"make up: stack '{real_stack.stack}' deployed and healthy. It answers at: "
     assert f"{done}{real_stack.health_url}" in result.stdout
@@ -89,7 +73,7 @@ def test_up_deploys_checks_health_and_keeps_a_generated_passphrase(real_stack: R
 def test_up_says_when_the_deployed_stack_is_unhealthy(real_stack: RealStack) -> None:
     config = real_stack.work / f"Pulumi.{real_stack.stack}.yaml"
     config.write_text(config.read_text().replace("/cgi-bin/healthz", "/no-such-page"))
-    result = _up_in(real_stack)
+    result = real_stack.up_script()
     assert result.returncode == 1
     assert "is deployed but its health checks fail" in result.stderr
     assert "health: FAIL" in result.stdout and "HTTP 404" in result.stdout
@@ -104,7 +88,7 @@ def test_up_names_the_fix_when_a_container_outside_the_state_holds_a_name(
     squatter = real_stack.container("db")
     subprocess.run(["docker", "create", "--name", squatter, "slipway/base:busybox", "true"],
                    check=True, capture_output=True, timeout=60)  # fmt: skip
-    result = _up_in(real_stack)
+    result = real_stack.up_script()
     assert result.returncode == 1
     assert f'The container name "/{squatter}" is already in use' in result.stdout
     assert "exists outside its state" in result.stderr and "docker rm -f" in result.stderr
