@@ -122,9 +122,30 @@ build_language_host() {
   fi
 }
 
+# Written when a build ended with every part checked; while it stands and the parts are
+# still there, a build starts no CLI (its version and plugin checks cost ~1 s per `make up`).
+ready_stamp() { echo "$key_dir/ready"; }
+
+still_ready() {
+  local dir part
+  dir=$(bindir)
+  [ -f "$(ready_stamp)" ] || return 1
+  for part in "$dir/pulumi" "$dir/pulumi-language-python" "$dir/pulumi-resource-pulumi-python" \
+      "$(providerdir)/pulumi-resource-docker" "$(providerdir)/pulumi-resource-github" "$(registry_bin)"; do
+    [ -x "$part" ] || return 1
+  done
+  [ -d "$(pulumi_home)/plugins/resource-docker-v$DOCKER_SDK_VERSION" ] \
+    && [ -d "$(pulumi_home)/plugins/resource-github-v$GITHUB_SDK_VERSION" ]
+}
+
 build() {
   command -v go >/dev/null || die "Go is not installed: the toolchain is built from Go modules. Fix: install Go 1.26+ (https://go.dev/doc/install) and run 'make tools' again."
   local dir total_started
+  if still_ready; then
+    say "ready: pulumi v$PULUMI_VERSION, docker provider $DOCKER_SDK_VERSION, github provider $GITHUB_SDK_VERSION (checked when built: $(ready_stamp))"
+    return
+  fi
+  rm -f "$(ready_stamp)"
   dir=$(bindir); mkdir -p "$dir" "$(providerdir)"; total_started=$(date +%s)
   say "cache: $(dirname "$dir")"
   use_installed_pulumi || go_build "$dir/pulumi" toolchain/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
@@ -142,6 +163,7 @@ build() {
   install_plugin docker "$DOCKER_SDK_VERSION"
   install_plugin github "$GITHUB_SDK_VERSION"
   build_registry
+  date -u +%FT%TZ > "$(ready_stamp)"
   say "ready in $(( $(date +%s) - total_started )) s: pulumi v$PULUMI_VERSION (+ python language host), docker provider $DOCKER_SDK_VERSION, github provider $GITHUB_SDK_VERSION"
 }
 
