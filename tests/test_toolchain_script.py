@@ -1,0 +1,56 @@
+"""scripts/toolchain.sh's warm check: no CLI run while the verified build is still there."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.support.paths import REPO_ROOT
+
+
+def _toolchain(cache: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SLIPWAY_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        ["bash", "scripts/toolchain.sh", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def _fake_built(cache: Path, runs: Path) -> Path:
+    """Every part of a built toolchain, each binary a script that logs its runs."""
+    bindir = Path(_toolchain(cache, "bindir").stdout.strip())
+    key_dir = bindir.parent
+    registry = Path(_toolchain(cache, "registry-bin").stdout.strip())
+    parts = [bindir / n for n in ("pulumi", "pulumi-language-python",
+                                  "pulumi-resource-pulumi-python")]  # fmt: skip
+    parts += [key_dir / "providers" / n for n in ("pulumi-resource-docker",
+                                                  "pulumi-resource-github")]  # fmt: skip
+    for part in [*parts, registry]:
+        part.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(f'#!/bin/sh\necho "{part.name} $*" >> {runs}\necho v3.274.1\n')
+        part.chmod(0o755)
+    for plugin in ("resource-docker-v5.2.0", "resource-github-v6.15.0"):
+        (key_dir / "home" / "plugins" / plugin).mkdir(parents=True)
+    return key_dir
+
+
+def test_a_verified_build_is_trusted_while_its_parts_are_there(tmp_path) -> None:
+    runs = tmp_path / "runs.log"
+    key_dir = _fake_built(tmp_path / "cache", runs)
+    (key_dir / "ready").write_text("2026-12-07T00:00:00Z\n")
+    done = _toolchain(tmp_path / "cache", "build")
+    assert done.returncode == 0, done.stderr
+    assert "toolchain: ready: pulumi v3.274.1" in done.stderr
+    assert not runs.exists(), f"the CLI ran: {runs.read_text()}"
+
+
+def test_a_missing_part_is_checked_again_and_the_stamp_dropped(tmp_path) -> None:
+    runs = tmp_path / "runs.log"
+    key_dir = _fake_built(tmp_path / "cache", runs)
+    (key_dir / "ready").write_text("2026-12-07T00:00:00Z\n")
+    shutil.rmtree(key_dir / "home" / "plugins" / "resource-github-v6.15.0")
+    done = _toolchain(tmp_path / "cache", "build")
+    assert "pulumi version" in runs.read_text(), done.stderr
+    assert "checked when built" not in done.stderr
