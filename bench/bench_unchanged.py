@@ -256,7 +256,12 @@ def report(times: dict[str, list[float]], split: dict[str, list[float]]) -> str:
             "release, the crash ending the health wait (webhook/orchestrator/"
             "release_watch.py), the rollback's full `up` and its two health passes. Both "
             "`up`s are full Pulumi runs: the crash ratio follows the full `up`'s speed "
-            "(the section on the demo stack, `bench/bench_stack_up.py`).",
+            "(the section on the demo stack, `bench/bench_stack_up.py`). Each `up` gets "
+            "the service's Compose render (no `docker compose` run in the program: "
+            "webhook/orchestrator/render_handoff.py) and, after an earlier operation of "
+            "the stack, a child whose imports are done (webhook/runners/standby.py); the "
+            "bad `up` waits on nothing the crashed container never gives "
+            "(`bench/profile_crash_up.py`).",
             "",
             loop.every_run(times),
         ]

@@ -281,10 +281,22 @@ class AutomationSession:
         self.run("config", stdin=dict(values))
 
     def up(self, message: str, on_output: OnOutput) -> dict[str, Any]:
+        """`up`; a standby for what comes next (a tag, or a rollback `up`) is started at the
+        CLI's first line: by then this child's own imports are done, and the standby's are
+        done before this `up` ends (the rollback of a crashing release needs it at once)."""
+        started = threading.Event()
+
+        def output(line: str) -> None:
+            if not started.is_set():
+                started.set()
+                self.prepare_next()
+            on_output(line)
+
         try:
-            return self.run("up", "--message", message, on_output=on_output)["outputs"]
-        finally:  # a tag (healthy) or a rollback `up` (not) comes next
-            self.prepare_next()
+            return self.run("up", "--message", message, on_output=output)["outputs"]
+        finally:
+            if not started.is_set():
+                self.prepare_next()
 
     def prepare_next(self) -> None:
         """Start a standby child for the stack's next operation (standby.py): after an

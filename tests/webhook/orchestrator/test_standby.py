@@ -82,3 +82,31 @@ def test_the_standby_takes_the_environment_and_arguments_it_is_handed() -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert done.stdout.strip() == "given ['tag', '--stack', 's']", done.stderr
+
+
+FAKE_PYTHON = """#!/bin/sh
+# $1 is -m, $2 the module: the standby marks that it started; the stack child says one
+# line, then reports whether a standby had started meanwhile (waits for it, bounded).
+if [ "$2" = webhook.runners.standby ]; then
+    touch "{marker}"; read -r order; exit 0
+fi
+echo '{{"output": "Updating (stack):"}}'
+for _ in $(seq 100); do [ -e "{marker}" ] && break; sleep 0.05; done
+if [ -e "{marker}" ]; then seen=true; else seen=false; fi
+echo "{{\\"result\\": {{\\"outputs\\": {{\\"standby\\": $seen}}}}}}"
+"""
+
+
+def test_the_standby_for_what_follows_an_up_starts_during_it(tmp_path: Path) -> None:
+    marker = tmp_path / "standby-started"
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON.format(marker=marker))
+    fake.chmod(0o755)
+    session = AutomationSession(stack=STACK, work_dir=tmp_path, env=dict(os.environ))
+    session.python = str(fake)
+    lines: list[str] = []
+    outputs = session.up("m", lines.append)
+    assert lines == ["Updating (stack):"]
+    assert outputs == {"standby": True}, "no standby was started while the up ran"
+    assert session.spares.waiting(STACK) is not None
+    session.spares.close()
