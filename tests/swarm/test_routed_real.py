@@ -112,6 +112,8 @@ def test_routed_updates_through_the_proxy_drop_nothing(
         log = "\n".join(loop.log(third.id))
         assert third.state == S.ROLLED_BACK, log[-6000:]
         assert f"candidate d{third.id} never received user traffic" in log, log[-6000:]
+        # Its failing tasks are stopped at once, not restarted through the rollback.
+        assert f"cutover: stopped candidate d{third.id}" in log, log[-6000:]
         answered, failed = _releases(bad)
         assert failed == [], _explain(
             failed, len(bad.samples), loop, third.id, swarm_lab, repo.project

@@ -205,6 +205,7 @@ class Cutover:
         if problem is None and (moved := _moved_by_hand(routes, expected=live_name)):
             problem = f"an operator switched users to release {moved} meanwhile; left there"
         if problem is not None:
+            self._abandon(candidate, routes, log)
             return CutoverReport(
                 False, f"candidate {candidate.name} never received user traffic: {problem}"
             )
@@ -222,6 +223,20 @@ class Cutover:
         self._retire(routing.project, candidate, log)
         routes.prune(candidate.name)
         return CutoverReport(True, f"release {candidate.name} serves users")
+
+    def _abandon(self, candidate: Release, routes: ProxyRoutes, log: Log) -> None:
+        """Stop a candidate no user reaches when the backend can (Swarm: its failing tasks
+        would restart until the next cutover); one engine leaves its containers be."""
+        abandon = getattr(self.backend, "abandon", None)
+        live = routes.live()
+        if abandon is None or (live is not None and live.name == candidate.name):
+            return
+        try:
+            abandon(candidate.all_containers)
+        except engine.EngineError as error:  # the gate's verdict stands; the next cutover
+            log(f"cutover: could not stop candidate {candidate.name}: {error}")  # retires it
+            return
+        log(f"cutover: stopped candidate {candidate.name}: {', '.join(candidate.all_containers)}")
 
     def _by_hand(self, name: str, chosen: str, log: Log) -> CutoverReport:
         """An operator pointed `live` at release `chosen` during the window: users stay

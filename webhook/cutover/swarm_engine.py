@@ -108,6 +108,20 @@ class SwarmEngine:
             with engine.on_host(self.host):
                 engine.docker("service", "rm", *names)
 
+    def abandon(self, names: Sequence[str]) -> None:
+        """Stop the tasks of release services that failed their gate, at once: Swarm would
+        restart a failing task again and again until the next cutover removes the service,
+        and each start and stop reprograms the overlay network the live tasks serve on.
+        A replicated service is scaled to 0 (`docker service ps` keeps its tasks' errors);
+        a global one is removed."""
+        with engine.on_host(self.host):
+            for name in names:
+                mode = engine.docker("service", "inspect", name, "--format", "{{json .Spec.Mode}}")
+                if "Replicated" in mode:
+                    engine.docker("service", "scale", "--detach", f"{name}=0")
+                else:
+                    engine.docker("service", "rm", name)
+
     @staticmethod
     def _tasks(name: str) -> list[dict]:
         ids = engine.docker("service", "ps", "-q", "--no-trunc", name).split()
