@@ -3,6 +3,9 @@
 The service deploys the demo repository, checks it every few seconds (drift_loop.INTERVAL),
 and each test changes the running stack by hand the way people do on a VPS; the next check
 must name the resource and the field, and a reconcile must put it back (docs/drift.md).
+The hand-change tests share one stack (module fixture `shared`; each leaves it reconciled)
+and make their change once checks pass by the engine snapshot
+(webhook/orchestrator/drift_snapshot.py), so each proves the snapshot sees it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from tests.support.drift_loop import (
     older_checkout,
     restarted_by_policy,
 )
-from tests.support.fake_github import FakeGitHub
+from tests.support.fake_github import TOKEN, FakeGitHub
 from webhook.store.drift import DriftCheck, DriftResult
 from webhook.store.states import DeploymentState
 
@@ -29,9 +32,31 @@ S = DeploymentState
 FULL_EVERY = 10.0  # s: SLIPWAY_DRIFT_FULL_REFRESH_SECONDS of the 20-checks test
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, octokit_examples_dir: Path):
+    """One service, repository and stack for the hand-change tests (one deploy and one
+    destroy for all, not one each): every test leaves the stack reconciled, in sync."""
+    tmp = tmp_path_factory.mktemp("drift")
+    with (
+        FakeGitHub(TOKEN) as github,
+        drift_loop(tmp, github, octokit_examples_dir, drift_github_status=True) as loop,
+    ):
+        deployed(loop, snapshot=False)
+        yield loop
+
+
 @pytest.fixture
-def loop(tmp_path: Path, fake_github: FakeGitHub, octokit_examples_dir: Path):
-    with drift_loop(tmp_path, fake_github, octokit_examples_dir, drift_github_status=True) as loop:
+def loop(shared: DriftLoop) -> DriftLoop:
+    """The shared stack once checks pass by the engine snapshot again (after the previous
+    test's reconcile): a hand change made now must change the snapshot to be found."""
+    shared.snapshot_in_effect()
+    return shared
+
+
+@pytest.fixture
+def fresh_loop(tmp_path: Path, fake_github: FakeGitHub, octokit_examples_dir: Path):
+    """A stack of its own, for a test that deploys another commit."""
+    with drift_loop(tmp_path, fake_github, octokit_examples_dir) as loop:
         yield loop
 
 
@@ -97,7 +122,6 @@ def test_untouched_stack_is_in_sync_check_after_check(
 
 
 def test_stopped_container(loop: DriftLoop) -> None:
-    deployed(loop)
     docker("stop", loop.container("web"))
     check = drifted(loop, loop.last_check_id())
     web = entry(check, loop.container("web"))
@@ -108,7 +132,6 @@ def test_stopped_container(loop: DriftLoop) -> None:
 
 
 def test_stopped_container_is_shown_by_api_page_and_metrics(loop: DriftLoop) -> None:
-    deployed(loop)
     docker("stop", loop.container("web"))
     check = drifted(loop, loop.last_check_id())
     answer = loop.api("GET", f"/stacks/{loop.repo.stack}/drift")
@@ -124,10 +147,10 @@ def test_stopped_container_is_shown_by_api_page_and_metrics(loop: DriftLoop) -> 
         metrics
     )
     assert f'slipway_drift_checks_total{{result="drifted",stack="{loop.repo.stack}"}}' in metrics
+    reconciled(loop)
 
 
 def test_removed_container(loop: DriftLoop) -> None:
-    deployed(loop)
     docker("rm", "-f", loop.container("worker"))
     check = drifted(loop, loop.last_check_id())
     assert entry(check, loop.container("worker"))["change"] == "gone", check.report
@@ -136,7 +159,6 @@ def test_removed_container(loop: DriftLoop) -> None:
 
 
 def test_env_var_changed_by_recreating_the_container(loop: DriftLoop) -> None:
-    deployed(loop)
     web = loop.container("web")
     image = docker("inspect", "-f", "{{.Image}}", web)
     docker("rm", "-f", web)
@@ -150,7 +172,6 @@ def test_env_var_changed_by_recreating_the_container(loop: DriftLoop) -> None:
 
 
 def test_network_disconnected(loop: DriftLoop) -> None:
-    deployed(loop)
     db = loop.container("db")
     docker("network", "disconnect", f"{loop.repo.project}_default", db)
     check = drifted(loop, loop.last_check_id())
@@ -161,7 +182,6 @@ def test_network_disconnected(loop: DriftLoop) -> None:
 
 
 def test_named_volume_removed(loop: DriftLoop) -> None:
-    deployed(loop)
     volume = f"{loop.repo.project}_db-data"
     docker("rm", "-f", loop.container("db"))
     docker("volume", "rm", volume)
@@ -177,7 +197,8 @@ def test_named_volume_removed(loop: DriftLoop) -> None:
     assert docker("volume", "inspect", "-f", "{{.Name}}", volume) == volume
 
 
-def test_a_push_during_a_check_ends_the_check_and_deploys(loop: DriftLoop) -> None:
+def test_a_push_during_a_check_ends_the_check_and_deploys(fresh_loop: DriftLoop) -> None:
+    loop = fresh_loop
     deployed(loop, snapshot=False)  # the first check after a deployment is a full refresh
     sha = loop.repo.healthy("two")
     running = loop.next_check(loop.last_check_id(), DriftResult.RUNNING)
@@ -221,7 +242,9 @@ def test_auto_reconcile_once_per_cooldown(
 
 
 def test_compose_up_of_an_older_checkout(loop: DriftLoop, tmp_path: Path) -> None:
-    sha = deployed(loop)
+    sha = loop.service.store.list_deployments(limit=1, stack=loop.repo.stack)[0].sha
+    loop.service.feedback.drain(timeout=60)  # earlier tests' statuses on this sha: not ours
+    earlier = len(loop.github.state.commit_statuses)
     checkout = older_checkout(loop.repo.path, tmp_path / "older")
     web = loop.container("web")
     compose(checkout, loop.repo.project, "up", "-d", release="by-hand")
@@ -240,7 +263,7 @@ def test_compose_up_of_an_older_checkout(loop: DriftLoop, tmp_path: Path) -> Non
     context = f"slipway/drift/{loop.repo.stack}"
     posted = [
         (s["state"], s["description"])
-        for s in loop.github.state.commit_statuses
+        for s in loop.github.state.commit_statuses[earlier:]
         if s["sha"] == sha and s["context"] == context
     ]
     # a check that overlapped `compose up` may have seen fewer resources: one more failure
@@ -250,7 +273,6 @@ def test_compose_up_of_an_older_checkout(loop: DriftLoop, tmp_path: Path) -> Non
 
 
 def test_a_restart_by_the_restart_policy_is_not_drift(loop: DriftLoop) -> None:
-    deployed(loop)
     worker = loop.container("worker")
     before = int(docker("inspect", "-f", "{{.RestartCount}}", worker))
     kill_main_process(worker)
