@@ -36,6 +36,7 @@ OTHER_PROGRAMS: dict[str, str] = {
     "SLIPWAY_HEALTH_URLS": "deploy client `health`: URLs to check",
     "SLIPWAY_DOCKER_COMPOSE": "stack program: the docker-compose binary to run",
     "SLIPWAY_BINDS_DIR": "stack program: set by the service for each `up` (binds folder)",
+    "SLIPWAY_COMPOSE_RENDER": "stack program: set by the service for each `up` (Compose render)",
     "SLIPWAY_GIT_USERNAME": "git's askpass helper: set by the service for each git run",
     "SLIPWAY_GIT_PASSWORD": "git's askpass helper: set by the service for each git run",
     "SLIPWAY_CACHE_DIR": "scripts and tests: the toolchain and engine cache",

@@ -50,7 +50,7 @@ def test_a_standby_of_another_environment_is_ended_not_used(
 ) -> None:
     session.prepare_next()
     spare = session.spares.waiting(STACK)
-    other = session.with_env({"SLIPWAY_SOMETHING_ELSE": "1"})
+    other = session.with_env({"OTHER_VARIABLE": "1"})
     assert "pulumi" in reply(other)
     assert spare.process.wait(30) == 0, "a standby of another environment ran the operation"
     assert session.spares.waiting(STACK) is None
