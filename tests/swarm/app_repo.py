@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.paths import REPO_ROOT
 from tests.swarm.lab import SwarmLab
+from webhook.cutover.engine import caddy_binary
 
 APP = Path(__file__).resolve().parent / "app"
 COMPOSE = "app/compose.yml"
@@ -42,6 +44,24 @@ def build_release(lab: SwarmLab, release: str, *, healthy: bool = True) -> None:
             capture_output=True, text=True, timeout=300, check=True,
         )  # fmt: skip
     lab.load(*(image(s, release) for s in IMAGES))
+
+
+def build_routed_release(lab: SwarmLab, release: str, *, healthy: bool = True) -> str:
+    """The routed test's api image of `release` (app/routed-api: Caddy answering
+    `release=<release>`, 503 when not `healthy`), loaded into every node; its release name
+    for `SwarmRepo.release` (`routed-<release>`)."""
+    name = f"routed-{release}"
+    with tempfile.TemporaryDirectory() as context:
+        for path in (APP / "routed-api").iterdir():
+            shutil.copy2(path, context)
+        shutil.copy2(caddy_binary(), Path(context, "caddy"))
+        subprocess.run(
+            ["docker", "build", "-q", "-t", image("api", name), "--build-arg", f"RELEASE={release}",
+             "--build-arg", f"STATUS={200 if healthy else 503}", context],
+            capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+    lab.load(image("api", name))
+    return name
 
 
 @dataclass

@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,8 @@ import pytest
 from bench.loadgen import Load
 from tests.support import deploy_loop
 from tests.support.deploy_loop import REAL, serving
-from tests.swarm.app_repo import APP, COMPOSE, SwarmRepo, build_release
+from tests.support.paths import CACHE_DIR
+from tests.swarm.app_repo import APP, COMPOSE, SwarmRepo, build_routed_release
 from tests.swarm.lab import http_text
 from webhook.cutover.swarm_engine import SwarmEngine
 from webhook.orchestrator import OrchestratorSettings
@@ -40,15 +41,40 @@ SETTINGS = OrchestratorSettings(
 
 
 def _releases(load: Load) -> tuple[Counter, list[str]]:
-    """Answers per release, and every request that got no 200 (when, in UTC, and what)."""
+    """Answers per release, and every request that got no 200 (when, in UTC, what, and
+    after how many ms: ~10,000 is the client's timeout, a few ms a refused connection)."""
     offset = time.time() - time.monotonic()
     answered = Counter(s.release for s in load.samples if s.status == 200)
     failed = sorted(
-        f"{datetime.fromtimestamp(s.sent + offset, UTC):%H:%M:%S.%f} {s.status} {s.release}"
+        f"{datetime.fromtimestamp(s.sent + offset, UTC):%H:%M:%S.%f} {s.status} "
+        f"{s.release} {s.ms:.0f}ms"
         for s in load.samples
         if s.status != 200
     )
     return answered, failed
+
+
+# What the nodes' engines say about their gossip and overlay peers (dockerd.log, UTC).
+_GOSSIP = ("memberlist", "networkdb", "suspect", "peer", "node join", "node leave", "failed")
+
+
+def _before(at: str, seconds: int) -> str:
+    """HH:MM:SS `seconds` before `at`."""
+    when = datetime.strptime(at, "%H:%M:%S") - timedelta(seconds=seconds)
+    return f"{when:%H:%M:%S}"
+
+
+def _gossip(lab, since: str) -> list[str]:
+    """The lab engines' log lines about gossip and overlay peers since `since` (HH:MM:SS)."""
+    folder = CACHE_DIR / "swarm-lab" / lab.env["SLIPWAY_SWARM_LAB_NAME"]  # swarm-lab.sh's
+    lines = []
+    for node in (1, 2, 3):
+        path = folder / f"n{node}" / "dockerd.log"
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else ():
+            at = line.partition('time="')[2][11:19]
+            if at >= since and any(word in line.lower() for word in _GOSSIP):
+                lines.append(f"  n{node} {line[:240]}")
+    return lines[-80:]
 
 
 def _explain(failed: list[str], total: int, loop, deployment: int, lab, project: str) -> str:
@@ -66,11 +92,16 @@ def _explain(failed: list[str], total: int, loop, deployment: int, lab, project:
             entry = json.loads(line)
             when = datetime.fromtimestamp(entry["ts"], UTC)
             errors[f"{when:%H:%M:%S} {entry['status']} {entry['msg']}"] += 1
-    due = Counter(f.split(".")[0] for f in failed)
+    due = Counter(f"{f.split('.')[0]} {f.split()[1]} {f.split()[2]}" for f in failed)
+    slowest: dict[str, list[int]] = {}
+    for f in failed:
+        slowest.setdefault(f.split(".")[0], []).append(int(f.split()[-1].removesuffix("ms")))
     return "\n".join(
-        [f"{len(failed)} failed of {total}; due per second:",
-         *(f"  {second} {n}" for second, n in sorted(due.items())), "cutover:", *steps,
-         "proxy errors per second:", *(f"  {k} x{n}" for k, n in sorted(errors.items()))]
+        [f"{len(failed)} failed of {total}; due per second (status, error, ms min-max):",
+         *(f"  {k} x{n} {min(slowest[k[:8]])}-{max(slowest[k[:8]])}ms"
+           for k, n in sorted(due.items())), "cutover:", *steps,
+         "proxy errors per second:", *(f"  {k} x{n}" for k, n in sorted(errors.items())),
+         "engines (gossip, overlay peers):", *_gossip(lab, _before(failed[0][:8], 20))]
     )  # fmt: skip
 
 
@@ -79,9 +110,8 @@ def test_routed_updates_through_the_proxy_drop_nothing(
 ) -> None:
     # Three engines on a shared 2-core machine: a wider bound (never asserted on).
     monkeypatch.setattr(deploy_loop, "DEPLOY_LIMIT", 400.0)
-    build_release(swarm_lab, "r1")
-    build_release(swarm_lab, "r2")
-    build_release(swarm_lab, "r3", healthy=False)
+    r1, r2 = build_routed_release(swarm_lab, "r1"), build_routed_release(swarm_lab, "r2")
+    r3 = build_routed_release(swarm_lab, "r3", healthy=False)
     suffix = uuid.uuid4().hex[:8]
     repo = SwarmRepo.create(tmp_path / "repo", f"w{suffix}", f"slipway-w{suffix}", PORT, swarm_lab)
     listen = f"{swarm_lab.addrs[0]}:{PORT}"
@@ -91,12 +121,12 @@ def test_routed_updates_through_the_proxy_drop_nothing(
     url = f"http://{listen}/cgi-bin/healthz"
     swarm = SwarmEngine(swarm_lab.manager)
     with serving(repo, tmp_path, fake_github, octokit_examples_dir, SETTINGS) as loop:
-        first = loop.wait(loop.push(repo.release("r1")))
+        first = loop.wait(loop.push(repo.release(r1)))
         assert first.state == S.SUCCEEDED, "\n".join(loop.log(first.id)[-40:])
         assert http_text(url) == "ok release=r1"
 
         with Load(url, rate=200) as healthy:
-            second = loop.wait(loop.push(repo.release("r2")))
+            second = loop.wait(loop.push(repo.release(r2)))
         log = "\n".join(loop.log(second.id))
         assert second.state == S.SUCCEEDED, log[-6000:]
         answered, failed = _releases(healthy)
@@ -108,7 +138,7 @@ def test_routed_updates_through_the_proxy_drop_nothing(
         assert list(swarm.release_containers(repo.project).values()) == [f"d{second.id}"]
 
         with Load(url, rate=200) as bad:
-            third = loop.wait(loop.push(repo.release("r3")))
+            third = loop.wait(loop.push(repo.release(r3)))
         log = "\n".join(loop.log(third.id))
         assert third.state == S.ROLLED_BACK, log[-6000:]
         assert f"candidate d{third.id} never received user traffic" in log, log[-6000:]
