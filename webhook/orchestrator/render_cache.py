@@ -7,9 +7,10 @@ to give it: the command (project, profiles, the files' paths), the environment i
 the content of each Compose file, of the `.env` files it may read (the project folder's,
 the working folder's), and of every file the Compose files name through `include`,
 `extends`, `env_file` and `label_file` (followed into included and extended files). A file
-named through a variable (`${...}`), or a Compose file that does not parse as expected,
-has no key: Compose renders it every time. Used by fingerprint.py, and to hand the
-answers to the program (render_handoff.py, components/compose_stack/handed_render.py).
+named through a variable (`${...}`) or remote (an `oci://` or git `include`), or a Compose
+file that does not parse as expected, has no key: Compose renders it every time. Used by
+fingerprint.py, and to hand the answers to the program (render_handoff.py,
+components/compose_stack/handed_render.py).
 """
 
 from __future__ import annotations
@@ -191,8 +192,9 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _plain(value: Any) -> str:
-    """A path as written, when it needs no interpolation."""
-    if not isinstance(value, str) or "$" in value:
+    """A path as written, when it needs no interpolation and names a local file (a remote
+    `include` (`oci://`, `git@…`, `https://…`) can change without any file here changing)."""
+    if not isinstance(value, str) or "$" in value or "://" in value or value.startswith("git@"):
         raise _NoKey
     return value
 

@@ -91,3 +91,14 @@ def test_a_path_compose_must_interpolate_is_never_reused(stack: Path) -> None:
     model(stack, renders)
     model(stack, renders)
     assert renders.count == 2
+
+
+@pytest.mark.parametrize(
+    "remote", ["oci://registry.example/stack:1", "git@github.com:o/r.git", "https://h/c.yml"]
+)
+def test_a_remote_include_is_never_reused(stack: Path, remote: str) -> None:
+    (stack / "compose.yml").write_text(COMPOSE.replace("parts/included.yml", remote))
+    renders = Renders()
+    model(stack, renders)
+    model(stack, renders)
+    assert renders.count == 2
