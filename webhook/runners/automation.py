@@ -167,11 +167,11 @@ class Spares:
             spare = start()
         except OSError:  # only a saving: the next operation starts its own child
             return
+        spare.expiry = threading.Timer(self.idle_seconds, self._expire, (stack, spare))
+        spare.expiry.daemon = True
         with self._lock:
             self._waiting[stack] = spare
-        timer = threading.Timer(self.idle_seconds, self._expire, (stack, spare))
-        timer.daemon = True
-        timer.start()
+        spare.expiry.start()
 
     def _expire(self, stack: str, spare: Standby) -> None:
         with self._lock:
@@ -186,6 +186,8 @@ class Spares:
             spare = self._waiting.pop(stack, None)
         if spare is None:
             return None
+        if spare.expiry is not None:
+            spare.expiry.cancel()  # no timer thread outlives its standby's use
         if spare.fits(env):
             return spare
         spare.close()

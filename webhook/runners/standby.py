@@ -41,6 +41,7 @@ class Standby:
 
     process: subprocess.Popen
     env: dict[str, str]
+    expiry: threading.Timer | None = None  # ends it unused (automation.py `Spares`)
 
     @classmethod
     def start(cls, command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Standby:
@@ -64,6 +65,8 @@ class Standby:
     def close(self) -> None:
         """End an unused standby: it leaves when its stdin closes (reaped in a thread, so
         the caller never waits for its imports to finish)."""
+        if self.expiry is not None:
+            self.expiry.cancel()
         if self.process.stdin is not None:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()

@@ -43,6 +43,8 @@ def test_the_next_operation_runs_in_the_standby(session: AutomationSession) -> N
     assert reply(late) == fresh
     assert session.spares.waiting(STACK) is None
     assert spare.process.wait(30) == 2, "the standby did not run the operation"
+    spare.expiry.join(30)  # its idle timer was cancelled when it was taken
+    assert not spare.expiry.is_alive()
 
 
 def test_a_standby_of_another_environment_is_ended_not_used(
