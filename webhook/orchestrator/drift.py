@@ -136,9 +136,9 @@ class DriftChecker:
             logger.warning("%s", describe(check), extra={"stack": stack, "drift": "failed"})
             return check
         result = DriftResult.DRIFTED if found_drift else DriftResult.IN_SYNC
-        check = records.finish(check.id, result, found_drift, via=snap.VIA_REFRESH)
-        if not found_drift:
+        if not found_drift:  # before the record says so: the next check may use it
             self._remember(stack, sha, deployment_id, started, found.get("inventory"))
+        check = records.finish(check.id, result, found_drift, via=snap.VIA_REFRESH)
         seconds = time.monotonic() - started
         log = logger.warning if found_drift else logger.info
         log("%s (%.1f s)", describe(check), seconds, extra={"stack": stack, "drift": str(result)})
