@@ -3,15 +3,22 @@
 The real service deploys the routed demo stack (stacks/demo/routed.yml, as in
 bench/bench_cutover.py) with its checks parked (an interval no run reaches); the benchmark
 then starts checks on the stack's worker itself (the same thread, nice and idle CPU group
-as the service's own checks; docs/drift.md), one at a time:
+as the service's own checks; docs/drift.md), one at a time. A check takes one of two paths
+(webhook/orchestrator/drift_snapshot.py), measured apart:
 
-- cost: single checks with no load: wall time (the check's record, start to finish) and
-  CPU seconds of its processes (the stack child, Pulumi CLI, docker provider, git: the
-  benchmark's children, from getrusage);
+- engine snapshot: the engine shows what the last in-sync full refresh left; a few Engine
+  API reads in the service, no Pulumi (most checks: every check but one per
+  SLIPWAY_DRIFT_FULL_REFRESH_SECONDS, on an untouched stack);
+- full refresh: `pulumi refresh --preview-only` in the stack child (the benchmark drops the
+  snapshot first, as a deployment or a changed engine does).
+
+- cost: single checks of each path with no load: wall time and CPU seconds (full refresh:
+  its processes, the benchmark's children from getrusage; engine snapshot: the service
+  process's own CPU time, the check runs in it);
 - latency: 200 requests/s (bench/loadgen, open loop) to web's static `/release.txt` through
-  the proxy, in windows with no check (baseline) and windows with checks back to back,
-  alternating, one more baseline than check windows; p99 of each check window over the two
-  baselines around it (target: at most 1.2x, docs/drift.md).
+  the proxy, in windows with no check (baseline) and windows with checks of one path back
+  to back, alternating baseline, snapshot, baseline, refresh, ..., baseline; p99 of each
+  check window over the two baselines around it (target: at most 1.2x, docs/drift.md).
 
 Run: `scripts/with-toolchain.sh .venv/bin/python bench/bench_drift.py` (--no-write prints
 only). Results go to docs/performance.md between `<!-- bench:drift -->` markers.
@@ -28,12 +35,13 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bench.bench_cutover import EXAMPLES, RATE, baseline, bracketed_ratios, listed, p99
+from bench.bench_cutover import EXAMPLES, RATE, baseline, listed, p99
 from bench.loadgen import Load, Sample
 from bench.performance_doc import write_section
 from tests.support.deploy_loop import Loop, routed_loop
 from tests.support.fake_github import TOKEN, FakeGitHub
 from tests.support.routed_repo import RoutedRepo
+from webhook.orchestrator.drift_snapshot import VIA_REFRESH, VIA_SNAPSHOT
 from webhook.orchestrator.worker import StackWorker
 from webhook.store.drift import DriftCheck, DriftRecords, DriftResult
 
@@ -62,13 +70,18 @@ def start_check(loop: Loop, worker: StackWorker) -> DriftCheck:
     records = DriftRecords(loop.service.store)
     before = records.recent(loop.repo.stack, limit=1)
     after = before[0].id if before else 0
-    worker.next_check = 0.0  # due now: the worker runs it when it wakes
-    worker.wake.set()
     deadline = time.monotonic() + CHECK_LIMIT
+    asked = 0.0
     while time.monotonic() < deadline:
         newest = records.recent(loop.repo.stack, limit=1)
         if newest and newest[0].id > after and newest[0].result != DriftResult.RUNNING:
             return newest[0]
+        if not (newest and newest[0].id > after) and time.monotonic() - asked > 2.0:
+            # due now: the worker runs it when it wakes (asked again while none started:
+            # the worker sets its next check just after finishing the previous one)
+            worker.next_check = 0.0
+            worker.wake.set()
+            asked = time.monotonic()
         time.sleep(0.05)
     raise RuntimeError(f"no drift check finished within {CHECK_LIMIT:.0f} s")
 
@@ -84,32 +97,66 @@ def children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def costed_check(loop: Loop, worker: StackWorker) -> tuple[float, float]:
-    """One check with nothing else running: (wall seconds, CPU seconds)."""
-    cpu = children_cpu()
+def full_refresh(loop: Loop, worker: StackWorker) -> None:
+    """Make the next check a full refresh: drop the stack's snapshot (as a deployment does)."""
+    assert worker.drift is not None
+    worker.drift.snapshots.pop(loop.repo.stack, None)
+
+
+def run_path(loop: Loop, worker: StackWorker, path: str) -> DriftCheck:
+    """One check by `path` (VIA_REFRESH or VIA_SNAPSHOT); an untouched stack is in sync."""
+    if path == VIA_REFRESH:
+        full_refresh(loop, worker)
     check = run_check(loop, worker)
-    used = children_cpu() - cpu
-    if check.result != DriftResult.IN_SYNC:
-        raise RuntimeError(f"an untouched stack must be in sync: {check.result} {check.error}")
+    if check.result != DriftResult.IN_SYNC or check.via != path:
+        raise RuntimeError(
+            f"an untouched stack must be in sync via {path}: {check.result} via {check.via!r} "
+            f"{check.error}"
+        )
+    return check
+
+
+def costed_check(loop: Loop, worker: StackWorker, path: str) -> tuple[float, float]:
+    """One check by `path` with nothing else running: (wall seconds, CPU seconds)."""
+    cpu, own = children_cpu(), time.process_time()
+    check = run_path(loop, worker, path)
+    used = children_cpu() - cpu if path == VIA_REFRESH else time.process_time() - own
     return seconds(check), used
 
 
-def checks_under_load(loop: Loop, worker: StackWorker, window: float) -> tuple[list[Sample], int]:
-    """Load for `window` seconds with checks back to back: (samples, checks run)."""
+def checks_under_load(
+    loop: Loop, worker: StackWorker, window: float, path: str
+) -> tuple[list[Sample], int]:
+    """Load for `window` seconds with checks by `path` back to back: (samples, checks)."""
     count = 0
     with Load(loop.repo.release_url, RATE) as load:
         end = time.monotonic() + window
         while time.monotonic() < end:
-            run_check(loop, worker)
+            run_path(loop, worker, path)
             count += 1
     return load.samples, count
+
+
+def bracketed(windows: list[tuple[str, list[Sample]]], path: str) -> list[float]:
+    """Each `path` window's p99 over the p99 of the baselines just before and after it."""
+    return [
+        p99(samples) / p99(windows[i - 1][1] + windows[i + 1][1])
+        for i, (kind, samples) in enumerate(windows)
+        if kind == path
+    ]
+
+
+def verdict(ratio: float) -> str:
+    return "met" if ratio <= TARGET else "MISSED"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--checks", type=int, default=3, help="single checks for the cost")
-    parser.add_argument("--rounds", type=int, default=3, help="windows with checks")
+    parser.add_argument(
+        "--checks", type=int, default=3, help="single checks per path, for the cost"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="windows with checks, per path")
     parser.add_argument("--window", type=float, default=40.0, help="seconds per window")
     parser.add_argument(
         "--no-idle",
@@ -119,6 +166,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     settings = {"drift_interval_seconds": PARKED, "deploy_cpu_idle": not args.no_idle}
+    paths = (VIA_SNAPSHOT, VIA_REFRESH)
+    windows: list[tuple[str, list[Sample]]] = []
+    counts: dict[str, list[int]] = {path: [] for path in paths}
     with (
         FakeGitHub(TOKEN) as github,
         tempfile.TemporaryDirectory() as tmp,
@@ -127,29 +177,43 @@ def main() -> None:
         first = loop.wait(loop.push(loop.repo.healthy("r0")))
         assert first.state == "succeeded", loop.log(first.id)[-20:]
         worker = worker_of(loop)
-        costs = [costed_check(loop, worker) for _ in range(args.checks)]
-        baselines: list[list[Sample]] = []
-        rounds: list[list[Sample]] = []
-        counts: list[int] = []
+        costs = {path: [costed_check(loop, worker, path) for _ in range(args.checks)]
+                 for path in (VIA_REFRESH, VIA_SNAPSHOT)}  # fmt: skip
         for _ in range(args.rounds):
-            baselines.append(baseline(loop, args.window))
-            samples, count = checks_under_load(loop, worker, args.window)
-            rounds.append(samples)
-            counts.append(count)
-        baselines.append(baseline(loop, args.window))
-    walls, cpus = [c[0] for c in costs], [c[1] for c in costs]
-    pooled_base = [s for b in baselines for s in b]
-    pooled = [s for r in rounds for s in r]
-    ratios = bracketed_ratios(rounds, baselines)
-    ratio = p99(pooled) / p99(pooled_base)
-    failed = sum(1 for s in pooled if s.status != 200)
+            for path in paths:
+                windows.append(("baseline", baseline(loop, args.window)))
+                if path == VIA_SNAPSHOT:
+                    run_path(loop, worker, VIA_REFRESH)  # the snapshot the window's checks use
+                samples, count = checks_under_load(loop, worker, args.window, path)
+                windows.append((path, samples))
+                counts[path].append(count)
+        windows.append(("baseline", baseline(loop, args.window)))
+    base = [w for kind, w in windows if kind == "baseline"]
+    pooled_base = [s for w in base for s in w]
     failed_base = sum(1 for s in pooled_base if s.status != 200)
-    verdict = "met" if ratio <= TARGET else "MISSED"
-    if failed_base > len(pooled_base) * BROKEN_BASELINE:
-        verdict = (
-            f"not measured: the baseline itself failed {failed_base} of {len(pooled_base)} "
-            "requests (the machine cannot serve the load; run again on a quiet one)"
-        )
+    broken = failed_base > len(pooled_base) * BROKEN_BASELINE
+    rows = []
+    for path, label in ((VIA_SNAPSHOT, "engine snapshot"), (VIA_REFRESH, "full refresh")):
+        walls = [c[0] for c in costs[path]]
+        cpus = [c[1] for c in costs[path]]
+        ours = [w for kind, w in windows if kind == path]
+        pooled = [s for w in ours for s in w]
+        ratio = p99(pooled) / p99(pooled_base)
+        said = verdict(ratio) if not broken else "not measured (the baseline failed)"
+        failed = sum(1 for s in pooled if s.status != 200)
+        rows += [
+            f"| {label}: one check, wall time (s; {len(walls)} checks, no load) | "
+            f"{min(walls):.3f} to {max(walls):.3f} ({listed(walls, '{:.3f}')}) |",
+            f"| {label}: one check, CPU seconds ({CPU_OF[path]}) | "
+            f"{min(cpus):.3f} to {max(cpus):.3f} ({listed(cpus, '{:.3f}')}) |",
+            f"| {label}: p99 ms, checks back to back ({len(ours)} windows; checks per window "
+            f"{listed(counts[path], '{:d}')}) | {p99(pooled):.1f} "
+            f"({listed([p99(w) for w in ours], '{:.1f}')}) |",
+            f"| {label}: p99 × baseline (each window over the baselines around it) | "
+            f"{ratio:.2f}× ({listed(bracketed(windows, path), '{:.2f}')}); "
+            f"target ≤ {TARGET}×: {said} |",
+            f"| {label}: failed requests during its windows | {failed} |",
+        ]
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     text = "\n".join(
         [
@@ -159,8 +223,10 @@ def main() -> None:
             f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} "
             f"cores, load average at the end {load} (a shared machine): the real service, CLI, "
             "docker provider and engine, the routed demo stack (db, web behind the proxy, "
-            "worker). A check is `pulumi refresh --preview-only` in the stack child, on the "
-            "stack's worker at SLIPWAY_DEPLOY_NICE=10, "
+            "worker). A check is either the engine pre-check (`engine snapshot`: the engine "
+            "shows what the last in-sync full refresh left, read through the Engine API in "
+            "the service, no Pulumi) or a full refresh (`pulumi refresh --preview-only` in the "
+            "stack child), on the stack's worker at SLIPWAY_DEPLOY_NICE=10, "
             + (
                 "NOT in the idle CPU group (--no-idle: the machine's other work left it no CPU)."
                 if args.no_idle
@@ -169,27 +235,29 @@ def main() -> None:
             "",
             "| measure | value |",
             "|---|---:|",
-            f"| one check, wall time (s; {len(walls)} checks, no load) | "
-            f"{min(walls):.1f} to {max(walls):.1f} ({listed(walls, '{:.1f}')}) |",
-            f"| one check, CPU seconds of its processes (user + system) | "
-            f"{min(cpus):.1f} to {max(cpus):.1f} ({listed(cpus, '{:.1f}')}) |",
-            f"| p99 ms, baseline: no check ({len(baselines)} windows of {args.window:g} s) | "
-            f"{p99(pooled_base):.1f} ({listed([p99(b) for b in baselines], '{:.1f}')}) |",
-            f"| p99 ms, checks back to back ({len(rounds)} windows; checks per window "
-            f"{listed(counts, '{:d}')}) | "
-            f"{p99(pooled):.1f} ({listed([p99(r) for r in rounds], '{:.1f}')}) |",
-            f"| p99 during checks × baseline (each window over the baselines around it) | "
-            f"{ratio:.2f}× ({listed(ratios, '{:.2f}')}); target ≤ {TARGET}×: {verdict} |",
-            f"| failed requests: during checks / baseline | {failed} / {failed_base} |",
+            f"| p99 ms, baseline: no check ({len(base)} windows of {args.window:g} s) | "
+            f"{p99(pooled_base):.1f} ({listed([p99(b) for b in base], '{:.1f}')}) |",
+            *rows,
+            f"| failed requests: baseline | {failed_base} |",
             "",
             f"{RATE} requests/s, open loop (bench/loadgen: Go, nice -10, on 127.0.0.1), p99 "
-            "from each request's scheduled time. Checks back to back is the worst case: the "
-            "service checks each stack once per SLIPWAY_DRIFT_INTERVAL_SECONDS (default 900 s).",
+            "from each request's scheduled time. Windows alternate baseline, engine snapshot, "
+            "baseline, full refresh, ..., baseline. Checks back to back is the worst case: the "
+            "service checks each stack once per SLIPWAY_DRIFT_INTERVAL_SECONDS (default 900 s), "
+            "and on an untouched stack only one check per SLIPWAY_DRIFT_FULL_REFRESH_SECONDS "
+            "(default 3600 s: one in four) is a full refresh; any change the engine shows, "
+            "and every deployment, makes the next one a full refresh (docs/drift.md).",
         ]
     )
     print(text)
     if not args.no_write:
         write_section("drift", text)
+
+
+CPU_OF = {
+    VIA_REFRESH: "user + system of its processes: stack child, Pulumi CLI, provider, git",
+    VIA_SNAPSHOT: "the service process's, which runs it; the engine's answers not counted",
+}
 
 
 if __name__ == "__main__":
