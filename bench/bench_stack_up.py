@@ -150,7 +150,7 @@ def report(results: dict[str, dict[str, list[float]]], rounds: int) -> str:
         "the provider, diff every resource; Compose compares its config hashes against the "
         "running containers. Cold, both build from the cache and create the same containers, "
         "and both create web only once db's healthcheck passes (Slipway's program asks the "
-        'engine every 0.1 s). Step by step: docs/performance.md, "A faster full up".'
+        "engine every 0.1 s). Step by step: docs/full-up.md."
     )
     return "\n".join(lines)
 

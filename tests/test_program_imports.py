@@ -2,7 +2,7 @@
 
 Every deploy starts the program; the deploy service's component pulls in the service's
 settings model (pydantic, limits), which cost ~40% of the program's import time
-(docs/performance.md, "A faster full up").
+(docs/full-up.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Compose starts a `depends_on: condition: service_healthy` dependant as soon as the
 dependency's Docker healthcheck passes. The provider's own `wait` input polls the
 container once a second, so each healthy link of a chain cost up to a second more than
-Compose's (docs/performance.md, "A faster full up"). Here the program waits instead:
+Compose's (docs/full-up.md). Here the program waits instead:
 the dependants depend on `healthy(...)`, which asks the engine every 0.1 s (one HTTP
 request on the engine's unix socket; through the docker CLI every 0.5 s for other
 DOCKER_HOSTs). Like Compose, it fails at once when the container is reported `unhealthy`

@@ -121,7 +121,7 @@ def load_stack_plan(
 def ask_compose(paths: Sequence[Path], project: str, profiles: Sequence[str]) -> Render:
     """Compose's model, service hashes and version of `paths`. The three answers are
     independent: asked at once, they cost one Compose run's time instead of three
-    (docs/performance.md, "A faster full up")."""
+    (docs/full-up.md)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         version = pool.submit(compose_version)
         hashes = pool.submit(service_hashes, paths, project_name=project, profiles=tuple(profiles))

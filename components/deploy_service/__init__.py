@@ -2,7 +2,7 @@
 
 The names below are imported on first use (PEP 562): an app stack's program imports
 `components.deploy_service.config` and `.guard` and never loads the component, its
-environment or the service's settings model (docs/performance.md, "A faster full up").
+environment or the service's settings model (docs/full-up.md).
 """
 
 from importlib import import_module

@@ -1,6 +1,6 @@
 """Hands what Docker Compose rendered for a deployment's fingerprint to the program's `up`,
 so that Compose runs once per deployment, not once in the service and again in the program
-(docs/performance.md, "A faster full up").
+(docs/full-up.md).
 
 The file (components/compose_stack/handed_render.py's format) holds the model of the
 fingerprint, Compose's service hashes (`config --hash '*'`, kept in render_cache.py like

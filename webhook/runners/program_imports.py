@@ -2,7 +2,7 @@
 
 An `up` starts the Pulumi CLI, which loads the state and the plugins and only then asks the
 inline program to run; the program then spends ~0.3 s (1-4 s on a loaded machine) importing
-`pulumi_docker` and `components` (docs/performance.md, "A faster full up"). Those imports
+`pulumi_docker` and `components` (docs/full-up.md). Those imports
 need no CLI: `warm_program_imports` starts them in a thread at once, and the program waits
 for that thread before it runs (`wait_for_warm_imports`), so the two never import at the
 same time. A module that fails to import here is left alone: the program imports it again

@@ -3,7 +3,7 @@
 `auto.create_or_select_stack` first runs `pulumi version` (the SDK checks the CLI's
 version) and then `pulumi stack select` (and `pulumi stack init` when the stack is new);
 each is a CLI start and, for `select`, a read of the backend: 0.5-1.5 s before the
-operation itself starts (docs/performance.md, "A faster full up"). Neither is needed:
+operation itself starts (docs/full-up.md). Neither is needed:
 - the version is read once per CLI binary and kept in a small cache file, keyed by the
   binary's path, size and modification time (`cached_pulumi_command`);
 - every operation passes `--stack NAME` to the CLI, so selecting is not needed; a stack
