@@ -11,7 +11,10 @@ from tests.support.paths import REPO_ROOT
 
 
 def _toolchain(cache: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SLIPWAY_CACHE_DIR": str(cache)}
+    # No `pulumi` on PATH: the script would take an installed one of the pinned version
+    # (`make test` puts the real one there) instead of the fake built parts.
+    path = [d for d in os.environ["PATH"].split(os.pathsep) if not Path(d, "pulumi").exists()]
+    env = {**os.environ, "SLIPWAY_CACHE_DIR": str(cache), "PATH": os.pathsep.join(path)}
     return subprocess.run(
         ["bash", "scripts/toolchain.sh", *args],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
