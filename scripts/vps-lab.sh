@@ -234,7 +234,7 @@ provision() {  # everything but sshd itself; each step does nothing when already
   install_packages
   command -v docker >/dev/null \
     || die "no docker CLI on this machine: ssh://$user@... runs 'docker system dial-stdio' here. Fix: 'scripts/docker-engine.sh start' (installs Debian's docker.io)."
-  local host; host=$(engine_host)
+  local host; host=$(engine_host) || exit 1  # die in a $(...) ends only that subshell
   mkdir -p "$lab"
   ensure_user
   grant_engine_access "$host"

@@ -125,6 +125,9 @@ def test_start_without_an_engine_says_how_to_start_one(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no Docker engine answers" in result.stderr
     assert "scripts/docker-engine.sh start" in result.stderr
+    left = subprocess.run(["pgrep", "-f", f"sshd -f {tmp_path}"], capture_output=True, text=True,
+                          timeout=30, check=False)  # fmt: skip
+    assert left.stdout == "", f"a failed start left its sshd running: pids {left.stdout.split()}"
 
 
 def test_start_as_a_user_says_it_needs_root(tmp_path: Path) -> None:
