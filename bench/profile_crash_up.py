@@ -16,15 +16,14 @@ bench/profile_crash_up.py`.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
-from bench.profile_noop_up import cli_logger, medians, stamped_up, table
+from bench.profile_noop_up import cli_logger, destroy, medians, stamped_up, table
 from tests.e2e.demo_repo import DemoRepo, git
 from tests.support.ports import free_port
-from tests.support.real_stack import pulumi_env, remove_project_containers
+from tests.support.real_stack import pulumi_env
 
 ROUNDS = 3
 
@@ -46,11 +45,7 @@ def main() -> None:
                 runs["rollback"].append(stamped_up(repo, env, log))
                 git(repo.path, "checkout", "-q", "HEAD", "--", "stacks")
         finally:
-            subprocess.run(
-                ["pulumi", "destroy", "--yes", "--skip-preview", "--stack", repo.stack],
-                cwd=repo.path, env=env, capture_output=True, timeout=600,
-            )  # fmt: skip
-            remove_project_containers(repo.project)
+            destroy(repo, env)
     print(f"crash-at-start release, medians of {ROUNDS} (load {os.getloadavg()[0]:.1f})\n")
     for label, done in runs.items():
         marks = medians([r["marks"] for r in done])

@@ -80,6 +80,17 @@ def cli_spans(log: Path, begin_epoch: float) -> dict[str, float]:
     return spans
 
 
+def destroy(repo: DemoRepo, env: dict[str, str], check: bool = False) -> None:
+    """`pulumi destroy` of the repo's stack; unless `check`, best effort, and whatever the
+    project left on the engine is removed too (a bench's cleanup)."""
+    subprocess.run(
+        ["pulumi", "destroy", "--yes", "--skip-preview", "--stack", repo.stack],
+        cwd=repo.path, env=env, capture_output=True, timeout=600, check=check,
+    )  # fmt: skip
+    if not check:
+        remove_project_containers(repo.project)
+
+
 def stamped_up(repo: DemoRepo, env: dict[str, str], log: Path) -> dict[str, dict[str, float]]:
     """Seconds from the start to each milestone of one `up`, each CLI run's span and each
     resource step's span (json protocol)."""
@@ -195,18 +206,11 @@ def main() -> None:
             for _ in range(ROUNDS):
                 cold.append(stamped_up(repo, env, log))
                 noop.append(stamped_up(repo, env, log))
-                subprocess.run(
-                    ["pulumi", "destroy", "--yes", "--skip-preview", "--stack", repo.stack],
-                    cwd=repo.path, env=env, capture_output=True, timeout=600, check=True,
-                )  # fmt: skip
+                destroy(repo, env, check=True)
             stamped_up(repo, env, log)
             alone = pieces(repo, env)
         finally:
-            subprocess.run(
-                ["pulumi", "destroy", "--yes", "--skip-preview", "--stack", repo.stack],
-                cwd=repo.path, env=env, capture_output=True, timeout=600,
-            )  # fmt: skip
-            remove_project_containers(repo.project)
+            destroy(repo, env)
     print(f"`up` of the demo stack, medians of {ROUNDS} (load {os.getloadavg()[0]:.1f})\n")
     for label, runs in (("cold", cold), ("no-op", noop)):
         print(

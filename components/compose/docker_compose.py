@@ -138,16 +138,18 @@ def service_hashes(
     project_name: str,
     profiles: Sequence[str] = ALL_PROFILES,
     timeout: float = 120,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Compose's own config hash of each service (`config --hash '*'`), the value of the
     `com.docker.compose.config-hash` label that `docker compose ps/logs/top/ls` look for.
-    Empty when this Compose cannot say (an older one without `--hash`)."""
+    Empty when this Compose cannot say (an older one without `--hash`). `env`: the
+    environment Compose interpolates with (default: this process's)."""
     args = [*find_compose_command(), "--project-name", project_name]
     for profile in profiles:
         args += ["--profile", profile]
     for path in files:
         args += ["-f", str(path)]
-    run_env = dict(os.environ)
+    run_env = dict(os.environ if env is None else env)
     for name in ("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"):
         run_env.pop(name, None)
     try:

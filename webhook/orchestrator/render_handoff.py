@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from components.compose.docker_compose import find_compose_command
+from components.compose.docker_compose import find_compose_command, service_hashes
 from components.compose_stack.handed_render import ENV, Render, describe
 from webhook.orchestrator.fingerprint import Fingerprint, tool_versions
 from webhook.orchestrator.render_cache import cached_under, render_key
@@ -59,7 +58,13 @@ def hand_off(found: Fingerprint | None, tree: Path, folder: Path) -> dict[str, s
         return {}
     hashes = cached_under(
         f"{key} hashes",
-        lambda: config_hashes(rendered.paths, rendered.project, rendered.profiles, rendered.env),
+        lambda: service_hashes(
+            rendered.paths,
+            project_name=rendered.project,
+            profiles=rendered.profiles,
+            env=rendered.env,
+            timeout=_TIMEOUT,
+        ),
     )
     render = Render(rendered.model, hashes, version)
     text = json.dumps(describe(key, rendered.paths, rendered.project, rendered.profiles, render))
@@ -68,31 +73,6 @@ def hand_off(found: Fingerprint | None, tree: Path, folder: Path) -> dict[str, s
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
     return {ENV: name}
-
-
-def config_hashes(
-    paths: Sequence[Path], project: str, profiles: Sequence[str], env: Mapping[str, str]
-) -> dict[str, str]:
-    """`docker compose config --hash '*'` in `env` (the program's): service → hash; {} when
-    Compose cannot say (as components/compose/docker_compose.py `service_hashes`)."""
-    args = [*find_compose_command(), "--project-name", project]
-    for profile in profiles:
-        args += ["--profile", profile]
-    for path in paths:
-        args += ["-f", str(path)]
-    run_env = {k: v for k, v in env.items() if k not in ("COMPOSE_FILE", "COMPOSE_PROFILES",
-                                                          "COMPOSE_PROJECT_NAME")}  # fmt: skip
-    try:
-        done = subprocess.run(
-            [*args, "config", "--hash", "*"], capture_output=True, text=True,
-            timeout=_TIMEOUT, env=run_env, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    if done.returncode != 0:
-        return {}
-    pairs = (line.split() for line in done.stdout.splitlines())
-    return {p[0]: p[1] for p in pairs if len(p) == 2}
 
 
 def _same_dotenv(here: Path, tree: Path) -> bool:
