@@ -246,9 +246,13 @@ def _known(files: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _ignored(path: str) -> bool:
-    """Generated places (`.venv/`, `tools/node_modules/`, `var/`) exist only after a build."""
-    check = ["git", "check-ignore", "-q", "--no-index", path]
-    return subprocess.run(check, cwd=REPO_ROOT, check=False).returncode == 0
+    """Generated places (`.venv/`, `tools/node_modules/`, `var/`) exist only after a build.
+    A path not made yet may be a folder, which a `name/` pattern matches only with the `/`."""
+    for candidate in (path, f"{path.rstrip('/')}/"):
+        check = ["git", "check-ignore", "-q", "--no-index", candidate]
+        if subprocess.run(check, cwd=REPO_ROOT, check=False).returncode == 0:
+            return True
+    return False
 
 
 def _exists(path: str) -> bool:
