@@ -51,9 +51,7 @@ def verdict(
     if state in FAILED_STATES:
         why = status.get("Message") or "no reason given"
         # Once the rollback ends, Swarm's message is only "rollback completed": say the task's.
-        failed = [t for t in tasks if _task_image(t) == _plain(image) and _error(t)]
-        failed.sort(key=lambda t: str((t.get("Status") or {}).get("Timestamp") or ""))
-        why += f"; a task of {image} failed: {_error(failed[-1])}" if failed else ""
+        why += _first_failure(image, tasks)
         return Verdict(False, True, f"service {name}: {FAILED_STATES[state]} ({why})")
     wanted = [t for t in tasks if t.get("DesiredState") == "running"]
     running = [t for t in wanted if (t.get("Status") or {}).get("State") == "running"]
@@ -98,6 +96,20 @@ def stalled(
                 "unreachable); Swarm would wait until the node returns"
             )
     return None
+
+
+def _first_failure(image: str, tasks: Sequence[Mapping[str, Any]]) -> str:
+    """The error of the release's first failed task (the one that made Swarm roll back),
+    then any other errors its later tasks met while Swarm replaced and rolled them back."""
+    failed = [t for t in tasks if _task_image(t) == _plain(image) and _error(t)]
+    if not failed:
+        return ""
+    failed.sort(key=lambda t: str((t.get("Status") or {}).get("Timestamp") or ""))
+    first = _error(failed[0])
+    later = sorted({_error(t) for t in failed[1:]} - {first})
+    return f"; a task of {image} failed: {first}" + (
+        f" (later tasks: {'; '.join(later)})" if later else ""
+    )
 
 
 def _error(task: Mapping[str, Any]) -> str:

@@ -143,6 +143,19 @@ def test_converged_only_when_every_wanted_task_runs_the_declared_image() -> None
         "service p_api: Swarm rolled it back (rollback completed; a task of api:2 failed: "
         "unhealthy container)"
     )
+    # The first failure caused the rollback; a later task's (a port still held while Swarm
+    # replaced the task) is named after it, never instead of it.
+    raced = {
+        **_task("api:2", "rejected", "shutdown"),
+        "Status": {"State": "rejected", "Err": "host-mode port already in use on 1 node",
+                   "Timestamp": "2026-12-07T05:00:09Z"},
+    }  # fmt: skip
+    first = {**unhealthy, "Status": {**unhealthy["Status"], "Timestamp": "2026-12-07T05:00:05Z"}}
+    found = verdict("p_api", "api:2", done, [raced, _task("api:1"), first])
+    assert found.detail == (
+        "service p_api: Swarm rolled it back (rollback completed; a task of api:2 failed: "
+        "unhealthy container (later tasks: host-mode port already in use on 1 node))"
+    )
     rolling = {**service, "UpdateStatus": {"State": "rollback_started"}}
     assert not verdict("p_api", "api:2", rolling, both).failed  # waits for the rollback to end
 
