@@ -47,13 +47,9 @@ set +e
 status=${PIPESTATUS[0]}
 set -e
 case "$status" in
-  # The URLs from the summary stack_process printed last (its `outputs`): asking
+  # The URLs from the summary stack_process printed last (webhook/runners/summary.py): asking
   # `pulumi stack output` would start the CLI once more (docs/performance.md).
-  0) urls=$(.venv/bin/python -c 'import json,sys
-text = open(sys.argv[1]).read()
-summary = json.loads(text[text.rindex("\n{") + 1:] if "\n{" in text else text)
-checks = summary.get("outputs", {}).get("healthChecks") or []
-print(" ".join(c["url"] for c in checks))' "$output" 2>/dev/null || true)
+  0) urls=$(.venv/bin/python -m webhook.runners.summary urls "$output" || true)
      .venv/bin/python -m webhook.runners.unchanged_up record --stack "$stack" --summary "$output" || true
      echo "make up: stack '$stack' deployed and healthy.${urls:+ It answers at: $urls}" ;;
   4) fail "stack '$stack' is deployed but its health checks fail (see the probes above)" \

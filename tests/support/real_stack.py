@@ -7,7 +7,6 @@ stack or each other. Everything runs with the toolchain `make test` put on PATH.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from tests.support.paths import REPO_ROOT
 from tests.support.ports import free_port
+from webhook.runners.summary import last_summary
 
 _NOT_COPIED = shutil.ignore_patterns(
     ".venv", ".git", "node_modules", "var", ".pulumi-state", "bench", "tests", "docs", "__pycache__"
@@ -92,8 +92,7 @@ class RealStack:
 
     def last_json(self, result: subprocess.CompletedProcess) -> dict:
         """The JSON summary that `stack_process --protocol text` prints last."""
-        text = result.stdout
-        return json.loads(text[text.rindex("\n{") + 1 :] if "\n{" in text else text)
+        return last_summary(result.stdout)
 
 
 def pulumi_env(backend: Path) -> dict[str, str]:

@@ -32,6 +32,7 @@ from components.atomic_write import write_atomically
 from webhook.health import HealthConfigError, HealthPolicy, check_health, parse_health_checks
 from webhook.orchestrator import engine_state
 from webhook.orchestrator.fingerprint import FingerprintError, fingerprint
+from webhook.runners.summary import SummaryError, last_summary
 
 FORMAT = "slipway-make-up-proof/1"
 SKIPPED, RUN_UP = 0, 10
@@ -158,12 +159,6 @@ def forget(stack: str, env: Mapping[str, str]) -> None:
         proof_path(backend_dir(env), stack).unlink(missing_ok=True)
 
 
-def summary_outputs(text: str) -> dict[str, Any]:
-    """The `outputs` of the JSON summary `stack_process` printed last."""
-    summary = json.loads(text[text.rindex("\n{") + 1 :] if "\n{" in text else text)
-    return summary.get("outputs") or {}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webhook.runners.unchanged_up")
     parser.add_argument("operation", choices=("check", "record", "forget"))
@@ -180,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.operation == "record":
         if args.summary is None:
             parser.error("record needs --summary FILE")
-        say(record(tree, args.stack, env, summary_outputs(args.summary.read_text())))
+        try:
+            outputs = last_summary(args.summary.read_text()).get("outputs") or {}
+        except SummaryError as error:
+            say(f"make up: the next run is a full up ({error})")
+            return 0
+        say(record(tree, args.stack, env, outputs))
         return 0
     forget(args.stack, env)
     return 0
