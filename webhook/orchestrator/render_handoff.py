@@ -12,12 +12,12 @@ A rollback to a commit rendered before needs no Compose run at all.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from components.atomic_write import write_atomically
 from components.compose.docker_compose import find_compose_command, service_hashes
 from components.compose_stack.handed_render import ENV, Render, describe
 from webhook.orchestrator.fingerprint import Fingerprint, tool_versions
@@ -68,11 +68,9 @@ def hand_off(found: Fingerprint | None, tree: Path, folder: Path) -> dict[str, s
     )
     render = Render(rendered.model, hashes, version)
     text = json.dumps(describe(key, rendered.paths, rendered.project, rendered.profiles, render))
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix="compose-render-", suffix=".json", dir=folder)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    return {ENV: name}
+    path = folder / f"compose-render-{uuid.uuid4().hex}.json"  # one per deployment
+    write_atomically(path, text)
+    return {ENV: str(path)}
 
 
 def _same_dotenv(here: Path, tree: Path) -> bool:
