@@ -1,7 +1,7 @@
 """A bad release on the 3-node lab Swarm: Slipway's whole-stack rollback against
 `docker stack deploy` with `update_config.failure_action: rollback`, on the same Swarm.
 
-The stack is tests/swarm/app (api global on 3 nodes with a host-mode port, worker 2
+The stack is tests/support/swarm/app (api global on 3 nodes with a host-mode port, worker 2
 replicas on the workers); the bad release's api fails its healthcheck, its worker is
 healthy. Each round, alternating:
 
@@ -36,9 +36,9 @@ from pathlib import Path
 from bench import demo_loop as loop
 from bench.bench_unchanged import SETTINGS, Slipway
 from tests.support.ports import free_port
-from tests.swarm import equivalence as eq
-from tests.swarm.app_repo import COMPOSE, IMAGES, SwarmRepo, build_release, image
-from tests.swarm.lab import SwarmLab, missing_parts, start_lab
+from tests.support.swarm import equivalence as eq
+from tests.support.swarm.app_repo import COMPOSE, IMAGES, SwarmRepo, build_release, image
+from tests.support.swarm.lab import SwarmLab, missing_parts, start_lab
 from webhook.store.states import DeploymentState as S
 
 ROUNDS = 3
@@ -167,7 +167,7 @@ def report(times: dict[str, list[float]], facts: dict) -> str:
             f"{date.today().isoformat()}, Python {platform.python_version()}, load average "
             f"{os.getloadavg()[0]:.1f} at the end; {rounds} round(s), alternating{cut}. The lab "
             "(scripts/swarm-lab.sh: 1 manager, 2 workers, each a dockerd in a network "
-            "namespace of this machine) and tests/swarm/app: api global on the 3 nodes "
+            "namespace of this machine) and tests/support/swarm/app: api global on the 3 nodes "
             "(host-mode port, healthcheck every 1 s, 3 retries), worker 2 replicas on the "
             "workers; `update_config: {parallelism: 1, monitor: 3s}`. The bad release's api "
             "fails its healthcheck, its worker is healthy. Slipway: the service with the "

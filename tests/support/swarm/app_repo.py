@@ -1,4 +1,4 @@
-"""A git repository whose commits are releases of the Swarm tests' stack (tests/swarm/app).
+"""A git repository whose commits are releases of the Swarm tests' stack (tests/support/swarm/app).
 
 Each release builds the two images (`slipway-swarmtest-api:<name>`, `...-worker:<name>`)
 on the project's engine, copies them into every lab node (nothing can be pulled) and
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.paths import REPO_ROOT
-from tests.swarm.lab import SwarmLab
+from tests.support.swarm.lab import SwarmLab
 from webhook.cutover.engine import caddy_binary
 
 APP = Path(__file__).resolve().parent / "app"

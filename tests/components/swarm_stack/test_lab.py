@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.swarm.lab import http_text, wait_for
+from tests.support.swarm.lab import http_text, wait_for
 
 pytestmark = [pytest.mark.docker_engine, pytest.mark.slow]
 

@@ -4,7 +4,7 @@
    corpus after the migration to anchors) goes to `docker stack deploy`: the ones Swarm can
    run deploy (exit 0, every service created); every other one is refused by stack deploy
    itself for a reason listed in REFUSED (a new kind of refusal fails the test).
-2. The representative case (tests/swarm/cases/equivalence.yml: every part of a service
+2. The representative case (tests/support/swarm/cases/equivalence.yml: every part of a service
    Slipway translates, shared through anchors) is deployed by both, and each service's
    `docker service inspect` is compared field by field: every difference is in ALLOWED,
    each documented in docs/swarm.md ("Differences from docker stack deploy").
@@ -28,7 +28,7 @@ from components.compose.migrate import Project, migrate
 from tests.fidelity.diff import diff, flatten
 from tests.support.paths import CORPUS_DIR, REPO_ROOT
 from tests.support.ports import free_port
-from tests.swarm import equivalence as eq
+from tests.support.swarm import equivalence as eq
 
 pytestmark = [
     pytest.mark.pulumi_cli,
@@ -36,7 +36,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(900),
 ]
-CASES = Path(__file__).resolve().parent / "cases"
 SAMPLES = ["app.yml", "monitoring.yml", "demo/compose.yml", "demo/routed.yml"]
 
 # What `docker stack deploy` (Docker CLI 28) answers for a file it refuses (a regular
@@ -129,7 +128,7 @@ def test_stack_deploy_takes_every_sample_swarm_can_run(swarm_lab, corpus_dir, tm
 def both_sides(swarm_lab, tmp_path_factory) -> dict:
     """The case deployed by `docker stack deploy` and by Slipway at once; removed after."""
     root = tmp_path_factory.mktemp("equivalence")
-    work = eq.slipway_workspace(root / "work", CASES)
+    work = eq.slipway_workspace(root / "work", eq.CASES)
     suffix = uuid.uuid4().hex[:6]
     sides = {
         "compose": (f"ea{suffix}", {"EQ_PORT": str(free_port())}),

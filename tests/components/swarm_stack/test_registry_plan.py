@@ -10,6 +10,7 @@ from components.compose_stack.report import ComposeTranslationError
 from components.config import ConfigError, parse_config
 from components.swarm_stack import SwarmFacts, translate_swarm
 from components.swarm_stack.images import registry_host
+from tests.support.paths import REPO_ROOT
 
 DEMO = ["stacks/demo/compose.yml"]
 
@@ -44,7 +45,7 @@ def test_without_a_registry_a_build_is_refused_with_the_fix() -> None:
 
 
 def test_the_registry_setting_is_checked(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = REPO_ROOT
     base = {"composeFiles": DEMO, "target": "swarm"}
     config = parse_config({**base, "registry": "http://10.0.0.1:5000"}, stack="s", root=root)
     assert config.registry == "http://10.0.0.1:5000"

@@ -1,4 +1,4 @@
-"""I/O and views of the Swarm equivalence suite (tests/swarm/test_equivalence.py).
+"""I/O and views of the Swarm equivalence suite (tests/components/swarm_stack/test_equivalence.py).
 
 The same Compose files are deployed on the lab by `docker stack deploy` (stack `ea…`) and by
 Slipway (`slipway:target: swarm`, project `eb…`, real Pulumi CLI and provider); each side's
@@ -20,8 +20,9 @@ from typing import Any
 
 from tests.fidelity.normalize import replace
 from tests.support.real_stack import REPO_ROOT, pulumi_env
-from tests.swarm.lab import SwarmLab
+from tests.support.swarm.lab import SwarmLab
 
+CASES = Path(__file__).resolve().parent / "cases"  # the representative case and its files
 STACK = "<stack>"
 # Written by `docker stack deploy` only: the image as the file named it, for `docker stack ps`.
 STACK_IMAGE_LABEL = "com.docker.stack.image"

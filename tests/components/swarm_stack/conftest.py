@@ -1,4 +1,4 @@
-"""Fixtures of the Swarm tests: one 3-node lab per session (tests/swarm/lab.py)."""
+"""Fixtures of the Swarm tests: one 3-node lab per session (tests/support/swarm/lab.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.swarm.lab import SwarmLab, missing_parts, start_lab
+from tests.support.swarm.lab import SwarmLab, missing_parts, start_lab
 
 
 @pytest.fixture(scope="session")

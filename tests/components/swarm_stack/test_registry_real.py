@@ -24,8 +24,8 @@ import pytest
 
 from tests.support.paths import REPO_ROOT
 from tests.support.real_stack import RealStack, pulumi_env
-from tests.swarm.app_repo import git
-from tests.swarm.lab import SwarmLab
+from tests.support.swarm.app_repo import git
+from tests.support.swarm.lab import SwarmLab
 
 pytestmark = [
     pytest.mark.pulumi_cli,
