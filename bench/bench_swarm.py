@@ -145,11 +145,35 @@ def one_round(ours: Slipway, repo: SwarmRepo, peer: StackDeploy, times: dict, fa
         times["stack_deploy"].append(took)
         facts["left_bad"].append(left)
     except SystemExit as stuck:  # bench/demo_loop.py's bounded wait
-        print(f"round cut: {stuck}", file=sys.stderr)
+        print(f"round cut: {stuck}\n{newest_deployment(ours)}", file=sys.stderr)
         return False
     ran = f"Slipway {times['slipway'][-1]:.1f} s, stack deploy {took:.1f} s"
     print(f"round: {ran}, left on the bad release: {left}", file=sys.stderr)
     return True
+
+
+def newest_deployment(ours: Slipway) -> str:
+    """The newest deployment's state and the end of its log: where a cut round stood."""
+    store = ours.service.store
+    newest = store.list_deployments(limit=1)
+    if not newest:
+        return "no deployment was recorded"
+    lines = [line.line for line in store.read_log(newest[0].id, limit=10_000)]
+    return f"deployment {newest[0].id}: {newest[0].state}\n" + "\n".join(lines[-40:])
+
+
+def first_sentence(med: dict[str, float]) -> str:
+    """Which tool was back first in this run's medians, and why it can differ."""
+    if med["slipway"] > med["stack_deploy"]:
+        return (
+            "Swarm alone is faster to put the failing service back (it only rolls back api, "
+            "on the node where its first new task failed)."
+        )
+    return (
+        "Both columns include Swarm's own rollback of api, whose length varies from round "
+        "to round (every run below): in this run's medians Slipway had every service back "
+        "before Swarm had api alone back."
+    )
 
 
 def report(times: dict[str, list[float]], facts: dict) -> str:
@@ -186,10 +210,9 @@ def report(times: dict[str, list[float]], facts: dict) -> str:
             f"| what CI is told | deployment `rolled_back`, deploy client exits 1 | exit "
             f"{', '.join(map(str, codes))} |",
             "",
-            "How to read it. Swarm alone is faster to put the failing service back (it only "
-            "rolls back api, on the node where its first new task failed), but the stack "
-            "ends mixed: the healthy-looking worker stays on the bad release and `docker "
-            "stack deploy` reported success. Slipway's time is the push, the `up` of the bad "
+            f"How to read it. {first_sentence(med)} Swarm's own rollback leaves the stack "
+            "mixed: the healthy-looking worker stays on the bad release and `docker stack "
+            "deploy` reported success. Slipway's time is the push, the `up` of the bad "
             "release until Swarm's rollback of api ends (the converge wait, "
             "components/swarm_stack/converge.py), then the `up` of the last healthy commit "
             "(worker rolled back task by task, `monitor: 3s` each) and its health checks: "
