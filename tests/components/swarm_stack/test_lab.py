@@ -37,6 +37,17 @@ def test_a_global_service_answers_on_every_node(swarm_lab) -> None:
             url = f"http://{addr}:18089/"
             answers.add(wait_for(lambda url=url: http_text(url), f"an answer from {url}"))
         assert len(answers) == 3, answers  # three different containers
-        assert len(set(swarm_lab.node_of_tasks(name).values())) == 3
+        # Workers report their tasks' state to the manager on their own schedule: a task can
+        # answer before the manager lists it as running, so the manager's view is waited for.
+        seen: list[set[str]] = []
+
+        def on_every_node() -> bool | None:
+            seen.append(set(swarm_lab.node_of_tasks(name).values()))
+            return True if len(seen[-1]) == 3 else None
+
+        try:
+            wait_for(on_every_node, "the manager listing a running task on every node", 60)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: last {seen[-1:]}") from error
     finally:
         swarm_lab.docker("service", "rm", name, check=False)
