@@ -3,7 +3,7 @@ is replaced by the old one again, and what a no-op redeploy costs.
 
 Slipway: the service (uvicorn, loopback) with the AutomationRunner on the real CLI, the
 bridged docker provider and our engine, a real git repository whose commits are releases of
-the demo app (tests/e2e/demo_repo.py). The peer, measured in the same run on the same
+the demo app (tests/support/demo_repo.py). The peer, measured in the same run on the same
 engine: the same releases handled by hand with `docker compose up -d` (what a person does
 when a release is bad: check out the old commit and bring it up again).
 
@@ -32,7 +32,8 @@ from bench.demo_loop import (
     slipway_on,
     wait_for,
 )
-from tests.e2e.demo_repo import DemoRepo, git
+from tests.support.demo_repo import DemoRepo
+from tests.support.git import git
 from tests.support.payloads import push
 from tests.support.ports import free_port
 from tests.support.real_stack import REPO_ROOT

@@ -37,8 +37,8 @@ from bench import demo_loop as loop
 from bench.bench_unchanged import SETTINGS, Slipway
 from tests.support.ports import free_port
 from tests.support.swarm import equivalence as eq
-from tests.support.swarm.app_repo import COMPOSE, IMAGES, SwarmRepo, build_release, image
 from tests.support.swarm.lab import SwarmLab, missing_parts, start_lab
+from tests.support.swarm.swarm_repo import COMPOSE, IMAGES, SwarmRepo, build_release, image
 from webhook.store.states import DeploymentState as S
 
 ROUNDS = 3

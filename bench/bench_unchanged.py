@@ -30,7 +30,8 @@ from pathlib import Path
 import httpx
 
 from bench import demo_loop as loop
-from tests.e2e.demo_repo import DemoRepo, git
+from tests.support.demo_repo import DemoRepo
+from tests.support.git import git
 from tests.support.live_service import API_TOKEN, SECRET, LiveService
 from tests.support.payloads import push
 from tests.support.ports import free_port

@@ -17,7 +17,7 @@ from typing import TypeVar
 import httpx
 
 from bench.performance_doc import write_section
-from tests.e2e.demo_repo import DemoRepo
+from tests.support.demo_repo import DemoRepo
 from tests.support.fake_github import FakeGitHub
 from tests.support.live_service import LiveService, live_service
 from tests.support.orchestrator import FAST

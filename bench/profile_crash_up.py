@@ -21,7 +21,8 @@ import uuid
 from pathlib import Path
 
 from bench.profile_noop_up import cli_logger, destroy, medians, stamped_up, table
-from tests.e2e.demo_repo import DemoRepo, git
+from tests.support.demo_repo import DemoRepo
+from tests.support.git import git
 from tests.support.ports import free_port
 from tests.support.real_stack import pulumi_env
 

@@ -30,7 +30,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-from tests.e2e.demo_repo import DemoRepo
+from tests.support.demo_repo import DemoRepo
 from tests.support.ports import free_port
 from tests.support.real_stack import REPO_ROOT, pulumi_env, remove_project_containers
 

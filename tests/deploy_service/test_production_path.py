@@ -30,7 +30,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.demo_repo import DemoRepo, git
+from tests.support.demo_repo import DemoRepo
+from tests.support.git import git
 from tests.support.paths import REPO_ROOT
 from tests.support.payloads import push
 from webhook.http.signature import sign

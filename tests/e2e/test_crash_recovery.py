@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.demo_repo import DemoRepo
+from tests.support.demo_repo import DemoRepo
 from tests.support.ports import free_port
 from tests.support.real_stack import pulumi_env, remove_project_containers
 from tests.support.service import AUTH, ServeProcess

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.demo_repo import git
 from tests.support.deploy_loop import DEPLOY_LIMIT, Loop
+from tests.support.git import git
 from tests.support.live_service import API_TOKEN
 from tests.support.payloads import pull_request
 from tests.support.real_stack import (

@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.demo_repo import DemoRepo, git
+from tests.support.demo_repo import DemoRepo
 from tests.support.deploy_loop import Loop
+from tests.support.git import git
 from tests.support.live_service import API_TOKEN
 from tests.support.real_stack import docker_inspect
 from webhook.store import Deployment, StackApply

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from tests.fidelity.diff import MISSING, Difference
+from tests.support.fidelity.diff import MISSING, Difference
 
 
 def _empty(value: Any) -> bool:

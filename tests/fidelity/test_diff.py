@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fidelity import coverage, normalize
+from tests.fidelity import coverage
 from tests.fidelity.allowlist import ALLOWED, Allowed, one_of, unexplained
-from tests.fidelity.diff import MISSING, Difference, diff, flatten
+from tests.support.fidelity import normalize
+from tests.support.fidelity.diff import MISSING, Difference, diff, flatten
 
 
 def test_flatten_keeps_lists_whole() -> None:

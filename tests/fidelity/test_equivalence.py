@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fidelity import engine, normalize
+from tests.fidelity import engine
 from tests.fidelity.allowlist import ALLOWED, unexplained, used
 from tests.fidelity.coverage import CASES
-from tests.fidelity.diff import diff, flatten
+from tests.support.fidelity import normalize
+from tests.support.fidelity.diff import diff, flatten
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 

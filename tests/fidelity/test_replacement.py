@@ -14,7 +14,7 @@ import pytest
 
 from tests.fidelity import engine
 from tests.fidelity.allowlist import unexplained
-from tests.fidelity.diff import diff
+from tests.support.fidelity.diff import diff
 
 pytestmark = [pytest.mark.pulumi_cli, pytest.mark.docker_engine, pytest.mark.slow]
 

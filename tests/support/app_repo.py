@@ -7,9 +7,10 @@ is ready (a failing `up`), or turning sick while an outside file exists.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.git import git
 
 APP_TEMPLATE = '''\
 """Test app of commit {label!r}."""
@@ -58,13 +59,6 @@ server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
 print("READY", flush=True)
 server.serve_forever()
 '''
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=60
-    )
-    return result.stdout.strip()
 
 
 @dataclass

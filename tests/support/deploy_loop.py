@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.demo_repo import DemoRepo
+from tests.support.demo_repo import DemoRepo
 from tests.support.fake_github import REPO, TOKEN, FakeGitHub
 from tests.support.live_service import LiveService, live_service
 from tests.support.payloads import push

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.demo_repo import DemoRepo
+from tests.support.demo_repo import DemoRepo
 from tests.support.deploy_loop import REAL, Loop, serving
 from tests.support.fake_github import FakeGitHub
 from tests.support.live_service import API_TOKEN

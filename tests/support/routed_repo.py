@@ -1,11 +1,11 @@
-"""The demo repository (tests/e2e/demo_repo.py) deploying stacks/demo/routed.yml: web is
+"""The demo repository (tests/support/demo_repo.py) deploying stacks/demo/routed.yml: web is
 routed through Slipway's proxy, which publishes the repository's loopback port."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.demo_repo import DemoRepo
+from tests.support.demo_repo import DemoRepo
 
 # Every release also serves its name as a static file (`/release.txt`): the benchmark's
 # load asks it, 200 times a second, without a CGI process per request.

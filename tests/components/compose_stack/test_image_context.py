@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from components.compose_stack import images
 from components.compose_stack.routes import RELEASE_FILE
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+from tests.support.git import git
 
 
 def test_two_worktrees_of_one_commit_have_one_digest_even_with_the_release_file(
@@ -22,14 +18,14 @@ def test_two_worktrees_of_one_commit_have_one_digest_even_with_the_release_file(
     file Slipway writes before `up`: neither may rebuild the image on every deploy."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     (repo / "Dockerfile").write_text("FROM busybox\n")
-    _git(repo, "add", ".")
-    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
     digests = []
     for number in (1, 2):
         tree = tmp_path / f"worktree-{number}"
-        _git(repo, "worktree", "add", "-q", "--detach", str(tree), "HEAD")
+        git(repo, "worktree", "add", "-q", "--detach", str(tree), "HEAD")
         assert (tree / ".git").is_file()
         (tree / RELEASE_FILE).write_text(f"d{number}")
         digests.append(images.context_digest(tree))

@@ -25,7 +25,7 @@ from dotenv import dotenv_values
 
 from components.compose.docker_compose import compose_config
 from components.compose.migrate import Project, migrate
-from tests.fidelity.diff import diff, flatten
+from tests.support.fidelity.diff import diff, flatten
 from tests.support.paths import CORPUS_DIR, REPO_ROOT
 from tests.support.ports import free_port
 from tests.support.swarm import equivalence as eq

@@ -16,8 +16,8 @@ import pytest
 
 from tests.support import deploy_loop
 from tests.support.deploy_loop import REAL, serving
-from tests.support.swarm.app_repo import SwarmRepo, build_release, image
 from tests.support.swarm.lab import wait_for
+from tests.support.swarm.swarm_repo import SwarmRepo, build_release, image
 from webhook.store.states import DeploymentState as S
 
 pytestmark = [

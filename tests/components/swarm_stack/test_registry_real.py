@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.git import git
 from tests.support.paths import REPO_ROOT
 from tests.support.real_stack import RealStack, pulumi_env
-from tests.support.swarm.app_repo import git
 from tests.support.swarm.lab import SwarmLab
 
 pytestmark = [

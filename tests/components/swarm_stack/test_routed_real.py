@@ -22,8 +22,8 @@ from bench.loadgen import Load
 from tests.support import deploy_loop
 from tests.support.deploy_loop import REAL, serving
 from tests.support.paths import CACHE_DIR
-from tests.support.swarm.app_repo import APP, COMPOSE, SwarmRepo, build_routed_release
 from tests.support.swarm.lab import http_text
+from tests.support.swarm.swarm_repo import APP, COMPOSE, SwarmRepo, build_routed_release
 from webhook.cutover.swarm_engine import SwarmEngine
 from webhook.orchestrator import OrchestratorSettings
 from webhook.store.states import DeploymentState as S

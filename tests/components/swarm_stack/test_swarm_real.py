@@ -22,8 +22,8 @@ from tests.support.fake_github import REPO, TOKEN
 from tests.support.live_service import live_service
 from tests.support.paths import REPO_ROOT
 from tests.support.real_stack import pulumi_env
-from tests.support.swarm.app_repo import SwarmRepo, build_release, image
 from tests.support.swarm.lab import http_text, wait_for
+from tests.support.swarm.swarm_repo import SwarmRepo, build_release, image
 from webhook.runners.automation import AutomationRunner
 from webhook.store.states import DeploymentState as S
 

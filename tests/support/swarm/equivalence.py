@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.fidelity.normalize import replace
+from tests.support.fidelity.normalize import replace
 from tests.support.real_stack import REPO_ROOT, pulumi_env
 from tests.support.swarm.lab import SwarmLab
 

@@ -8,23 +8,17 @@ import functools
 import http.server
 import os
 import stat
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.git import git
 from webhook.orchestrator.checkout import CheckoutError, GitMirror, UnknownCommitError
 from webhook.orchestrator.git_auth import redact, split_credentials
 
 USER, TOKEN = "x-access-token", "ghp_S3cretTokenValue0123456789"
-
-
-def _git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
 
 
 class _AuthHandler(http.server.SimpleHTTPRequestHandler):
@@ -49,15 +43,15 @@ def private_repo(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A repository served on loopback that needs the token: (URL with the token, its sha)."""
     work = tmp_path / "work"
     work.mkdir()
-    _git("init", "-q", "-b", "main", cwd=work)
+    git(work, "init", "-q", "-b", "main")
     (work / "app.txt").write_text("one\n")
-    _git("add", ".", cwd=work)
-    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one", cwd=work)
-    sha = _git("rev-parse", "HEAD", cwd=work)
+    git(work, "add", ".")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    sha = git(work, "rev-parse", "HEAD")
     served = tmp_path / "served"
     served.mkdir()
-    _git("clone", "-q", "--bare", str(work), str(served / "repo.git"), cwd=tmp_path)
-    _git("update-server-info", cwd=served / "repo.git")
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(served / "repo.git"))
+    git(served / "repo.git", "update-server-info")
     handler = functools.partial(_AuthHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -130,7 +124,7 @@ def test_mirror_made_with_the_token_in_its_config_is_cleaned(
     url, sha = private_repo
     state = tmp_path / "state"
     (state / "git").mkdir(parents=True)
-    _git("clone", "-q", "--mirror", url, str(state / "git" / "mirror.git"), cwd=tmp_path)
+    git(tmp_path, "clone", "-q", "--mirror", url, str(state / "git" / "mirror.git"))
     assert TOKEN in (state / "git" / "mirror.git" / "config").read_text()  # the old way
     mirror = GitMirror(url, state)
     assert mirror.resolve(sha) == sha

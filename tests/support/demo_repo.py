@@ -14,11 +14,11 @@ container replaced, and the endpoint says which release answers:
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.git import git
 from tests.support.real_stack import REPO_ROOT
 
 _COPIED = ("Pulumi.yaml", "__main__.py", "components", "stacks/demo")
@@ -35,13 +35,6 @@ fi
 UNHEALTHY = """#!/bin/sh
 printf 'Status: 503 Service Unavailable\\r\\n\\r\\nbroken release={name}\\n'
 """
-
-
-def git(path: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=path, capture_output=True, text=True, timeout=60, check=True
-    )
-    return result.stdout.strip()
 
 
 @dataclass

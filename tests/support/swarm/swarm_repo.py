@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.git import git
 from tests.support.paths import REPO_ROOT
 from tests.support.swarm.lab import SwarmLab
 from webhook.cutover.engine import caddy_binary
@@ -21,13 +22,6 @@ from webhook.cutover.engine import caddy_binary
 APP = Path(__file__).resolve().parent / "app"
 COMPOSE = "app/compose.yml"
 IMAGES = ("api", "worker")
-
-
-def git(path: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=path, capture_output=True, text=True, timeout=60, check=True
-    )
-    return done.stdout.strip()
 
 
 def image(service: str, release: str) -> str:
