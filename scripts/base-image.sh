@@ -6,6 +6,7 @@
 # with `docker import`. It is tagged by the binary's content too (slipway/base:busybox-<hash>),
 # so a second run with the same busybox does nothing. DOCKER_HOST says which engine.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 
 say() { printf '%s\n' "base-image: $*" >&2; }
 die() { printf '%s\n' "base-image: error: $*" >&2; exit 1; }

@@ -20,6 +20,7 @@
 # $SLIPWAY_CACHE_DIR/control-trial and the repository's .pulumi-state.
 # Run with the toolchain on PATH (the Makefile uses scripts/with-toolchain.sh).
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 cd "$(dirname "$0")/.."
 here=scripts
 

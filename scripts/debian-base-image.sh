@@ -14,6 +14,7 @@
 #                                      then: the key is the arguments alone)
 # DOCKER_HOST says which engine. docs/install.md, "Building the image without a registry".
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 
 say() { printf '%s\n' "debian-base-image: $*" >&2; }
 die() { printf '%s\n' "debian-base-image: error: $*" >&2; exit 1; }

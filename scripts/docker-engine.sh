@@ -8,6 +8,7 @@
 # Our own engine keeps everything under $SLIPWAY_CACHE_DIR/docker (data root, exec root,
 # socket, pid file, log), so it never touches a system Docker. docs/toolchain.md has more.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 
 cache_root="${SLIPWAY_CACHE_DIR:-$HOME/.cache/slipway}"
 dir="$cache_root/docker"

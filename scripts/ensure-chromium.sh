@@ -5,6 +5,7 @@
 # it says what to install and exits 0, so the browser tests skip with that reason (or fail
 # under SLIPWAY_REQUIRE_REAL=1). No browser is ever downloaded from elsewhere.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 
 chromium=${SLIPWAY_CHROMIUM:-/usr/bin/chromium}   # the path the browser tests use
 if [ -x "$chromium" ]; then

@@ -12,6 +12,7 @@
 # everything in memory: a stop (or a crash) loses every stack in it. Its pid file, port and
 # log are under $SLIPWAY_CACHE_DIR/object-store. docs/vps-lab.md has use, failures, recovery.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
 cache_root="${SLIPWAY_CACHE_DIR:-$HOME/.cache/slipway}"

@@ -15,6 +15,7 @@
 # HTTPS instead (docs/swarm.md). `stop` kills only the process whose pid file and command
 # line are this registry's.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 here="$(cd "$(dirname "$0")" && pwd)"
 cache_root="${SLIPWAY_CACHE_DIR:-$HOME/.cache/slipway}"
 listen="${2:-10.${SLIPWAY_SWARM_LAB_NET:-231}.0.1:5000}"

@@ -4,6 +4,7 @@
 # API token set in neither is generated once and kept in the state directory (mode 600):
 # `serve --dev` says which, and where (webhook/devvalues.py).
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 # Deployments need `pulumi` and the Docker engine: the service runs with the toolchain's
 # PATH and engine (scripts/with-toolchain.sh), as `make up` does. Without them it still
 # starts, says why here, and /readyz and /ui name what is missing.

@@ -16,6 +16,7 @@
 #                                      `make tools`'s cache, tagged by content
 # The Dockerfile checks that this CLI is its PULUMI_VERSION. DOCKER_HOST says which engine.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 cd "$(dirname "$0")/.."
 
 say() { printf '%s\n' "service-image: $*" >&2; }

@@ -22,6 +22,7 @@
 # second octet of the test subnet 10.N.0.0/24 (and 10.N+1.0.0/16 for overlay networks), so
 # two labs can run side by side.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 here="$(cd "$(dirname "$0")" && pwd)"
 
 name="${SLIPWAY_SWARM_LAB_NAME:-slw}"

@@ -13,6 +13,7 @@
 # them); the cache folder is keyed by a hash of those files and of the Go version, so later
 # runs and CI on the same machine reuse it. docs/toolchain.md says what is built and why.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 cd "$(dirname "$0")/.."
 
 PULUMI_VERSION=3.274.1   # the CLI; toolchain/pulumi/go.mod requires pkg/v3 at this version

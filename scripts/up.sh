@@ -9,6 +9,7 @@
 # (webhook/runners/stack_process.py): no Pulumi language host is needed. `make up` runs this
 # with the toolchain and the Docker engine in its environment (scripts/with-toolchain.sh).
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 stack="${1:-dev}"
 action="${2:-}"
 cd "$(dirname "$0")/.."

@@ -13,6 +13,7 @@
 # file, log); the system's sshd and /etc/ssh/sshd_config are never read or changed.
 # docs/vps-lab.md says how to use it, how it fails and how to recover.
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the script too, as it would outside
 here="$(cd "$(dirname "$0")" && pwd)"
 
 cache_root="${SLIPWAY_CACHE_DIR:-$HOME/.cache/slipway}"
@@ -234,7 +235,7 @@ provision() {  # everything but sshd itself; each step does nothing when already
   install_packages
   command -v docker >/dev/null \
     || die "no docker CLI on this machine: ssh://$user@... runs 'docker system dial-stdio' here. Fix: 'scripts/docker-engine.sh start' (installs Debian's docker.io)."
-  local host; host=$(engine_host) || exit 1  # die in a $(...) ends only that subshell
+  local host; host=$(engine_host)
   mkdir -p "$lab"
   ensure_user
   grant_engine_access "$host"
