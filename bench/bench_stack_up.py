@@ -151,8 +151,9 @@ def report(results: dict[str, dict[str, list[float]]], rounds: int) -> str:
         "the provider, diff every resource; Compose compares its config hashes against the "
         "running containers. Cold, both build from the cache and create the same containers, "
         "and both create web only once db's healthcheck passes (Slipway's program asks the "
-        "engine every 0.1 s); the docker provider waits a fixed 2 s after creating the "
-        "network, before any container can be created. Step by step: docs/full-up.md."
+        "engine every 0.1 s); the network is created and read at once (the upstream "
+        "provider's fixed 2 s wait is removed in Slipway's build, docs/toolchain.md). "
+        "Step by step: docs/full-up.md."
     )
     return "\n".join(lines)
 
