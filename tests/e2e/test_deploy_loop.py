@@ -102,7 +102,9 @@ def test_a_pull_request_preview_comments_real_changes_and_deploys_nothing(loop: 
     assert answer.status_code == 202, answer.text
     preview = loop.wait(answer.json()["id"])
     assert preview.state == S.SUCCEEDED, loop.log(preview.id)
-    assert loop.service.feedback.drain(timeout=60)
+    # The comment is submitted after the state is recorded: wait for the job's end, then
+    # for the feedback calls, not just for the calls submitted so far.
+    loop.service.settle()
     comments = [c["body"] for c in loop.github.state.comments.values()]
     assert comments, "no PR comment"
     assert "web" in comments[-1] and "replace" in comments[-1].lower(), comments[-1]

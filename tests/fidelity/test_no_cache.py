@@ -3,10 +3,11 @@
 Deployed by Docker Compose and by Slipway side by side: change the build context in a file
 only a later COPY reads, deploy again, and compare each service's RUN stamp before and
 after. Both run the `no_cache` service's RUN again. Slipway reuses the other service's RUN
-(its `ctx-` tag makes it rebuild, with the cache); Compose v5 (on this engine's builder)
-runs that one again too: a `no_cache` in one service reaches every build of the same `up`
-(measured by hand with only `cached` in the file: Compose then reuses its RUN). That is a
-difference in build time only, listed in docs/compose-support.md.
+(its `ctx-` tag makes it rebuild, with the cache). Compose v5 (on this engine's builder)
+usually runs that one again too, a `no_cache` in one service reaching every build of the
+same `up`, but not always (one CI run of 2026-12-07 reused it): its `cached` service is
+not asserted on. That is a difference in build time only, listed in
+docs/compose-support.md.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def test_no_cache_runs_every_step_of_a_rebuild_again(tmp_path: Path) -> None:
         side: {s: before[side][s][2] != after[side][s][2] for s in SERVICES}
         for side in ("compose", "slipway")
     }
+    del reran["compose"]["cached"]  # Compose's own choice, either way (see above)
     assert reran == {
-        "compose": {"fresh": True, "cached": True},
+        "compose": {"fresh": True},
         "slipway": {"fresh": True, "cached": False},
     }, f"{before} -> {after}"
