@@ -57,3 +57,23 @@ def test_a_missing_part_is_checked_again_and_the_stamp_dropped(tmp_path) -> None
     done = _toolchain(tmp_path / "cache", "build")
     assert "pulumi version" in runs.read_text(), done.stderr
     assert "checked when built" not in done.stderr
+
+
+def test_with_toolchain_stops_when_the_toolchain_is_not_built(tmp_path) -> None:
+    """A command is never run without the toolchain it was promised (make serve relies on it)."""
+    # An engine that answers (a `docker` that succeeds): only the toolchain is missing.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "docker").write_text("#!/bin/sh\nexit 0\n")
+    (fake / "docker").chmod(0o755)
+    path = [d for d in os.environ["PATH"].split(os.pathsep) if not Path(d, "pulumi").exists()]
+    env = {**os.environ, "SLIPWAY_CACHE_DIR": str(tmp_path), "DOCKER_HOST": "unix:///fake.sock",
+           "PATH": os.pathsep.join([str(fake), *path])}  # fmt: skip
+    ran = tmp_path / "ran"
+    done = subprocess.run(
+        ["bash", "scripts/with-toolchain.sh", "touch", str(ran)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0, done.stderr
+    assert "the toolchain is not built" in done.stderr
+    assert not ran.exists(), "the command ran without the toolchain"
