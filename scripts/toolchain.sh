@@ -77,6 +77,17 @@ install_plugin() {  # install_plugin NAME VERSION: into our Pulumi home's plugin
   say "plugin $name $version installed into $(pulumi_home)"
 }
 
+go_tags() { echo "osusergo,grpcnotrace${1:+,$1}"; }  # go_tags [EXTRA]: every build's tags
+DOCKER_PROVIDER_TAGS=no_compose
+
+# The docker provider shim's Go test (tests/test_docker_provider_shim.py), compiled with the
+# provider's own flags so that it reuses the packages the build compiled.
+test_docker_shim() {
+  cd toolchain/docker-provider
+  go test -trimpath -tags "$(go_tags "$DOCKER_PROVIDER_TAGS")" -count=1 \
+    -run TestPromptNetworkMatchesTheUpstream github.com/terraform-providers/terraform-provider-docker/shim
+}
+
 # go_build OUT MODULE_DIR PACKAGE LDFLAGS [TAGS]: build one binary with a progress line
 # every 50 packages (a cold build compiles a few thousand and takes many minutes).
 go_build() {
@@ -85,7 +96,7 @@ go_build() {
   if [ -x "$out" ]; then say "$name: cached ($out)"; return; fi
   started=$(date +%s)
   say "$name: building $pkg (cold: 3-8 min each on 2 cores; progress every 50 packages)"
-  (cd "$dir" && go build -v -trimpath -tags "osusergo,grpcnotrace${tags:+,$tags}" \
+  (cd "$dir" && go build -v -trimpath -tags "$(go_tags "$tags")" \
       -ldflags "-s -w $ldflags" -o "$out.partial" "$pkg") 2>&1 \
     | awk -v name="$name" '
         /^(#|go: |[^ ]+\.go:)/ { print; fflush(); next }
@@ -151,7 +162,7 @@ build() {
   say "cache: $(dirname "$dir")"
   use_installed_pulumi || go_build "$dir/pulumi" toolchain/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-  go_build "$(providerdir)/pulumi-resource-docker" toolchain/docker-provider . "-X main.version=$DOCKER_SDK_VERSION" no_compose
+  go_build "$(providerdir)/pulumi-resource-docker" toolchain/docker-provider . "-X main.version=$DOCKER_SDK_VERSION" "$DOCKER_PROVIDER_TAGS"
   go_build "$(providerdir)/pulumi-resource-github" toolchain/github-provider . "-X main.version=$GITHUB_SDK_VERSION"
   build_language_host "$dir"
   # Dynamic providers: the SDK's own launcher script, from the sdk/v3 module already in use.
@@ -174,5 +185,6 @@ case "${1:-build}" in
   env) print_env ;;
   registry) build_registry ;;
   registry-bin) registry_bin ;;
-  *) die "unknown command '$1' (use: build, bindir, env, registry, registry-bin)" ;;
+  test-docker-shim) test_docker_shim ;;
+  *) die "unknown command '$1' (use: build, bindir, env, registry, registry-bin, test-docker-shim)" ;;
 esac

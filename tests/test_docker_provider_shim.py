@@ -6,7 +6,6 @@ that still went through the upstream's waiting loop."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
@@ -16,21 +15,13 @@ from tests.support.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.docker_engine, pytest.mark.slow]
 
-# As scripts/toolchain.sh builds the provider: the same flags reuse its compiled packages.
-GO_TEST = [
-    "go", "test", "-trimpath", "-tags", "osusergo,grpcnotrace,no_compose", "-count=1",
-    "-run", "TestPromptNetworkMatchesTheUpstream",
-    "github.com/terraform-providers/terraform-provider-docker/shim",
-]  # fmt: skip
-
 
 @pytest.mark.timeout(900)
 def test_prompt_networks_match_the_upstream_provider() -> None:
     if not shutil.which("go"):
         pytest.fail("no `go` on PATH: the toolchain is built with it (docs/toolchain.md)")
-    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly", "CGO_ENABLED": "0"}
     done = subprocess.run(
-        GO_TEST, cwd=REPO_ROOT / "toolchain" / "docker-provider", env=env,
+        ["bash", "scripts/toolchain.sh", "test-docker-shim"], cwd=REPO_ROOT,
         capture_output=True, text=True, timeout=850, check=False,
     )  # fmt: skip
     # The provider logs every Docker call; the test's own lines are what explain a failure.
